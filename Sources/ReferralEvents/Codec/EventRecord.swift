@@ -1,0 +1,204 @@
+import Crypto
+import Foundation
+
+/// The stored byte layout of one event (format 1). See `docs/storage-format.md`.
+///
+/// ```
+/// offset size
+///  0      1   format (1)
+///  1      1   schema version
+///  2      2   type code            (little-endian, like every integer here)
+///  4      1   flags: bit 0 correlation id present, bit 1 causation id present
+///  5      1   reserved (0)
+///  6      2   stream id length S
+///  8      8   position
+/// 16      8   stream version
+/// 24      8   occurred at (ms since epoch, UTC)
+/// 32      8   recorded at (ms since epoch, UTC)
+/// 40     16   event id (UUID bytes)
+/// 56     32   previous event's hash
+/// 88      2   actor length A
+/// 90      2   organisation length O
+/// 92      4   payload length P
+/// 96      S   stream id (UTF-8), then A actor, O organisation,
+///             16 correlation id if flagged, 16 causation id if flagged, P payload
+/// end-32 32   SHA-256 of every byte before it
+/// ```
+public enum EventRecord {
+    public static let format: UInt8 = 1
+    public static let headerSize = 96
+    public static let hashSize = 32
+
+    /// Encodes a new event for `position`, chained to `previousHash`. Returns the stored bytes
+    /// (hash included) and the hash.
+    public static func encode(_ event: ProposedEvent, position: UInt64, version: UInt64, recordedAt: Timestamp,
+                              previousHash: Digest) -> (bytes: [UInt8], hash: Digest) {
+        var payload = BinaryWriter(capacity: 128)
+        event.payload.binaryPayload.encode(to: &payload)
+        let type = event.payload.type
+        var w = BinaryWriter(capacity: headerSize + payload.bytes.count + 96)
+        let stream = Array(event.stream.rawValue.utf8)
+        let actor = Array(event.actor.utf8)
+        let org = Array(event.organisation.utf8)
+        w.u8(format)
+        w.u8(type.schemaVersion)
+        w.u16(type.code)
+        w.u8((event.correlationId == nil ? 0 : 1) | (event.causationId == nil ? 0 : 2))
+        w.u8(0)
+        w.u16(UInt16(stream.count))
+        w.u64(position)
+        w.u64(version)
+        w.i64(event.occurredAt.millisecondsSinceEpoch)
+        w.i64(recordedAt.millisecondsSinceEpoch)
+        w.uuid(event.id)
+        w.raw(previousHash.bytes)
+        w.u16(UInt16(actor.count))
+        w.u16(UInt16(org.count))
+        w.u32(UInt32(payload.bytes.count))
+        w.raw(stream)
+        w.raw(actor)
+        w.raw(org)
+        if let c = event.correlationId { w.uuid(c) }
+        if let c = event.causationId { w.uuid(c) }
+        w.raw(payload.bytes)
+        let hash = Digest(bytes: Array(SHA256.hash(data: w.bytes)))
+        w.raw(hash.bytes)
+        return (w.bytes, hash)
+    }
+
+    /// Decodes a stored record completely, checking its structure (not its hash; see `verify`).
+    public static func decode(_ buffer: UnsafeRawBufferPointer) throws -> RecordedEvent {
+        let view = try EventView(checking: buffer)
+        return try view.decode()
+    }
+
+    /// SHA-256 over the record without its trailing hash.
+    static func computeHash(_ buffer: UnsafeRawBufferPointer) -> Digest {
+        Digest(bytes: Array(SHA256.hash(data: UnsafeRawBufferPointer(rebasing: buffer[0..<(buffer.count - hashSize)]))))
+    }
+}
+
+/// A zero-copy look at one stored event, for replay.
+///
+/// Reads the type, stream, position and times at fixed offsets without decoding or
+/// allocating; `payload()` and `decode()` decode on demand. Valid only inside the
+/// closure that handed it out: it points into an LMDB page that is gone after the read
+/// transaction ends. Copy out what must live longer.
+public struct EventView {
+    /// The whole stored record.
+    public let buffer: UnsafeRawBufferPointer
+
+    /// Checks the record's structure: format, known type, lengths that add up.
+    public init(checking buffer: UnsafeRawBufferPointer) throws {
+        guard buffer.count >= EventRecord.headerSize + EventRecord.hashSize else {
+            throw LogError.corrupt("stored record is \(buffer.count) bytes, shorter than the smallest possible event")
+        }
+        guard buffer[0] == EventRecord.format else {
+            throw LogError(.unsupportedFormat, "stored record has format \(buffer[0]); this build reads format \(EventRecord.format)")
+        }
+        self.buffer = buffer
+        let expected = EventRecord.headerSize + streamLength + actorLength + organisationLength
+            + (hasCorrelation ? 16 : 0) + (hasCausation ? 16 : 0) + payloadLength + EventRecord.hashSize
+        guard expected == buffer.count else {
+            throw LogError.corrupt("stored record is \(buffer.count) bytes but its header describes \(expected)")
+        }
+        guard let t = EventType.byCode(typeCode), t.schemaVersion == buffer[1] else {
+            throw LogError(.unsupportedFormat, "stored record has unknown event type code \(typeCode) version \(buffer[1])")
+        }
+    }
+
+    /// Trusts the record's structure; for the replay path over a log this process wrote.
+    @inline(__always)
+    public init(unchecked buffer: UnsafeRawBufferPointer) { self.buffer = buffer }
+
+    @inline(__always) func load<T: FixedWidthInteger>(_ offset: Int, _: T.Type) -> T {
+        T(littleEndian: buffer.loadUnaligned(fromByteOffset: offset, as: T.self))
+    }
+
+    public var typeCode: UInt16 { load(2, UInt16.self) }
+    public var type: EventType? { EventType.byCode(typeCode) }
+    var flags: UInt8 { buffer[4] }
+    var hasCorrelation: Bool { flags & 1 != 0 }
+    var hasCausation: Bool { flags & 2 != 0 }
+    var streamLength: Int { Int(load(6, UInt16.self)) }
+    public var position: UInt64 { load(8, UInt64.self) }
+    public var version: UInt64 { load(16, UInt64.self) }
+    public var occurredAt: Timestamp { Timestamp(millisecondsSinceEpoch: load(24, Int64.self)) }
+    public var recordedAt: Timestamp { Timestamp(millisecondsSinceEpoch: load(32, Int64.self)) }
+    var actorLength: Int { Int(load(88, UInt16.self)) }
+    var organisationLength: Int { Int(load(90, UInt16.self)) }
+    var payloadLength: Int { Int(load(92, UInt32.self)) }
+
+    /// The stream id's UTF-8 bytes, without making a String.
+    public var streamBytes: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: buffer[96..<(96 + streamLength)])
+    }
+
+    public var stream: StreamID { StreamID(String(decoding: streamBytes, as: UTF8.self)) }
+
+    /// Whether the stream id starts with `prefix` (e.g. `case-`), without making a String.
+    public func streamHasPrefix(_ prefix: StaticString) -> Bool {
+        let n = prefix.utf8CodeUnitCount
+        guard streamLength >= n else { return false }
+        return memcmp(buffer.baseAddress! + 96, prefix.utf8Start, n) == 0
+    }
+
+    public var id: UUID {
+        let b = buffer
+        return UUID(uuid: (b[40], b[41], b[42], b[43], b[44], b[45], b[46], b[47], b[48], b[49], b[50], b[51], b[52], b[53], b[54], b[55]))
+    }
+
+    public var previousHashBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: buffer[56..<88]) }
+    public var hashBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: buffer[(buffer.count - 32)...]) }
+    public var previousHash: Digest { Digest(bytes: Array(previousHashBytes)) }
+    public var hash: Digest { Digest(bytes: Array(hashBytes)) }
+
+    var payloadOffset: Int {
+        96 + streamLength + actorLength + organisationLength + (hasCorrelation ? 16 : 0) + (hasCausation ? 16 : 0)
+    }
+
+    /// The payload's stored bytes.
+    public var payloadBytes: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: buffer[payloadOffset..<(payloadOffset + payloadLength)])
+    }
+
+    /// Decodes just the payload.
+    public func payload() throws -> EventPayload {
+        guard let t = type else { throw LogError(.unsupportedFormat, "unknown event type code \(typeCode)") }
+        var r = BinaryReader(payloadBytes)
+        return try EventPayload.decode(type: t, from: &r)
+    }
+
+    /// Decodes a payload struct of a known type directly, e.g. `try view.decode(ReferralMade.self)`.
+    public func decode<P: BinaryPayload>(_: P.Type) throws -> P {
+        var r = BinaryReader(payloadBytes)
+        return try P(from: &r)
+    }
+
+    /// Decodes the whole event: envelope and payload.
+    public func decode() throws -> RecordedEvent {
+        guard let t = type else { throw LogError(.unsupportedFormat, "unknown event type code \(typeCode)") }
+        var r = BinaryReader(buffer, offset: 96)
+        let stream = try r.utf8(count: streamLength)
+        let actor = try r.utf8(count: actorLength)
+        let org = try r.utf8(count: organisationLength)
+        let corr = hasCorrelation ? try r.uuid() : nil
+        let caus = hasCausation ? try r.uuid() : nil
+        var pr = BinaryReader(try r.bytes(payloadLength))
+        let payload = try EventPayload.decode(type: t, from: &pr)
+        let envelope = EventEnvelope(
+            position: position, id: id, stream: StreamID(stream), version: version, type: t,
+            occurredAt: occurredAt, recordedAt: recordedAt, actor: actor, organisation: org,
+            correlationId: corr, causationId: caus, previousHash: previousHash, hash: hash)
+        return RecordedEvent(envelope: envelope, payload: payload)
+    }
+
+    /// Whether the stored hash matches the bytes.
+    public var hashIsValid: Bool {
+        EventRecord.computeHash(buffer).bytes.elementsEqual(hashBytes)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

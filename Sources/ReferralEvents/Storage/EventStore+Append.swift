@@ -1,0 +1,180 @@
+import Foundation
+
+/// What happened to one event of an append.
+public struct AppendedEvent: Sendable, Hashable {
+    public var id: UUID
+    public var stream: StreamID
+    public var position: UInt64
+    public var version: UInt64
+    /// True when the id was already in the log: nothing was written and `position` is the original.
+    public var duplicate: Bool
+}
+
+/// The outcome of an atomic append.
+public struct AppendResult: Sendable, Hashable {
+    /// One entry per proposed event, in order.
+    public var events: [AppendedEvent]
+    /// The log's last position after the append.
+    public var headPosition: UInt64
+    public var recordedAt: Timestamp
+}
+
+extension EventStore {
+    /// Appends `events` atomically: all of them or none.
+    ///
+    /// Before anything is written, each event is checked against the domain rules (with the
+    /// batch's earlier events already applied) and each stream in `expecting` against its
+    /// expected version. An event whose id is already in the log is not written again; its
+    /// original position is returned (`duplicate`), however long ago it was written.
+    ///
+    /// - Parameters:
+    ///   - expecting: the expected version per stream; streams not named are not checked.
+    ///   - recordedAt: when the events entered the log. Defaults to now; a migration or
+    ///     import may give an earlier time, but never one before the log's last event
+    ///     (recorded-at never decreases along the log) nor one in the future.
+    /// - Throws: `LogError` with code `.conflict`, `.ruleViolation` (naming the rule and the
+    ///   event), `.invalidInput` or `.storage`. Nothing is written when it throws.
+    @discardableResult
+    public func append(_ events: [ProposedEvent], expecting: [StreamID: ExpectedVersion] = [:],
+                       recordedAt: Timestamp? = nil) throws -> AppendResult {
+        let now = clock()
+        for (i, e) in events.enumerated() { try Self.validateEnvelope(e, index: i) }
+        var seen = Set<UUID>()
+        for (i, e) in events.enumerated() where !seen.insert(e.id).inserted {
+            var err = LogError(.invalidInput, "event \(i + 1) of the batch repeats the id \(e.id) of an earlier event in the same batch; give every event its own id")
+            err.eventIndex = i
+            err.eventId = e.id
+            throw err
+        }
+        return try env.write { txn in
+            try appendInTransaction(txn, events, expecting: expecting, recordedAt: recordedAt, now: now)
+        }
+    }
+
+    /// Appends one event. See `append(_:expecting:recordedAt:)`.
+    @discardableResult
+    public func append(_ event: ProposedEvent, expected: ExpectedVersion = .any) throws -> AppendedEvent {
+        try append([event], expecting: [event.stream: expected]).events[0]
+    }
+
+    func appendInTransaction(_ txn: Transaction, _ batch: [ProposedEvent], expecting: [StreamID: ExpectedVersion],
+                             recordedAt requested: Timestamp?, now: Timestamp) throws -> AppendResult {
+        // The head: position, hash and recorded-at of the last event.
+        var position: UInt64 = 0
+        var previousHash = Digest.zero
+        var lastRecordedAt = Timestamp(millisecondsSinceEpoch: .min)
+        if let (_, value) = try txn.last(events) {
+            let view = try EventView(checking: value)
+            position = view.position
+            previousHash = view.hash
+            lastRecordedAt = view.recordedAt
+        }
+        let recordedAt: Timestamp
+        if let requested {
+            guard requested <= now.adding(days: 0) else {
+                throw LogError(.invalidInput, "recorded-at \(requested) is in the future; the log records when events entered it")
+            }
+            guard requested >= lastRecordedAt else {
+                throw LogError(.invalidInput, "recorded-at \(requested) is before the log's last event (\(lastRecordedAt)); recorded-at never decreases along the log")
+            }
+            recordedAt = requested
+        } else {
+            recordedAt = max(now, lastRecordedAt)
+        }
+
+        // Idempotency: ids already in the log are reported, not written.
+        var results: [AppendedEvent?] = []
+        var fresh: [(Int, ProposedEvent)] = []
+        for (i, e) in batch.enumerated() {
+            if let existing = try txn.get(eventIDs, uuidKey(e.id)) {
+                let pos = readBigEndian(existing)
+                guard let record = try txn.get(events, bigEndianKey(pos)) else {
+                    throw LogError.corrupt("the id index names position \(pos), which is not in the log", position: pos)
+                }
+                let view = try EventView(checking: record)
+                results.append(AppendedEvent(id: e.id, stream: view.stream, position: pos, version: view.version, duplicate: true))
+            } else {
+                results.append(nil)
+                fresh.append((i, e))
+            }
+        }
+
+        // Expected versions, for streams that get new events.
+        var versions: [StreamID: UInt64] = [:]
+        func currentVersion(_ s: StreamID) throws -> UInt64 {
+            if let v = versions[s] { return v }
+            let v = try txn.get(streamHeads, Array(s.rawValue.utf8)).map(readBigEndian) ?? 0
+            versions[s] = v
+            return v
+        }
+        for (stream, expected) in expecting where fresh.contains(where: { $0.1.stream == stream }) {
+            let actual = try currentVersion(stream)
+            let ok: Bool
+            switch expected {
+            case .any: ok = true
+            case .noStream: ok = actual == 0
+            case .streamExists: ok = actual > 0
+            case .exactly(let v): ok = actual == v
+            }
+            if !ok { throw LogError.conflict(stream: stream, expected: expected, actual: actual) }
+        }
+
+        // Domain rules, then the writes, event by event in one transaction.
+        var engine = RuleEngine(txn: txn, rules: rules, eventIDs: eventIDs, events: events, streams: streams)
+        for (i, e) in fresh {
+            do {
+                try engine.check(e, recordedAt: recordedAt, now: now)
+            } catch var error as LogError {
+                error.eventIndex = i
+                error.eventId = e.id
+                if batch.count > 1 { error.message = "event \(i + 1) of \(batch.count) (\(e.payload.type.name)): " + error.message + "; nothing in the batch was written" }
+                throw error
+            }
+            position += 1
+            let version = try currentVersion(e.stream) + 1
+            versions[e.stream] = version
+            let (bytes, hash) = EventRecord.encode(e, position: position, version: version, recordedAt: recordedAt, previousHash: previousHash)
+            let posKey = bigEndianKey(position)
+            try txn.put(events, posKey, bytes, append: true)
+            try txn.put(eventIDs, uuidKey(e.id), posKey, noOverwrite: true)
+            try txn.put(streams, streamVersionKey(e.stream, version), posKey, append: false)
+            previousHash = hash
+            results[i] = AppendedEvent(id: e.id, stream: e.stream, position: position, version: version, duplicate: false)
+        }
+        for (stream, version) in versions where fresh.contains(where: { $0.1.stream == stream }) {
+            try txn.put(streamHeads, Array(stream.rawValue.utf8), bigEndianKey(version))
+        }
+        try engine.flush()
+        return AppendResult(events: results.map { $0! }, headPosition: position, recordedAt: recordedAt)
+    }
+
+    static let maxIdentifierLength = 200
+
+    static func validateEnvelope(_ e: ProposedEvent, index: Int) throws {
+        func fail(_ message: String) -> LogError {
+            var err = LogError(.invalidInput, message)
+            err.eventIndex = index
+            err.eventId = e.id
+            return err
+        }
+        for (name, value) in [("stream", e.stream.rawValue), ("actor", e.actor), ("organisation", e.organisation)] {
+            guard !value.isEmpty else { throw fail("the event's \(name) is empty; every event needs a \(name)") }
+            guard value.utf8.count <= maxIdentifierLength else { throw fail("the event's \(name) is longer than \(maxIdentifierLength) bytes") }
+            guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                throw fail("the event's \(name) contains control characters")
+            }
+        }
+    }
+}
+
+func uuidKey(_ id: UUID) -> [UInt8] {
+    withUnsafeBytes(of: id.uuid) { Array($0) }
+}
+
+/// `stream ‖ 0x00 ‖ version (8 bytes big-endian)`: one stream's events sort together, in version order.
+func streamVersionKey(_ stream: StreamID, _ version: UInt64) -> [UInt8] {
+    var key = Array(stream.rawValue.utf8)
+    key.append(0)
+    key.append(contentsOf: bigEndianKey(version))
+    return key
+}

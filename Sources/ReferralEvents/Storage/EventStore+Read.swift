@@ -1,0 +1,115 @@
+import Foundation
+
+extension EventStore {
+    /// The last event's position and hash (position 0 for an empty log).
+    public func head() throws -> LogHead {
+        try env.read { txn in
+            guard let (_, value) = try txn.last(events) else { return LogHead(position: 0, hash: Digest.zero.hex, recordedAt: nil) }
+            let view = try EventView(checking: value)
+            return LogHead(position: view.position, hash: view.hash.hex, recordedAt: view.recordedAt)
+        }
+    }
+
+    /// Events from position `from` through `through` (inclusive), at most `limit`.
+    public func read(from: UInt64 = 1, through: UInt64 = .max, limit: Int = .max) throws -> [RecordedEvent] {
+        var out: [RecordedEvent] = []
+        try replay(from: from, through: through) { view in
+            guard out.count < limit else { return false }
+            out.append(try view.decode())
+            return true
+        }
+        return out
+    }
+
+    /// The event at `position`, if there is one.
+    public func event(at position: UInt64) throws -> RecordedEvent? {
+        try env.read { txn in
+            try txn.get(events, bigEndianKey(position)).map { try EventView(checking: $0).decode() }
+        }
+    }
+
+    /// The event with id `id`, if it is in the log.
+    public func event(id: UUID) throws -> RecordedEvent? {
+        try env.read { txn in
+            guard let pos = try txn.get(eventIDs, uuidKey(id)) else { return nil }
+            return try txn.get(events, bigEndianKey(readBigEndian(pos))).map { try EventView(checking: $0).decode() }
+        }
+    }
+
+    /// One stream's events in version order, from `fromVersion` (versions start at 1).
+    public func readStream(_ stream: StreamID, fromVersion: UInt64 = 1, limit: Int = .max) throws -> [RecordedEvent] {
+        try env.read { txn in
+            var out: [RecordedEvent] = []
+            var prefix = Array(stream.rawValue.utf8)
+            prefix.append(0)
+            try txn.forEach(streams, from: streamVersionKey(stream, fromVersion)) { key, value in
+                guard out.count < limit, key.count == prefix.count + 8, key.starts(with: prefix) else { return false }
+                let pos = readBigEndian(value)
+                guard let record = try txn.get(events, bigEndianKey(pos)) else {
+                    throw LogError.corrupt("stream index of '\(stream)' names position \(pos), which is not in the log", position: pos)
+                }
+                out.append(try EventView(checking: record).decode())
+                return true
+            }
+            return out
+        }
+    }
+
+    /// The stream's last version, 0 if it does not exist.
+    public func streamVersion(_ stream: StreamID) throws -> UInt64 {
+        try env.read { txn in try txn.get(streamHeads, Array(stream.rawValue.utf8)).map(readBigEndian) ?? 0 }
+    }
+
+    /// Every stream id with its last version, in id order, optionally only those starting with `prefix`.
+    public func streamIDs(prefix: String = "") throws -> [(stream: StreamID, version: UInt64)] {
+        try env.read { txn in
+            var out: [(StreamID, UInt64)] = []
+            let p = Array(prefix.utf8)
+            try txn.forEach(streamHeads, from: p.isEmpty ? nil : p) { key, value in
+                guard key.starts(with: p) else { return false }
+                out.append((StreamID(String(decoding: key, as: UTF8.self)), readBigEndian(value)))
+                return true
+            }
+            return out
+        }
+    }
+
+    /// The fast replay path: hands each stored event, in position order, to `body` as a
+    /// zero-copy `EventView`, inside one read transaction (one consistent snapshot).
+    ///
+    /// `body` returns false to stop. The view must not escape `body`. Records are checked
+    /// for structure (lengths, known type) but not hashed; `verify()` checks hashes.
+    public func replay(from: UInt64 = 1, through: UInt64 = .max, _ body: (EventView) throws -> Bool) throws {
+        guard from <= through else { return }
+        try env.read { txn in
+            try txn.forEach(events, from: bigEndianKey(max(from, 1))) { key, value in
+                let pos = readBigEndian(key)
+                guard pos <= through else { return false }
+                return try body(try EventView(checking: value))
+            }
+        }
+    }
+
+    /// The last position whose recorded-at is at or before `time` (0 if none): "as known on".
+    ///
+    /// Recorded-at never decreases along the log, so this is a binary search.
+    public func position(asKnownAt time: Timestamp) throws -> UInt64 {
+        try env.read { txn in
+            guard let (lastKey, _) = try txn.last(events) else { return 0 }
+            var lo: UInt64 = 0, hi = readBigEndian(lastKey)  // answer in [lo, hi]
+            while lo < hi {
+                let mid = lo + (hi - lo + 1) / 2
+                guard let record = try txn.get(events, bigEndianKey(mid)) else {
+                    throw LogError.corrupt("position \(mid) is missing from the log", position: mid)
+                }
+                if EventView(unchecked: record).recordedAt <= time { lo = mid } else { hi = mid - 1 }
+            }
+            return lo
+        }
+    }
+
+    /// Whether `id` has been retracted by an `EventRetracted` event.
+    public func isRetracted(_ id: UUID) throws -> Bool {
+        try env.read { txn in try txn.get(rules, RuleKey.retracted(uuidKey(id))) != nil }
+    }
+}

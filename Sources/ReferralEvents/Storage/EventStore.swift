@@ -1,0 +1,108 @@
+import Foundation
+
+/// The event log: an append-only, hash-chained sequence of referral events in LMDB.
+///
+/// A store is a directory:
+/// - `log.mdb` — the events and their indexes (see `docs/lmdb-layout.md`);
+/// - `keys.mdb` — the store secret and one key per resident, kept apart so a key can be
+///   destroyed without touching the log (see `KeyStore`).
+///
+/// Any number of threads and processes may read and append at once: LMDB serialises
+/// writers with its lock file, and positions are assigned inside the write transaction,
+/// so they stay gapless. Appends are fsync'd before `append` returns unless the store
+/// was opened with `durable: false`. Opening after a crash needs no recovery step.
+///
+/// ```swift
+/// let store = try EventStore(at: "/var/lib/referral", create: true)
+/// let result = try store.append([event], expecting: [event.stream: .noStream])
+/// ```
+public final class EventStore: Sendable {
+    /// The store's directory.
+    public let directory: String
+    let env: Environment
+    let events: Database
+    let eventIDs: Database
+    let streams: Database
+    let streamHeads: Database
+    let meta: Database
+    let rules: Database
+    /// A clock the tests can set; production uses the wall clock.
+    let clock: @Sendable () -> Timestamp
+
+    /// Where the log's LMDB file lives inside a store directory.
+    public static func logPath(in directory: String) -> String { directory + "/log.mdb" }
+
+    /// Opens the store in `directory`.
+    ///
+    /// - Parameters:
+    ///   - create: make the directory and files if missing; otherwise a missing store is
+    ///     `LogError.notFound` with advice to run `referral init`.
+    ///   - durable: fsync every commit (the default). Benchmarks and bulk imports may turn
+    ///     it off and call `sync()` at the end.
+    ///   - initialMapSize: the LMDB map to start with; it grows by itself when full.
+    public init(at directory: String, create: Bool = false, durable: Bool = true, initialMapSize: Int = 64 << 20,
+                clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }) throws {
+        let fm = FileManager.default
+        let logPath = EventStore.logPath(in: directory)
+        if !fm.fileExists(atPath: logPath) {
+            guard create else {
+                throw LogError(.notFound, "no store at \(directory); create one with `referral init` or point --store / REFERRAL_STORE at an existing store")
+            }
+            do {
+                try fm.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+            } catch {
+                throw LogError(.storage, "cannot create the store directory \(directory): \(error.localizedDescription)")
+            }
+        }
+        self.directory = directory
+        self.clock = clock
+        env = try Environment(path: logPath, maxDatabases: 8, initialMapSize: initialMapSize, durable: durable)
+        events = try env.openDatabase("events")
+        eventIDs = try env.openDatabase("event_ids")
+        streams = try env.openDatabase("streams")
+        streamHeads = try env.openDatabase("stream_heads")
+        meta = try env.openDatabase("meta")
+        rules = try env.openDatabase("rules")
+        try env.write { txn in
+            let key = Array("format".utf8)
+            if let f = try txn.get(meta, key) {
+                let version = f.first ?? 0
+                guard version == EventRecord.format else {
+                    throw LogError(.unsupportedFormat, "the store at \(directory) has format \(version); this build reads format \(EventRecord.format)")
+                }
+            } else {
+                try txn.put(meta, key, [EventRecord.format])
+                try txn.put(meta, Array("store-id".utf8), Array(UUID().uuidString.utf8))
+            }
+        }
+    }
+
+    /// Flushes everything to disk; needed only for stores opened with `durable: false`.
+    public func sync() throws { try env.sync() }
+
+    /// The LMDB map size in bytes (it grows by itself).
+    public var mapSize: Int { env.mapSize }
+
+    /// A stable id for this store, made when it was created.
+    public var storeID: String {
+        get throws {
+            try env.read { txn in
+                try txn.get(meta, Array("store-id".utf8)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            }
+        }
+    }
+}
+
+/// The last event of the log: what an external head file records and `verify` checks.
+public struct LogHead: Sendable, Hashable, Codable {
+    /// 0 for an empty log.
+    public var position: UInt64
+    public var hash: String
+    public var recordedAt: Timestamp?
+
+    public init(position: UInt64, hash: String, recordedAt: Timestamp?) {
+        self.position = position
+        self.hash = hash
+        self.recordedAt = recordedAt
+    }
+}

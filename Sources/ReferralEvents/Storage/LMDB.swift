@@ -1,0 +1,288 @@
+import CLMDB
+import Foundation
+
+// The only file (with its extensions in this folder) that talks to LMDB's C API.
+// No MDB_* type leaves the Storage folder.
+
+/// Routes an LMDB result code into `LogError`.
+@inline(__always)
+func check(_ rc: Int32, _ what: @autoclosure () -> String) throws {
+    guard rc != MDB_SUCCESS else { return }
+    throw lmdbError(rc, what())
+}
+
+func lmdbError(_ rc: Int32, _ what: String) -> LogError {
+    let text = String(cString: mdb_strerror(rc))
+    var advice = ""
+    switch rc {
+    case ENOSPC: advice = "; the disk is full: free space and retry (nothing was written)"
+    case EACCES: advice = "; check the store's file permissions"
+    case MDB_READERS_FULL: advice = "; too many readers: close other processes using the store"
+    case MDB_INVALID, MDB_VERSION_MISMATCH: advice = "; the file is not an LMDB store this build can read"
+    default: break
+    }
+    var e = LogError(.storage, "\(what) failed: \(text) (code \(rc))\(advice)")
+    e.resultCode = rc
+    return e
+}
+
+/// A handle on one named LMDB database inside an environment.
+struct Database: Sendable {
+    let dbi: MDB_dbi
+}
+
+/// An LMDB environment (one `.mdb` file and its lock file) with one owner.
+///
+/// Closed in `deinit`. Transactions are scoped by `read { }` and `write { }`, which abort
+/// on throw. `MDB_NOTLS` lets a read transaction be used from whatever thread a Swift task
+/// runs on. A full map is grown and the write retried; a map grown by another process is
+/// adopted when the next transaction begins.
+final class Environment: @unchecked Sendable {
+    let handle: OpaquePointer
+    let path: String
+    /// Held shared by every transaction in this process, exclusively to resize the map,
+    /// which LMDB allows only while no transaction of this process is active.
+    private let resizeLock: UnsafeMutablePointer<pthread_rwlock_t>
+
+    /// Opens (creating if needed) the environment in the single file `path` (`MDB_NOSUBDIR`).
+    init(path: String, maxDatabases: UInt32 = 16, initialMapSize: Int = 64 << 20, durable: Bool = true,
+         readOnly: Bool = false) throws {
+        var env: OpaquePointer?
+        try check(mdb_env_create(&env), "creating the LMDB environment")
+        guard let env else { throw LogError(.storage, "mdb_env_create returned no environment") }
+        var flags = UInt32(MDB_NOSUBDIR | MDB_NOTLS)
+        if !durable { flags |= UInt32(MDB_NOSYNC) }
+        if readOnly { flags |= UInt32(MDB_RDONLY) }
+        do {
+            try check(mdb_env_set_maxdbs(env, maxDatabases), "setting the number of databases")
+            try check(mdb_env_set_maxreaders(env, 254), "setting the number of readers")
+            try check(mdb_env_set_mapsize(env, initialMapSize), "setting the map size")
+            try check(mdb_env_open(env, path, flags, 0o640), "opening the store file \(path)")
+        } catch {
+            mdb_env_close(env)  // a half-opened environment is closed before throwing
+            throw error
+        }
+        handle = env
+        self.path = path
+        resizeLock = .allocate(capacity: 1)
+        pthread_rwlock_init(resizeLock, nil)
+    }
+
+    deinit {
+        mdb_env_close(handle)
+        pthread_rwlock_destroy(resizeLock)
+        resizeLock.deallocate()
+    }
+
+    /// The current map size in bytes.
+    var mapSize: Int {
+        var info = MDB_envinfo()
+        mdb_env_info(handle, &info)
+        return info.me_mapsize
+    }
+
+    /// Runs `body` in a read-only transaction; pointers it reads are valid only inside `body`.
+    func read<T>(_ body: (Transaction) throws -> T) throws -> T {
+        while true {
+            pthread_rwlock_rdlock(resizeLock)
+            var txn: OpaquePointer?
+            let rc = mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &txn)
+            if rc == MDB_MAP_RESIZED {
+                pthread_rwlock_unlock(resizeLock)
+                try adoptNewMapSize()
+                continue
+            }
+            defer { pthread_rwlock_unlock(resizeLock) }
+            try check(rc, "starting a read transaction")
+            guard let txn else { throw LogError(.storage, "mdb_txn_begin returned no transaction") }
+            defer { mdb_txn_abort(txn) }
+            return try body(Transaction(handle: txn))
+        }
+    }
+
+    /// Runs `body` in the single write transaction and commits; aborts if `body` throws.
+    ///
+    /// If the map is full, the transaction is aborted, the map doubled and `body` run
+    /// again from the start, so `body` must not have side effects outside the transaction.
+    func write<T>(_ body: (Transaction) throws -> T) throws -> T {
+        while true {
+            pthread_rwlock_rdlock(resizeLock)
+            var txn: OpaquePointer?
+            let rc = mdb_txn_begin(handle, nil, 0, &txn)
+            if rc == MDB_MAP_RESIZED {
+                pthread_rwlock_unlock(resizeLock)
+                try adoptNewMapSize()
+                continue
+            }
+            guard rc == MDB_SUCCESS, let txn else {
+                pthread_rwlock_unlock(resizeLock)
+                throw lmdbError(rc, "starting a write transaction")
+            }
+            do {
+                let result = try body(Transaction(handle: txn))
+                let crc = mdb_txn_commit(txn)
+                pthread_rwlock_unlock(resizeLock)
+                if crc == MDB_MAP_FULL {
+                    try grow()
+                    continue
+                }
+                try check(crc, "committing to \(path)")
+                return result
+            } catch let error as LogError where error.resultCode == MDB_MAP_FULL {
+                mdb_txn_abort(txn)
+                pthread_rwlock_unlock(resizeLock)
+                try grow()
+            } catch {
+                mdb_txn_abort(txn)
+                pthread_rwlock_unlock(resizeLock)
+                throw error
+            }
+        }
+    }
+
+    /// Doubles the map (at least +64 MiB). LMDB keeps the file sparse, so this costs no disk.
+    func grow() throws {
+        pthread_rwlock_wrlock(resizeLock)
+        defer { pthread_rwlock_unlock(resizeLock) }
+        let current = mapSize
+        try check(mdb_env_set_mapsize(handle, max(current * 2, current + (64 << 20))), "growing the map of \(path)")
+    }
+
+    private func adoptNewMapSize() throws {
+        pthread_rwlock_wrlock(resizeLock)
+        defer { pthread_rwlock_unlock(resizeLock) }
+        try check(mdb_env_set_mapsize(handle, 0), "adopting the map size another process set")
+    }
+
+    /// Opens (creating) a named database; call once per process before use.
+    func openDatabase(_ name: String, create: Bool = true) throws -> Database {
+        try write { txn in
+            var dbi = MDB_dbi()
+            try check(mdb_dbi_open(txn.handle, name, create ? UInt32(MDB_CREATE) : 0, &dbi), "opening database '\(name)'")
+            return Database(dbi: dbi)
+        }
+    }
+
+    /// Flushes to disk (after non-durable writes).
+    func sync() throws {
+        try check(mdb_env_sync(handle, 1), "syncing \(path)")
+    }
+
+    /// Writes a compacted copy of the environment to `destination` (a file path), safe while
+    /// writers run: the copy is one consistent snapshot.
+    func copy(to destination: String, compact: Bool = true) throws {
+        try check(mdb_env_copy2(handle, destination, compact ? UInt32(MDB_CP_COMPACT) : 0), "copying \(path) to \(destination)")
+    }
+}
+
+/// One LMDB transaction, valid only inside the `read` or `write` closure that made it.
+struct Transaction {
+    let handle: OpaquePointer
+
+    /// The value under `key`, pointing into the map; nil if absent.
+    func get(_ db: Database, _ key: UnsafeRawBufferPointer) throws -> UnsafeRawBufferPointer? {
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var v = MDB_val()
+        let rc = mdb_get(handle, db.dbi, &k, &v)
+        if rc == MDB_NOTFOUND { return nil }
+        try check(rc, "reading")
+        return UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)
+    }
+
+    func get(_ db: Database, _ key: [UInt8]) throws -> UnsafeRawBufferPointer? {
+        try key.withUnsafeBytes { try get(db, $0) }
+    }
+
+    func put(_ db: Database, _ key: [UInt8], _ value: [UInt8], append: Bool = false, noOverwrite: Bool = false) throws {
+        try key.withUnsafeBytes { k in
+            try value.withUnsafeBytes { v in
+                var kv = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
+                var vv = MDB_val(mv_size: v.count, mv_data: UnsafeMutableRawPointer(mutating: v.baseAddress))
+                var flags: UInt32 = 0
+                if append { flags |= UInt32(MDB_APPEND) }
+                if noOverwrite { flags |= UInt32(MDB_NOOVERWRITE) }
+                try check(mdb_put(handle, db.dbi, &kv, &vv, flags), "writing")
+            }
+        }
+    }
+
+    /// Deletes `key`; returns false if it was not there.
+    @discardableResult
+    func delete(_ db: Database, _ key: [UInt8]) throws -> Bool {
+        try key.withUnsafeBytes { k in
+            var kv = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
+            let rc = mdb_del(handle, db.dbi, &kv, nil)
+            if rc == MDB_NOTFOUND { return false }
+            try check(rc, "deleting")
+            return true
+        }
+    }
+
+    /// Removes every entry of `db` (keeps the database).
+    func clear(_ db: Database) throws {
+        try check(mdb_drop(handle, db.dbi, 0), "clearing a database")
+    }
+
+    /// The number of entries in `db`.
+    func count(_ db: Database) throws -> Int {
+        var stat = MDB_stat()
+        try check(mdb_stat(handle, db.dbi, &stat), "reading database statistics")
+        return stat.ms_entries
+    }
+
+    /// Visits entries in key order from the first key ≥ `from` (or the first), until `body`
+    /// returns false. Only `MDB_NOTFOUND` ends the walk; any other failure throws.
+    func forEach(_ db: Database, from: [UInt8]? = nil, reverse: Bool = false,
+                 _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool) throws {
+        var cursor: OpaquePointer?
+        try check(mdb_cursor_open(handle, db.dbi, &cursor), "opening a cursor")
+        defer { mdb_cursor_close(cursor) }
+        var k = MDB_val(), v = MDB_val()
+        var rc: Int32
+        if let from {
+            rc = from.withUnsafeBytes { f in
+                k = MDB_val(mv_size: f.count, mv_data: UnsafeMutableRawPointer(mutating: f.baseAddress))
+                return mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE)
+            }
+            if reverse {
+                if rc == MDB_NOTFOUND {
+                    rc = mdb_cursor_get(cursor, &k, &v, MDB_LAST)
+                } else if rc == MDB_SUCCESS {
+                    let exact = UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size).elementsEqual(from)
+                    if !exact { rc = mdb_cursor_get(cursor, &k, &v, MDB_PREV) }
+                }
+            }
+        } else {
+            rc = mdb_cursor_get(cursor, &k, &v, reverse ? MDB_LAST : MDB_FIRST)
+        }
+        let step = reverse ? MDB_PREV : MDB_NEXT
+        while rc == MDB_SUCCESS {
+            let key = UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size)
+            let value = UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)
+            guard try body(key, value) else { return }
+            rc = mdb_cursor_get(cursor, &k, &v, step)
+        }
+        if rc != MDB_NOTFOUND { try check(rc, "iterating") }
+    }
+
+    /// The last entry of `db`, if any.
+    func last(_ db: Database) throws -> (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)? {
+        var result: (UnsafeRawBufferPointer, UnsafeRawBufferPointer)?
+        try forEach(db, reverse: true) { k, v in
+            result = (k, v)
+            return false
+        }
+        return result
+    }
+}
+
+/// 8-byte big-endian key, so that LMDB's byte order is numeric order.
+@inline(__always)
+func bigEndianKey(_ v: UInt64) -> [UInt8] {
+    withUnsafeBytes(of: v.bigEndian) { Array($0) }
+}
+
+@inline(__always)
+func readBigEndian(_ b: UnsafeRawBufferPointer) -> UInt64 {
+    b.count >= 8 ? UInt64(bigEndian: b.loadUnaligned(as: UInt64.self)) : 0
+}
