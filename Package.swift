@@ -14,8 +14,10 @@ let package = Package(
     products: [
         .library(name: "ReferralEvents", targets: ["ReferralEvents"]),
         .library(name: "ReferralProjections", targets: ["ReferralProjections"]),
+        .library(name: "ReferralDemo", targets: ["ReferralDemo"]),
         .executable(name: "referral", targets: ["ReferralCLI"]),
         .executable(name: "referral-bench", targets: ["ReferralBench"]),
+        .executable(name: "referral-worker", targets: ["ReferralWorker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -40,18 +42,29 @@ let package = Package(
             dependencies: ["ReferralEvents"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "ReferralDemo",
+            dependencies: ["ReferralEvents"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "ReferralCLI",
             dependencies: [
                 "ReferralEvents",
                 "ReferralProjections",
+                "ReferralDemo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "ReferralBench",
-            dependencies: ["ReferralEvents", "ReferralProjections", "CLMDB"],
+            dependencies: ["ReferralEvents", "ReferralProjections", "ReferralDemo", "CLMDB"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ReferralWorker",
+            dependencies: ["ReferralEvents"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -61,12 +74,17 @@ let package = Package(
         ),
         .testTarget(
             name: "ReferralProjectionsTests",
-            dependencies: ["ReferralProjections", "ReferralEvents"],
+            dependencies: ["ReferralProjections", "ReferralEvents", "ReferralDemo"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ReferralCLITests",
             dependencies: ["ReferralCLI", "ReferralEvents"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ReferralReliabilityTests",
+            dependencies: ["ReferralEvents", "ReferralProjections", "ReferralDemo"],
             swiftSettings: swiftSettings
         ),
     ]
