@@ -60,9 +60,12 @@ struct AgreementBuilder {
             steps.append(Step(occurredAt: Int64(end.daysSinceEpoch) * dayMs + 12 * 3_600_000, recordDay: recordDay, actor: Int32(a.employee),
                               event: .agreementEnded(date: end.daysSinceEpoch, early: a.endedEarly != nil)))
         }
-        for k in wrong.reversed() {
-            guard case .hoursLogged(let date, _, let area, let served, let activity) = steps[k].event, let right = correctHours[k] else { continue }
-            insertCorrection(&steps, after: k, corrected: .hoursLogged(date: date, hundredths: right, area: area, served: served, activity: activity), why: .hours)
+        // In step order; each insertion moves the later steps on by two.
+        var shift = 0
+        for k in wrong {
+            guard case .hoursLogged(let date, _, let area, let served, let activity) = steps[k + shift].event, let right = correctHours[k] else { continue }
+            insertCorrection(&steps, after: k + shift, corrected: .hoursLogged(date: date, hundredths: right, area: area, served: served, activity: activity), why: .hours)
+            shift += 2
         }
         return steps
     }

@@ -76,7 +76,6 @@ struct CaseBuilder {
             emit(d, rng.chance(0.25) ? .residentErased : .erasureRefused)
         }
         assignRecordDays(&steps, &rng)
-        // Corrections, the later first so that the earlier index stays valid.
         var corrections: [(Int, DemoEvent, RetractionReason)] = []
         if let k = wrongContact, case .contactHeld(_, let jc, let ref) = steps[k].event {
             corrections.append((k, .contactHeld(first: true, jobcenter: jc, referral: ref), .contactKind))
@@ -84,8 +83,11 @@ struct CaseBuilder {
         if let a = wrongAnswer {
             corrections.append((a.index, .referralAnswered(no: a.no, accepted: a.accepted, reason: 0, corrected: true), .answerReason))
         }
-        for (k, fixed, why) in corrections.sorted(by: { $0.0 > $1.0 }) {
-            insertCorrection(&steps, after: k, corrected: fixed, why: why)
+        // In step order; each insertion moves the later steps on by two.
+        var shift = 0
+        for (k, fixed, why) in corrections.sorted(by: { $0.0 < $1.0 }) {
+            insertCorrection(&steps, after: k + shift, corrected: fixed, why: why)
+            shift += 2
         }
         return steps
     }
