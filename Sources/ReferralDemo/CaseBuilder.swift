@@ -412,11 +412,12 @@ struct CaseBuilder {
         case .none: weights = child ? [5, 75, 5, 0, 0, 0, 15] : [12, 8, 45, 5, 7, 6, 17]
         }
         var status = statuses[rng.weighted(weights)]
-        for months in [1, 3, 6, 12] {
+        // Follow-up thins out with time, as it does in practice.
+        for (months, followedUp) in [(1, 0.85), (3, 0.8), (6, 0.75), (12, 0.7)] {
             let d = close.adding(months: months)
             if let reopen, d >= reopen { return }
             if rng.chance(0.2) { status = statuses[rng.weighted(weights)] }
-            if rng.chance(0.9) { emit(d, .outcomeRecorded(months: UInt8(months), status: status), hours: 9...13) }
+            if rng.chance(followedUp) { emit(d, .outcomeRecorded(months: UInt8(months), status: status), hours: 9...13) }
         }
     }
 }

@@ -94,16 +94,16 @@ struct Step {
 func registrationLag(_ rng: inout DemoRandom, outcome: Bool = false) -> Int32 {
     if outcome {
         switch rng.below(10) {
-        case 0..<4: return 0
-        case 4..<8: return Int32(rng.int(1...14))
+        case 0..<5: return 0
+        case 5..<9: return Int32(rng.int(1...14))
         default: return Int32(rng.int(15...45))
         }
     }
-    switch rng.below(50) {
-    case 0..<31: return 0
-    case 31..<41: return Int32(rng.int(1...3))
-    case 41..<46: return Int32(rng.int(4...14))
-    case 46..<49: return Int32(rng.int(15...30))
+    switch rng.below(100) {
+    case 0..<82: return 0
+    case 82..<93: return Int32(rng.int(1...3))
+    case 93..<97: return Int32(rng.int(4...14))
+    case 97..<99: return Int32(rng.int(15...30))
     default: return Int32(rng.int(31...60))
     }
 }

@@ -376,13 +376,14 @@ struct RuleEngine {
     private func identifier(_ value: String, _ field: String) throws {
         guard !value.isEmpty else { throw violation(.invalidValue, "the \(field) is empty") }
         guard value.utf8.count <= 100 else { throw violation(.invalidValue, "the \(field) '\(value.prefix(20))…' is longer than 100 bytes") }
-        guard !value.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control }) else {
+        guard value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) || !value.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control }) else {
             throw violation(.invalidValue, "the \(field) '\(value)' contains spaces or control characters; use letters, digits and '-'")
         }
     }
 
     private func text(_ value: String, _ field: String, required: Bool = false) throws {
-        if required, value.allSatisfy(\.isWhitespace) { throw violation(.invalidValue, "the \(field) is empty; say why") }
+        // A visible ASCII character settles it without walking grapheme clusters.
+        if required, !value.utf8.contains(where: { $0 > 0x20 && $0 < 0x7F }), value.allSatisfy(\.isWhitespace) { throw violation(.invalidValue, "the \(field) is empty; say why") }
         guard value.utf8.count <= Self.maxTextLength else {
             throw violation(.invalidValue, "the \(field) is \(value.utf8.count) bytes; at most \(Self.maxTextLength) are allowed")
         }

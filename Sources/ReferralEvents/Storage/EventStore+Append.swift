@@ -145,7 +145,8 @@ extension EventStore {
             previousHash = hash
             results[i] = AppendedEvent(id: e.id, stream: e.stream, position: position, version: version, duplicate: false)
         }
-        for (stream, version) in versions where fresh.contains(where: { $0.1.stream == stream }) {
+        // Only streams with fresh events are in `versions` (no other is ever looked up), so no filter.
+        for (stream, version) in versions {
             try txn.put(streamHeads, Array(stream.rawValue.utf8), bigEndianKey(version))
         }
         try engine.flush()
@@ -164,7 +165,8 @@ extension EventStore {
         for (name, value) in [("stream", e.stream.rawValue), ("actor", e.actor), ("organisation", e.organisation)] {
             guard !value.isEmpty else { throw fail("the event's \(name) is empty; every event needs a \(name)") }
             guard value.utf8.count <= maxIdentifierLength else { throw fail("the event's \(name) is longer than \(maxIdentifierLength) bytes") }
-            guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            // Printable ASCII (nearly every id) needs no Unicode property lookup.
+            guard value.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) || !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
                 throw fail("the event's \(name) contains control characters")
             }
         }

@@ -50,6 +50,10 @@ public final class GroupCommitter: Sendable {
         var commits = 0
         var appends = 0
         var events = 0
+        /// While the writer waits for a group to fill: how many appends it waits for, and
+        /// the signal the last of them gives.
+        var gatherTarget = 0
+        var gathered: DispatchSemaphore?
     }
 
     private let state = Mutex(State())
@@ -138,18 +142,49 @@ public final class GroupCommitter: Sendable {
     }
 
     private func enqueue(_ request: Request) {
-        let start = state.withLock { s -> Bool in
+        let (start, signal) = state.withLock { s -> (Bool, DispatchSemaphore?) in
             s.pending.append(request)
-            guard !s.draining, !s.held else { return false }
+            var signal: DispatchSemaphore?
+            if let g = s.gathered, s.pending.count >= s.gatherTarget {
+                signal = g
+                s.gathered = nil
+            }
+            guard !s.draining, !s.held else { return (false, signal) }
             s.draining = true
-            return true
+            return (true, signal)
         }
+        signal?.signal()
         if start { queue.async { self.drain() } }
     }
 
+    /// The longest the writer waits for a group to fill: a fraction of a commit, so that a
+    /// caller whose event could have joined does not wait a whole extra commit instead.
+    static let maxGatherNanoseconds: UInt64 = 1_000_000
+
     /// Commits groups until nothing waits; one drain runs at a time.
     private func drain() {
+        // The largest of the last few groups: about how many callers append at once.
+        var recentGroups = [Int](repeating: 0, count: 16)
+        var commitIndex = 0
+        var lastCommit: UInt64 = 0
         while true {
+            // The callers the last commit released are queueing their next appends: if fewer
+            // are back than recent groups held, give them a moment (an eighth of a commit, at
+            // most 1 ms) so they share this commit's fsync rather than each wait for the next.
+            let expected = recentGroups.max() ?? 0
+            if expected > 1 {
+                let wait = state.withLock { s -> DispatchSemaphore? in
+                    guard s.pending.count < expected, !s.held else { return nil }
+                    let g = DispatchSemaphore(value: 0)
+                    s.gatherTarget = expected
+                    s.gathered = g
+                    return g
+                }
+                if let wait {
+                    _ = wait.wait(timeout: .now() + .nanoseconds(Int(min(Self.maxGatherNanoseconds, lastCommit / 8))))
+                    state.withLock { $0.gathered = nil }
+                }
+            }
             let group: [Request] = state.withLock { s in
                 guard !s.held, !s.pending.isEmpty else {
                     s.draining = false
@@ -165,7 +200,11 @@ public final class GroupCommitter: Sendable {
                 return group
             }
             if group.isEmpty { return }
+            let started = DispatchTime.now().uptimeNanoseconds
             let outcomes = commit(group)
+            lastCommit = DispatchTime.now().uptimeNanoseconds - started
+            recentGroups[commitIndex % recentGroups.count] = group.count
+            commitIndex += 1
             state.withLock { s in
                 s.commits += 1
                 s.appends += group.count

@@ -1,0 +1,205 @@
+import Foundation
+import ReferralEvents
+
+/// Workloads 1–3: durable single appends, batched appends, concurrent appenders.
+enum AppendBench {
+    /// The stored bytes of `events` as the log would hold them, for the raw LMDB baseline.
+    static func records(_ events: [ProposedEvent]) -> [[UInt8]] {
+        let at = Timestamp.now()
+        var previous = Digest.zero
+        return events.enumerated().map { i, e in
+            let (bytes, hash) = EventRecord.encode(e, position: UInt64(i + 1), version: 1, recordedAt: at, previousHash: previous)
+            previous = hash
+            return bytes
+        }
+    }
+
+    // MARK: 1. Durable single appends
+
+    static func single(_ o: Options, work: String) throws {
+        let n = try o.int("events", 1_000)
+        let runs = try o.int("runs", 3)
+        print("== 1. durable single appends: \(grouped(n)) events, one per transaction, \(runs) runs")
+        let events = try DemoSource.events(in: DemoSource.store(work: work, events: max(3_000, n * 11 / 10)), count: n)
+        let values = records(events)
+        var storeP50: [Double] = [], storeP99: [Double] = [], rawP50: [Double] = [], rawP99: [Double] = []
+        for run in 1...runs {
+            let dir = try scratch(work, "single")
+            defer { remove(dir) }
+            // Baseline: the same bytes, one fsync'd LMDB put-and-commit each, through the C API.
+            var raw: [Double] = []
+            do {
+                let env = try RawLMDB(path: dir + "/raw.mdb", database: "events")
+                for (i, v) in values.enumerated() {
+                    let t = now()
+                    try env.commitOne(position: UInt64(i + 1), value: v)
+                    raw.append(Double(now() - t))
+                }
+            }
+            var mine: [Double] = []
+            do {
+                let store = try EventStore(at: dir + "/store", create: true)
+                for e in events {
+                    let t = now()
+                    try store.append(e)
+                    mine.append(Double(now() - t))
+                }
+            }
+            let (r50, r99, s50, s99) = (percentile(raw, 0.5), percentile(raw, 0.99), percentile(mine, 0.5), percentile(mine, 0.99))
+            rawP50.append(r50); rawP99.append(r99); storeP50.append(s50); storeP99.append(s99)
+            print("  run \(run): store p50 \(latency(s50)) p99 \(latency(s99)) | raw LMDB commit p50 \(latency(r50)) p99 \(latency(r99))")
+        }
+        let ratio = median(storeP50) / median(rawP50)
+        print("  median: store p50 \(latency(median(storeP50))), p99 \(latency(median(storeP99))); raw LMDB p50 \(latency(median(rawP50))), p99 \(latency(median(rawP99)))")
+        print("  RESULT single-append p50 \(latency(median(storeP50))) = \(fmt(ratio))× raw LMDB commit (target ≤ 1.5×: \(ratio <= 1.5 ? "met" : "MISSED")); p99 \(latency(median(storeP99))) = \(fmt(median(storeP99) / median(rawP99)))× raw")
+    }
+
+    // MARK: 2. Batched appends
+
+    static func batch(_ o: Options, work: String) throws {
+        let n = try o.int("events", 100_000)
+        let runs = try o.int("runs", 3)
+        let size = try o.int("batch", 1_000)
+        print("== 2. batched appends: \(grouped(n)) events, \(size) per \(o.has("nosync") ? "NON-durable (--nosync)" : "durable") transaction, \(runs) runs")
+        let events = try DemoSource.events(in: DemoSource.store(work: work, events: max(3_000, n * 11 / 10)), count: n)
+        let values = records(events)
+        var mine: [Double] = [], raw: [Double] = []
+        for run in 1...runs {
+            let dir = try scratch(work, "batch")
+            defer { remove(dir) }
+            var rawSeconds = 0.0
+            var rawBytes = 0, storeBytes = 0
+            do {
+                let env = try RawLMDB(path: dir + "/raw.mdb", database: "events", durable: !o.has("nosync"))
+                let b = bytesWritten()
+                defer { rawBytes = bytesWritten() - b }
+                let t = now()
+                var i = 0
+                while i < values.count {
+                    let end = min(values.count, i + size)
+                    try env.commit(from: UInt64(i + 1), values: Array(values[i..<end]))
+                    i = end
+                }
+                rawSeconds = seconds(now() - t)
+            }
+            var storeSeconds = 0.0
+            do {
+                let store = try EventStore(at: dir + "/store", create: true, durable: !o.has("nosync"), initialMapSize: 512 << 20)
+                let b = bytesWritten()
+                defer { storeBytes = bytesWritten() - b }
+                let t = now()
+                var i = 0
+                while i < events.count {
+                    let end = min(events.count, i + size)
+                    try store.append(Array(events[i..<end]))
+                    i = end
+                }
+                storeSeconds = seconds(now() - t)
+            }
+            let (s, r) = (Double(n) / storeSeconds, Double(n) / rawSeconds)
+            mine.append(s)
+            raw.append(r)
+            let logSize = (try? FileManager.default.attributesOfItem(atPath: dir + "/store/log.mdb")[.size] as? Int) ?? 0
+            print("  run \(run): store \(rate(s)) (\(fmt(storeSeconds)) s, \(fmt(Double(storeBytes) / Double(n), 0)) bytes written to disk an event, log.mdb \(logSize >> 20) MiB) | raw LMDB puts \(rate(r)) (\(fmt(Double(rawBytes) / Double(n), 0)) bytes an event)")
+        }
+        let m = median(mine)
+        print("  RESULT batched \(rate(m)) (target ≥ 300k: \(m >= 300_000 ? "met" : "MISSED")); raw LMDB \(rate(median(raw))), store = \(fmt(median(raw) / m, 1))× slower")
+    }
+
+    // MARK: 3. Concurrent appenders with group commit
+
+    static func concurrent(_ o: Options, work: String) async throws {
+        let n = try o.int("events", 20_000)
+        let runs = try o.int("runs", 3)
+        let tasks = try o.int("tasks", 16)
+        print("== 3. concurrent appenders: \(tasks) tasks, \(grouped(n)) single durable appends, group commit, \(runs) runs")
+        let all = try DemoSource.events(in: DemoSource.store(work: work, events: max(3_000, n * 11 / 10)), count: n)
+        // The registry goes in first (cases need their organisations); every other stream
+        // belongs to one task, so each task's events stay in their stream's order.
+        let registry = all.filter { $0.stream == .registry }
+        var queues = [[ProposedEvent]](repeating: [], count: tasks)
+        for e in all where e.stream != .registry {
+            queues[Int(fnv1a(e.stream.rawValue) % UInt64(tasks))].append(e)
+        }
+        let timed = queues.reduce(0) { $0 + $1.count }
+        var rates: [Double] = [], p50s: [Double] = [], p99s: [Double] = [], groups: [Double] = [], baselines: [Double] = []
+        for run in 1...runs {
+            let dir = try scratch(work, "concurrent")
+            defer { remove(dir) }
+            // Baseline in the same run: one fsync'd raw LMDB commit per event, back to back.
+            var raw: [Double] = []
+            do {
+                let env = try RawLMDB(path: dir + "/raw.mdb", database: "events")
+                let values = records(Array(all.prefix(200)))
+                for (i, v) in values.enumerated() {
+                    let t = now()
+                    try env.commitOne(position: UInt64(i + 1), value: v)
+                    raw.append(Double(now() - t))
+                }
+            }
+            let store = try EventStore(at: dir + "/store", create: true, initialMapSize: 256 << 20)
+            var i = 0
+            while i < registry.count {
+                try store.append(Array(registry[i..<min(registry.count, i + 1000)]))
+                i += 1000
+            }
+            let committer = GroupCommitter(store: store)
+            let start = now()
+            let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+                for q in queues {
+                    group.addTask {
+                        var lat: [Double] = []
+                        lat.reserveCapacity(q.count)
+                        for e in q {
+                            let t = now()
+                            try await committer.append(e)
+                            lat.append(Double(now() - t))
+                        }
+                        return lat
+                    }
+                }
+                var all: [Double] = []
+                for try await l in group { all += l }
+                return all
+            }
+            let wall = seconds(now() - start)
+            let stats = committer.statistics
+            let r = Double(timed) / wall, p50 = percentile(latencies, 0.5), p99 = percentile(latencies, 0.99)
+            let perCommit = Double(stats.appends) / Double(max(1, stats.commits)), baseline = 1e9 / percentile(raw, 0.5)
+            rates.append(r); p50s.append(p50); p99s.append(p99); groups.append(perCommit); baselines.append(baseline)
+            print("  run \(run): \(rate(r)), p50 \(latency(p50)), p99 \(latency(p99)), \(grouped(stats.commits)) commits, \(fmt(perCommit, 1)) appends a commit | one raw commit per event: \(rate(baseline))")
+        }
+        let m = median(rates)
+        print("  RESULT \(tasks) concurrent appenders \(rate(m)) (target ≥ 20k: \(m >= 20_000 ? "met" : "MISSED")), p99 \(latency(median(p99s))); \(fmt(m / median(baselines), 1))× one raw fsync'd commit per event")
+        if o.has("plain") { try plainConcurrent(queues: queues, registry: registry, work: work, tasks: tasks) }
+    }
+
+    /// The same load without group commit: threads calling `EventStore.append`, which LMDB serialises.
+    static func plainConcurrent(queues: [[ProposedEvent]], registry: [ProposedEvent], work: String, tasks: Int) throws {
+        let dir = try scratch(work, "plain")
+        defer { remove(dir) }
+        let store = try EventStore(at: dir + "/store", create: true, initialMapSize: 256 << 20)
+        try store.append(registry)
+        let limit = 200  // per thread: one fsync each, so keep it short
+        let start = now()
+        let failures = NSLock()
+        nonisolated(unsafe) var failed = 0
+        DispatchQueue.concurrentPerform(iterations: tasks) { t in
+            for e in queues[t].prefix(limit) {
+                do { try store.append(e) } catch {
+                    failures.lock(); failed += 1; failures.unlock()
+                }
+            }
+        }
+        let wall = seconds(now() - start)
+        let done = queues.reduce(0) { $0 + min(limit, $1.count) }
+        print("  without group commit (\(tasks) threads, EventStore.append): \(rate(Double(done) / wall))\(failed > 0 ? ", \(failed) failed" : "")")
+    }
+}
+
+/// FNV-1a, a stable hash (Swift's `Hasher` is seeded per process).
+func fnv1a(_ s: String) -> UInt64 {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+    return h
+}
