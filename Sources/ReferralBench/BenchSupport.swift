@@ -14,6 +14,26 @@ func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
 func seconds(_ ns: UInt64) -> Double { Double(ns) / 1e9 }
 
+/// CPU nanoseconds this process has used (all threads). Beside wall time, since the
+/// machine is shared: CPU time shows the work done even when other processes queue for the cores.
+func cpuNow() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+/// Wall and CPU time of `body`.
+func measure<T>(_ body: () throws -> T) rethrows -> (value: T, wall: Double, cpu: Double) {
+    let w = now(), c = cpuNow()
+    let v = try body()
+    return (v, seconds(now() - w), seconds(cpuNow() - c))
+}
+
+/// The 1-minute load average, to show how busy the shared machine was during a run.
+func loadAverage() -> String {
+    (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? "?"
+}
+
 /// Nearest-rank percentile of `values` (sorted here), e.g. `percentile(x, 0.99)`.
 func percentile(_ values: [Double], _ p: Double) -> Double {
     guard !values.isEmpty else { return .nan }

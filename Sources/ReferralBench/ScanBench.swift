@@ -12,11 +12,13 @@ enum ScanBench {
         let durable = o.has("durable"), sealing = o.has("seal")
         remove(dir)
         print("== demo: \(grouped(n)) events into \(dir) (\(durable ? "durable appends" : "durable: false + sync() at the end")\(sealing ? ", personal details sealed" : ""))")
+        let c = cpuNow()
         let (summary, wall) = try DemoSource.generate(into: dir, events: n, seed: UInt64(try o.int("seed", Int(DemoSource.seed))),
                                                       durable: durable, sealing: sealing, quiet: false)
+        let cpu = seconds(cpuNow() - c)
         let size = (try? FileManager.default.attributesOfItem(atPath: EventStore.logPath(in: dir))[.size] as? Int) ?? 0
         print("  \(grouped(summary.events)) events, \(grouped(summary.cases)) cases, \(summary.appends) appends, log.mdb \(fmt(Double(size) / 1_048_576, 0)) MiB")
-        print("  RESULT demo \(grouped(summary.events)) events in \(fmt(wall, 1)) s = \(rate(Double(summary.events) / wall))")
+        print("  RESULT demo \(grouped(summary.events)) events in \(fmt(wall, 1)) s wall = \(rate(Double(summary.events) / wall)); \(fmt(cpu, 1)) s CPU; peak RSS \(procStatus("VmHWM") >> 10) MiB; load \(loadAverage())")
         if !o.has("keep"), o.values["store"] == nil { remove(dir) }
     }
 
