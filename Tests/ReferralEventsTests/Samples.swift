@@ -62,7 +62,7 @@ enum Samples {
             consentId: "VIB-0001-C1", parties: ["jobcenter-viborg", "secretariat-viborg"],
             purposes: [.referral, .informationSharing], form: .written, validUntil: date("2025-02-28"))),
               actor: "vib-lis-02", correlated: true),
-        event(8, caseStream, "2024-09-30T13:00:00.000Z", .consentWithdrawn(.init(
+        event(8, caseStream, "2024-05-21T13:00:00.000Z", .consentWithdrawn(.init(
             consentId: "VIB-0001-C1", reason: "Borgeren ønsker ikke længere at dele oplysninger med jobcentret")),
               actor: "vib-lis-02"),
         event(9, caseStream, "2024-03-05T11:00:00.000Z", .referralMade(.init(
@@ -100,8 +100,9 @@ enum Samples {
         event(20, caseStream, "2024-03-08T14:00:00.000Z", .eventRetracted(.init(
             retractedEventId: uuid(10), reason: "Svaret blev registreret på den forkerte henvisning")),
               actor: "jc-viborg-ahj", organisation: "jobcenter-viborg", causedBy: 10),
-        event(21, residentStream, "2025-01-15T10:00:00.000Z", .residentErased(.init(
-            resident: resident, reason: "Borgeren har bedt om sletning", legalBasis: "GDPR art. 17(1)(b)")),
+        event(21, residentStream, "2025-06-16T10:00:00.000Z", .residentErased(.init(
+            resident: resident, reason: "Ny anmodning om sletning efter klage; sagen er overført til arkivet",
+            legalBasis: "GDPR art. 17(1)(a)")),
               actor: "dpo-viborg", organisation: "viborg-kommune"),
         event(22, residentStream, "2025-01-10T10:00:00.000Z", .erasureRefused(.init(
             resident: resident, reason: "Kommunen har pligt til at opbevare sagen i 5 år",
@@ -133,17 +134,18 @@ enum Samples {
             activity: "Lektiecafé")), actor: "vib-bu-klm", organisation: "viborg-boern-og-unge"),
     ]
 
-    /// `full` then `minimal`, stored as a log would: chained, with positions, stream
-    /// versions, recorded-at times (a few minutes to days after occurred-at) and hashes.
+    /// `full` and `minimal` in the order they occurred, stored as a log would: chained,
+    /// with positions, stream versions, recorded-at times (minutes to days after
+    /// occurred-at, never decreasing) and hashes.
     static let recorded: [RecordedEvent] = {
         var out: [RecordedEvent] = []
         var previous = Digest.zero
         var versions: [StreamID: UInt64] = [:]
         var recordedAt = Timestamp(millisecondsSinceEpoch: 0)
-        for (k, e) in (full + minimal).enumerated() {
+        for (k, e) in (full + minimal).sorted(by: { $0.occurredAt < $1.occurredAt }).enumerated() {
             let version = (versions[e.stream] ?? 0) + 1
             versions[e.stream] = version
-            // Recorded after it occurred (registered 3 minutes late, some much later) and
+            // Recorded a few minutes after it occurred (every fifth two days late), and
             // never before the previous event was recorded.
             recordedAt = max(recordedAt, e.occurredAt.adding(days: k % 5 == 0 ? 2 : 0))
             recordedAt = Timestamp(millisecondsSinceEpoch: recordedAt.millisecondsSinceEpoch + 180_123)
@@ -157,7 +159,8 @@ enum Samples {
 
     /// The recorded sample of `type` with every optional field set.
     static func recorded(_ type: EventType) -> RecordedEvent {
-        recorded.first { $0.envelope.type == type }!
+        let id = full(type).id
+        return recorded.first { $0.id == id }!
     }
 
     /// The proposed sample of `type` with every optional field set.
