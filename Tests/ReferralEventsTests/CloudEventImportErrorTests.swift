@@ -75,6 +75,8 @@ struct CloudEventImportErrorTests {
                    "dataschema: 'Schemas/case-closed.v1.json' does not name this event type's schema; expected a URI ending in 'case-opened.v1.json', e.g. 'Schemas/case-opened.v1.json'"),
         .attribute("schemaversion disagrees with type", .caseOpened, "schemaversion", 2, "schemaversion: 2 does not match; expected 1"),
         .attribute("position zero", .caseOpened, "position", 0, "position: 0 is out of range; expected an integer from 1 to 2147483647"),
+        .attribute("position beyond a CloudEvents Integer", .caseOpened, "position", 3_000_000_000,
+                   "position: 3000000000 is out of range; expected an integer from 1 to 2147483647"),
         .attribute("streamversion as text", .caseOpened, "streamversion", "1", "streamversion: expected an integer, found a string"),
         .attribute("recordedat not a date-time", .caseOpened, "recordedat", "yesterday",
                    "recordedat: 'yesterday' is not an RFC 3339 date-time such as 2024-03-01T09:30:00Z"),

@@ -20,7 +20,9 @@ public enum CloudEventLines {
 
     /// Every event that could be read, and an error for every line that could not.
     public struct Result: Sendable, Hashable {
+        /// The events of the good lines, in file order.
         public var events: [Entry] = []
+        /// One error per bad line, in file order, each with its `line` set.
         public var errors: [ImportError] = []
         /// Whether every line could be read.
         public var isValid: Bool { errors.isEmpty }

@@ -121,7 +121,7 @@ extension ValueShape {
             guard allowed.contains(n) else { throw fail("\(n) is not one of \(allowed.map(String.init).joined(separator: ", "))") }
         case .counter:
             let n = try integer(value, at: path)
-            guard n >= 1, n <= Int(Int32.max) else { throw fail("\(n) is out of range; expected an integer from 1 to \(Int32.max)") }
+            guard n >= 1, n <= Int(Int32.max) else { throw fail("\(literalText(value) ?? String(n)) is out of range; expected an integer from 1 to \(Int32.max)") }
         case .constantInteger(let expectedValue):
             let n = try integer(value, at: path)
             guard n == expectedValue else { throw fail("\(n) does not match; expected \(expectedValue)") }
@@ -146,13 +146,21 @@ extension ValueShape {
 
     static let hoursLimit = 1_000_000.0
 
+    private func literalText(_ value: JSONValue) -> String? {
+        if case .number(let literal) = value { return literal }
+        return nil
+    }
+
     private func integer(_ value: JSONValue, at path: String) throws(ImportError) -> Int {
         guard case .number(let literal) = value else {
             throw ImportError(field: path, rule: "expected \(expected), found \(value.kindDescription)")
         }
         if let n = Int(literal) { return n }
         // JSON Schema counts 3.0 and 3e0 as integers too.
-        if let d = Double(literal), d.isFinite, d == d.rounded(), abs(d) < 9e15 { return Int(d) }
+        if let d = Double(literal), d.isFinite, d == d.rounded() {
+            // Too large for Int: clamp, so the range checks say "out of range".
+            return abs(d) < 9e15 ? Int(d) : (d > 0 ? Int.max : Int.min)
+        }
         throw ImportError(field: path, rule: "expected an integer, found \(literal)")
     }
 
