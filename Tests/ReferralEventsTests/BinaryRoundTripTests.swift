@@ -9,7 +9,7 @@ struct BinaryRoundTripTests {
         for proposed in [Samples.full(type)] + [Samples.minimal(type)].compactMap({ $0 }) {
             let previous = Digest(bytes: (0..<32).map { UInt8($0 * 7 % 256) })
             let recordedAt = proposed.occurredAt.adding(days: 3)
-            let (bytes, hash) = EventRecord.encode(proposed, position: 4242, version: 17, recordedAt: recordedAt, previousHash: previous)
+            let (bytes, hash) = try EventRecord.encode(proposed, position: 4242, version: 17, recordedAt: recordedAt, previousHash: previous)
             let decoded = try bytes.withUnsafeBytes { try EventRecord.decode($0) }
 
             #expect(decoded.asProposed == proposed)
@@ -27,7 +27,7 @@ struct BinaryRoundTripTests {
     func recordedSampleReencodesToTheSameBytes(type: EventType) throws {
         let sample = Samples.recorded(type)
         let e = sample.envelope
-        let (bytes, hash) = EventRecord.encode(sample.asProposed, position: e.position, version: e.version,
+        let (bytes, hash) = try EventRecord.encode(sample.asProposed, position: e.position, version: e.version,
                                                recordedAt: e.recordedAt, previousHash: e.previousHash)
         #expect(hash == e.hash)
         #expect(try bytes.withUnsafeBytes { try EventRecord.decode($0) } == sample)
@@ -36,7 +36,7 @@ struct BinaryRoundTripTests {
     @Test func aFlippedByteBreaksTheHash() throws {
         let sample = Samples.recorded(.placementStarted)
         let e = sample.envelope
-        var (bytes, _) = EventRecord.encode(sample.asProposed, position: e.position, version: e.version,
+        var (bytes, _) = try EventRecord.encode(sample.asProposed, position: e.position, version: e.version,
                                             recordedAt: e.recordedAt, previousHash: e.previousHash)
         bytes[bytes.count - 40] ^= 1
         let valid = try bytes.withUnsafeBytes { try EventView(checking: $0).hashIsValid }

@@ -149,7 +149,7 @@ enum Samples {
             // never before the previous event was recorded.
             recordedAt = max(recordedAt, e.occurredAt.adding(days: k % 5 == 0 ? 2 : 0))
             recordedAt = Timestamp(millisecondsSinceEpoch: recordedAt.millisecondsSinceEpoch + 180_123)
-            let (bytes, hash) = EventRecord.encode(e, position: UInt64(k + 1), version: version, recordedAt: recordedAt,
+            let (bytes, hash) = try! EventRecord.encode(e, position: UInt64(k + 1), version: version, recordedAt: recordedAt,
                                                    previousHash: previous)
             previous = hash
             out.append(try! bytes.withUnsafeBytes { try EventRecord.decode($0) })
