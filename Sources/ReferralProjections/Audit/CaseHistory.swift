@@ -107,6 +107,11 @@ public struct HistoryEntry: Sendable, Hashable {
 public struct HistoryField: Sendable, Hashable {
     public var name: String
     public var value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
 }
 
 /// Who retracted an event, when and why.

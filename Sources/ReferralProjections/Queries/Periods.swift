@@ -136,21 +136,24 @@ public struct StatisticsQuery: Sendable, Hashable {
     }
 
     /// One month.
-    public init?(month: Int, of year: Int, groupBy: StatisticsGrouping = []) {
+    public init?(month: Int, of year: Int, groupBy: StatisticsGrouping = [],
+                 areas: Set<AreaID>? = nil, organisations: Set<OrganisationID>? = nil) {
         guard let m = YearMonth(year: year, month: month) else { return nil }
-        self.init(from: m, through: m, granularity: .month, groupBy: groupBy)
+        self.init(from: m, through: m, granularity: .month, groupBy: groupBy, areas: areas, organisations: organisations)
     }
 
     /// One quarter (1–4), as a single row.
-    public init?(quarter: Int, of year: Int, groupBy: StatisticsGrouping = []) {
+    public init?(quarter: Int, of year: Int, groupBy: StatisticsGrouping = [],
+                 areas: Set<AreaID>? = nil, organisations: Set<OrganisationID>? = nil) {
         guard (1...4).contains(quarter), let m = YearMonth(year: year, month: quarter * 3 - 2) else { return nil }
-        self.init(from: m, through: m.adding(months: 2), granularity: .quarter, groupBy: groupBy)
+        self.init(from: m, through: m.adding(months: 2), granularity: .quarter, groupBy: groupBy, areas: areas, organisations: organisations)
     }
 
     /// One calendar year, as a single row.
-    public init?(year: Int, groupBy: StatisticsGrouping = []) {
+    public init?(year: Int, groupBy: StatisticsGrouping = [],
+                 areas: Set<AreaID>? = nil, organisations: Set<OrganisationID>? = nil) {
         guard let m = YearMonth(year: year, month: 1) else { return nil }
-        self.init(from: m, through: m.adding(months: 11), granularity: .year, groupBy: groupBy)
+        self.init(from: m, through: m.adding(months: 11), granularity: .year, groupBy: groupBy, areas: areas, organisations: organisations)
     }
 
     /// A plan's whole period over the plan's areas, as one row labelled with the plan's name.
