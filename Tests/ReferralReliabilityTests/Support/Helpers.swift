@@ -123,3 +123,40 @@ func expectContiguousVersions(_ events: [RecordedEvent], store: EventStore, sour
         #expect(try store.readStream(stream).map(\.envelope.version) == Array(1...version), "versions of \(stream)", sourceLocation: sourceLocation)
     }
 }
+
+/// Runs one of the Python tools in `Tests/` (independent of this project's code).
+enum PythonTool {
+    static var testsDirectory: String {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }  // Support/, ReferralReliabilityTests/ → Tests/
+        return url.path
+    }
+
+    /// Runs `python3 Tests/<script> args…`; the test fails with advice if Python's `lmdb` is missing.
+    static func run(_ script: String, _ args: [String]) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", testsDirectory + "/" + script] + args
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let output = String(decoding: data, as: UTF8.self)
+        if output.contains("No module named 'lmdb'") {
+            Issue.record("Python's lmdb package is missing; install it with `python3 -m pip install lmdb` (scripts/bootstrap.sh does)")
+        }
+        return (p.terminationStatus, output)
+    }
+}
+
+/// Copies a store's log file (not its lock file) into a new directory, as a backup tool or
+/// an attacker with file access would.
+func copyStoreFile(from store: String, to destination: String) throws {
+    let fm = FileManager.default
+    try fm.createDirectory(atPath: destination, withIntermediateDirectories: true)
+    try? fm.removeItem(atPath: EventStore.logPath(in: destination))
+    try? fm.removeItem(atPath: EventStore.logPath(in: destination) + "-lock")
+    try fm.copyItem(atPath: EventStore.logPath(in: store), toPath: EventStore.logPath(in: destination))
+}
