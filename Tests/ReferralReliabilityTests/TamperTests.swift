@@ -89,7 +89,7 @@ struct TamperCase: Sendable, CustomTestStringConvertible {
         let proposed = ProposedEvent(id: e.id, stream: e.stream, payload: e.payload, occurredAt: e.envelope.occurredAt,
                                      actor: e.envelope.actor, organisation: e.envelope.organisation,
                                      correlationId: e.envelope.correlationId, causationId: e.envelope.causationId)
-        let (bytes, hash) = EventRecord.encode(proposed, position: e.position, version: e.envelope.version,
+        let (bytes, hash) = try EventRecord.encode(proposed, position: e.position, version: e.envelope.version,
                                                recordedAt: e.envelope.recordedAt, previousHash: e.envelope.previousHash)
         try #require(hash == e.envelope.hash, "the rebuilt record of position \(e.position) hashes like the stored one")
         return bytes

@@ -137,7 +137,7 @@ extension EventStore {
             position += 1
             let version = try currentVersion(e.stream) + 1
             versions[e.stream] = version
-            let (bytes, hash) = EventRecord.encode(e, position: position, version: version, recordedAt: recordedAt, previousHash: previousHash)
+            let (bytes, hash) = try EventRecord.encode(e, position: position, version: version, recordedAt: recordedAt, previousHash: previousHash)
             guard bytes.count <= Self.maxRecordSize else {
                 var err = LogError(.invalidInput, "event \(i + 1) of the batch (\(e.payload.type.name)) would be \(bytes.count) bytes stored; at most \(Self.maxRecordSize) are allowed: shorten its texts or lists")
                 err.eventIndex = i

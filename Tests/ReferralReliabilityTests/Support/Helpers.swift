@@ -89,7 +89,7 @@ enum WorkerOracle {
                 continue
             }
             let previous = ack.position == 1 ? Digest.zero : events[Int(ack.position) - 2].envelope.hash
-            let rebuilt = EventRecord.encode(try proposed(ack), position: ack.position, version: ack.version,
+            let rebuilt = try EventRecord.encode(try proposed(ack), position: ack.position, version: ack.version,
                                              recordedAt: Timestamp(millisecondsSinceEpoch: ack.recordedAt), previousHash: previous)
             if rebuilt.hash.hex != ack.hash {
                 failed("position \(ack.position): the record rebuilt from the ack line hashes to \(rebuilt.hash.hex.prefix(12)), not \(ack.hash.prefix(12))")

@@ -35,11 +35,11 @@ enum Samples {
     ]
 
     /// The stored bytes of one event per type, some with correlation and causation ids.
-    static func records() -> [[UInt8]] {
-        payloads.enumerated().map { i, payload in
+    static func records() throws -> [[UInt8]] {
+        try payloads.enumerated().map { i, payload in
             let event = ProposedEvent(stream: StreamID("case-C\(i)"), payload: payload, occurredAt: at, actor: "lis-01", organisation: "secretariat",
                                       correlationId: i % 2 == 0 ? UUID() : nil, causationId: i % 3 == 0 ? UUID() : nil)
-            return EventRecord.encode(event, position: UInt64(i + 1), version: UInt64(i % 4 + 1), recordedAt: at, previousHash: .zero).bytes
+            return try EventRecord.encode(event, position: UInt64(i + 1), version: UInt64(i % 4 + 1), recordedAt: at, previousHash: .zero).bytes
         }
     }
 
