@@ -4,11 +4,11 @@ import ReferralEvents
 /// Workloads 1–3: durable single appends, batched appends, concurrent appenders.
 enum AppendBench {
     /// The stored bytes of `events` as the log would hold them, for the raw LMDB baseline.
-    static func records(_ events: [ProposedEvent]) -> [[UInt8]] {
+    static func records(_ events: [ProposedEvent]) throws -> [[UInt8]] {
         let at = Timestamp.now()
         var previous = Digest.zero
-        return events.enumerated().map { i, e in
-            let (bytes, hash) = EventRecord.encode(e, position: UInt64(i + 1), version: 1, recordedAt: at, previousHash: previous)
+        return try events.enumerated().map { i, e in
+            let (bytes, hash) = try EventRecord.encode(e, position: UInt64(i + 1), version: 1, recordedAt: at, previousHash: previous)
             previous = hash
             return bytes
         }
@@ -21,8 +21,8 @@ enum AppendBench {
         let runs = try o.int("runs", 3)
         print("== 1. durable single appends: \(grouped(n)) events, one per transaction, \(runs) runs")
         let events = try DemoSource.events(in: DemoSource.store(work: work, events: max(3_000, n * 11 / 10)), count: n)
-        let values = records(events)
-        var storeP50: [Double] = [], storeP99: [Double] = [], rawP50: [Double] = [], rawP99: [Double] = []
+        let values = try records(events)
+        var storeP50: [Double] = [], storeP99: [Double] = [], rawP50: [Double] = [], rawP99: [Double] = [], cpuPerAppend: [Double] = []
         for run in 1...runs {
             let dir = try scratch(work, "single")
             defer { remove(dir) }
@@ -37,20 +37,24 @@ enum AppendBench {
                 }
             }
             var mine: [Double] = []
+            var cpu = 0.0
             do {
                 let store = try EventStore(at: dir + "/store", create: true)
+                let c = cpuNow()
                 for e in events {
                     let t = now()
                     try store.append(e)
                     mine.append(Double(now() - t))
                 }
+                cpu = Double(cpuNow() - c) / Double(events.count)
             }
+            cpuPerAppend.append(cpu)
             let (r50, r99, s50, s99) = (percentile(raw, 0.5), percentile(raw, 0.99), percentile(mine, 0.5), percentile(mine, 0.99))
             rawP50.append(r50); rawP99.append(r99); storeP50.append(s50); storeP99.append(s99)
-            print("  run \(run): store p50 \(latency(s50)) p99 \(latency(s99)) | raw LMDB commit p50 \(latency(r50)) p99 \(latency(r99))")
+            print("  run \(run): store p50 \(latency(s50)) p99 \(latency(s99)), CPU \(latency(cpu)) an append | raw LMDB commit p50 \(latency(r50)) p99 \(latency(r99)) | load \(loadAverage())")
         }
         let ratio = median(storeP50) / median(rawP50)
-        print("  median: store p50 \(latency(median(storeP50))), p99 \(latency(median(storeP99))); raw LMDB p50 \(latency(median(rawP50))), p99 \(latency(median(rawP99)))")
+        print("  median: store p50 \(latency(median(storeP50))), p99 \(latency(median(storeP99))), CPU \(latency(median(cpuPerAppend))) an append; raw LMDB p50 \(latency(median(rawP50))), p99 \(latency(median(rawP99)))")
         print("  RESULT single-append p50 \(latency(median(storeP50))) = \(fmt(ratio))× raw LMDB commit (target ≤ 1.5×: \(ratio <= 1.5 ? "met" : "MISSED")); p99 \(latency(median(storeP99))) = \(fmt(median(storeP99) / median(rawP99)))× raw")
     }
 
@@ -62,7 +66,7 @@ enum AppendBench {
         let size = try o.int("batch", 1_000)
         print("== 2. batched appends: \(grouped(n)) events, \(size) per \(o.has("nosync") ? "NON-durable (--nosync)" : "durable") transaction, \(runs) runs")
         let events = try DemoSource.events(in: DemoSource.store(work: work, events: max(3_000, n * 11 / 10)), count: n)
-        let values = records(events)
+        let values = try records(events)
         var mine: [Double] = [], raw: [Double] = [], cpuRates: [Double] = []
         for run in 1...runs {
             let dir = try scratch(work, "batch")
@@ -132,7 +136,7 @@ enum AppendBench {
             var raw: [Double] = []
             do {
                 let env = try RawLMDB(path: dir + "/raw.mdb", database: "events")
-                let values = records(Array(all.prefix(200)))
+                let values = try records(Array(all.prefix(200)))
                 for (i, v) in values.enumerated() {
                     let t = now()
                     try env.commitOne(position: UInt64(i + 1), value: v)
