@@ -77,12 +77,17 @@ struct IdentityOptions: ParsableArguments {
 
     /// The identity from the flags, the environment or the configuration file.
     func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Identity {
-        let config = try CLIConfig.load(from: CLIConfig.path(environment: environment))
-        func pick(_ flag: String?, _ variable: String, _ configured: String?) -> String? {
-            [flag, environment[variable], configured].lazy.compactMap { $0?.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty }
+        func pick(_ flag: String?, _ variable: String) -> String? {
+            [flag, environment[variable]].lazy.compactMap { $0?.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty }
         }
-        let actor = pick(self.actor, "REFERRAL_ACTOR", config.actor)
-        let org = pick(organisation, "REFERRAL_ORG", config.organisation)
+        var actor = pick(self.actor, "REFERRAL_ACTOR")
+        var org = pick(organisation, "REFERRAL_ORG")
+        // The file is read only when needed, so a broken one does not block explicit flags.
+        if actor == nil || org == nil {
+            let config = try CLIConfig.load(from: CLIConfig.path(environment: environment))
+            actor = actor ?? config.actor.flatMap { $0.isEmpty ? nil : $0 }
+            org = org ?? config.organisation.flatMap { $0.isEmpty ? nil : $0 }
+        }
         guard let actor, let org else {
             let missing = [actor == nil ? "who you are (--actor)" : nil, org == nil ? "your organisation (--org)" : nil].compactMap { $0 }
             throw CLIError.usage("no identity: every write records who made it and for which organisation, and this one lacks \(missing.joined(separator: " and ")). Pass --actor NAME --org ORG, set REFERRAL_ACTOR and REFERRAL_ORG, or save them once with `referral config --actor NAME --org ORG`; nothing was written")

@@ -95,7 +95,9 @@ extension ReferralCommand {
             let payload = CaseOpened(resident: pseudonym, areaId: area, organisationId: owner ?? w.identity.organisation, liaisonId: liaison,
                                      targetGroup: targetGroup, ageBand: ageBand, gender: gender, personalData: sealed)
             if let caseID {
-                try w.append([w.event(.case(caseID), .caseOpened(payload), at: occurredAt)], expecting: [.case(caseID): .noStream],
+                // No `.noStream` expectation: the rule `case-already-exists` refuses a taken id
+                // with a clearer message than a version conflict would.
+                try w.append([w.event(.case(caseID), .caseOpened(payload), at: occurredAt)],
                              notes: ["case \(caseID)", "resident \(pseudonym.hex)"])
             } else {
                 _ = try w.appendToNewStream(category: "case", year: occurredAt.date.year, { id in

@@ -57,8 +57,8 @@ extension ReferralCommand {
                                                        hoursPerWeek: hoursPerWeek, validFrom: from, validTo: to))
             }
             if let agreementID {
-                try w.append([w.event(.agreement(agreementID), payload(agreementID), at: occurredAt)],
-                             expecting: [.agreement(agreementID): .noStream], notes: ["agreement \(agreementID)"])
+                // The rule `agreement-already-exists` refuses a taken id.
+                try w.append([w.event(.agreement(agreementID), payload(agreementID), at: occurredAt)], notes: ["agreement \(agreementID)"])
             } else {
                 _ = try w.appendToNewStream(category: "agreement", year: from.year, { id in
                     [w.event(.agreement(id), payload(id), at: occurredAt)]

@@ -62,11 +62,12 @@ extension ReferralCommand {
             if let date {
                 days = [(date, hours)]
             } else if let week {
-                days = Array(zip((0..<5).map { week.adding(days: $0) }, Self.spread(hours, over: 5)))
+                // Fewer than five hundredths leave some days at zero: those get no event.
+                days = zip((0..<5).map { week.adding(days: $0) }, Self.spread(hours, over: 5)).filter { $0.1.hundredths > 0 }
             } else {
                 throw CLIError.usage("say when: --date DATE or --week YYYY-Www")
             }
-            let events = days.filter { $0.1.hundredths > 0 }.map { day, h in
+            let events = days.map { day, h in
                 w.event(a.stream, .sharedHoursLogged(SharedHoursLogged(date: day, hours: h, areaId: area, servedOrganisation: servedOrganisation, activity: activity)),
                         at: min(Timestamp(day, hour: 12), Timestamp.now()))
             }
