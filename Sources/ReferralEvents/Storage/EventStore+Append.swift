@@ -137,7 +137,7 @@ extension EventStore {
             position += 1
             let version = try currentVersion(e.stream) + 1
             versions[e.stream] = version
-            let (bytes, hash) = EventRecord.encode(e, position: position, version: version, recordedAt: recordedAt, previousHash: previousHash)
+            let (bytes, hash) = try EventRecord.encode(e, position: position, version: version, recordedAt: recordedAt, previousHash: previousHash)
             let posKey = bigEndianKey(position)
             try txn.put(events, posKey, bytes, append: true)
             try txn.put(eventIDs, uuidKey(e.id), posKey, noOverwrite: true)
