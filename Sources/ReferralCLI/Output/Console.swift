@@ -13,6 +13,10 @@ final class Console: Sendable {
     private let fileDescriptor: Int32
     private let flushEachLine: Bool
     private let buffer = Mutex<[UInt8]>([])
+    private let failure = Mutex<Int32?>(nil)
+
+    /// The errno of the first failed write, if any (a full disk, a closed pipe).
+    var writeError: Int32? { failure.withLock { $0 } }
 
     init(fileDescriptor: Int32, flushEachLine: Bool) {
         self.fileDescriptor = fileDescriptor
@@ -41,8 +45,12 @@ final class Console: Sendable {
         while offset < bytes.count {
             let n = bytes[offset...].withUnsafeBytes { Foundation.write(fileDescriptor, $0.baseAddress, $0.count) }
             if n <= 0 {
-                if n < 0 && errno == EINTR { continue }
-                return  // a closed pipe (`referral log | head`): nothing more to say
+                let code = n < 0 ? errno : EIO
+                if code == EINTR { continue }
+                // Remembered for files, where it matters; on a closed pipe (`referral log |
+                // head`) there is nobody left to tell.
+                failure.withLock { if $0 == nil { $0 = code } }
+                return
             }
             offset += n
         }
