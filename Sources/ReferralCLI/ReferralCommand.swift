@@ -33,15 +33,15 @@ struct ReferralCommand: ParsableCommand {
             \(ExitStatus.table)
 
             SHELL COMPLETION
-              referral --generate-completion-script bash > /etc/bash_completion.d/referral
-              referral --generate-completion-script zsh  > ~/.zfunc/_referral
-              referral --generate-completion-script fish > ~/.config/fish/completions/referral.fish
+              referral --generate-completion-script bash > referral.bash
+              (also zsh and fish; where to put them: docs/cli.md)
 
             Example (a demo store, its caseload and statistics):
-              referral init --store /tmp/referral-demo --actor demo --org secretariat-viborg
-              referral demo --store /tmp/referral-demo --size small
-              referral caseload --store /tmp/referral-demo
-              referral stats --store /tmp/referral-demo
+              export REFERRAL_STORE=/tmp/referral-demo
+              referral init --actor demo --org secretariat-viborg
+              referral demo --size small
+              referral caseload
+              referral stats
             """,
         version: "0.1.0",
         groupedSubcommands: groups

@@ -124,4 +124,35 @@ import Testing
         #expect(r.status == 0 && r.out.contains("12 events are well formed"), "\(r)")
         #expect(try other.head().position == 0)
     }
+
+    /// Whether the CloudEvents Python SDK is installed (`pip install cloudevents`).
+    static let sdkAvailable: Bool = {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", "import cloudevents.v1.http, cloudevents.core.formats.json"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return false }
+        p.waitUntilExit()
+        return p.terminationStatus == 0
+    }()
+
+    @Test(.enabled(if: sdkAvailable, "needs the CloudEvents Python SDK: pip install cloudevents"))
+    func theExportIsReadByTheCloudEventsSDK() throws {
+        let file = sandbox.root + "/all.jsonl"
+        #expect(try sandbox.run(["export", "--out", file]).status == 0)
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("cli_cloudevents_sdk_check.py").path
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", script, file]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\(text)")
+        #expect(text == "12 events read\n")
+    }
 }
