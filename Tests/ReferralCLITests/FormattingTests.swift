@@ -96,6 +96,9 @@ import Testing
         #expect(Progress.bar(done: 5, total: 10, width: 10) == "[#####.....]")
         #expect(Progress.bar(done: 0, total: 0, width: 4) == "[####]")
         #expect(Progress.bar(done: 20, total: 10, width: 4) == "[####]")
+        #expect(Progress.grouped(1_234_567) == "1,234,567")
+        #expect(Progress.grouped(999) == "999")
+        #expect(Progress.rate(12_345.4) == "12,345 events/s")
     }
 
     @Test func payloadSummaryHidesSealedData() {

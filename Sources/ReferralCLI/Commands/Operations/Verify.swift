@@ -25,8 +25,8 @@ extension ReferralCommand {
             let expected = try head.map(HeadFile.read)
             let store = try storeOptions.open()
             let total = try store.head().position
-            let progress = Progress(total: total, label: "verified")
-            let report = try store.verify(expectedHead: expected) { progress.update($0) }
+            let progress = Progress(label: "verified")
+            let report = try store.verify(expectedHead: expected) { progress.update($0, of: total) }
             progress.finish()
             if let failure = report.failure {
                 let at = failure.position.map { "position \($0)" } ?? "an unknown position"

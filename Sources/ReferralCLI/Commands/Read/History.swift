@@ -12,6 +12,9 @@ extension ReferralCommand {
                 """
         )
 
+        @Argument(help: ArgumentHelp("The case id.", valueName: "case"))
+        var caseID: String
+
         @OptionGroup var storeOptions: StoreOptions
 
         func run() throws {
