@@ -36,12 +36,10 @@ struct ReferralCommand: ParsableCommand {
               referral --generate-completion-script bash > referral.bash
               (also zsh and fish; where to put them: docs/cli.md)
 
-            Example (a demo store, its caseload and statistics):
-              export REFERRAL_STORE=/tmp/referral-demo
-              referral init --actor demo --org secretariat-viborg
-              referral demo --size small
-              referral caseload
-              referral stats
+            Example (the demo, its caseloads and statistics):
+              referral demo --store /tmp/referral-demo --size small
+              referral caseload --store /tmp/referral-demo --by area --today 31.12.2025
+              referral stats funnel --store /tmp/referral-demo --by area --year 2025
             """,
         version: "0.1.0",
         groupedSubcommands: groups
