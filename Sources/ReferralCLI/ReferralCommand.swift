@@ -15,7 +15,8 @@ struct ReferralCommand: ParsableCommand {
             from it. Mistakes are corrected with `referral retract`, never by editing.
 
             STORE
-              \(StoreLocation.helpText)
+              \(StoreLocation.helpText) --store, --actor and --org may also \
+            come before the subcommand: referral --store DIR caseload.
 
             IDENTITY
               \(IdentityOptions.helpText)

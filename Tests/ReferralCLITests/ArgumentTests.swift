@@ -147,4 +147,12 @@ import Testing
         #expect(Runner.describe(error).contains("retry"))
         #expect(try store.head().position == 11)
     }
+
+    @Test func leadingGlobalOptionsBecomeEnvironment() {
+        let (rest, env) = Runner.leadingGlobalOptions(["--store", "/s", "--actor=a", "--org", "o", "log", "--store", "/t"])
+        #expect(rest == ["log", "--store", "/t"])
+        #expect(env.map { [$0.0, $0.1] } == [["REFERRAL_STORE", "/s"], ["REFERRAL_ACTOR", "a"], ["REFERRAL_ORG", "o"]])
+        #expect(Runner.leadingGlobalOptions(["--help"]).rest == ["--help"])
+        #expect(Runner.leadingGlobalOptions(["--store"]).rest == ["--store"])
+    }
 }

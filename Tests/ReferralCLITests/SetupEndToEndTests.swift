@@ -121,4 +121,17 @@ import Testing
         #expect(r.err.contains(sandbox.config))
         #expect(try sandbox.head().position == UInt64(Sandbox.registry.count))
     }
+
+    @Test func storeActorAndOrgMayComeBeforeTheSubcommand() throws {
+        var r = try sandbox.run(["--store", sandbox.store, "init"], store: false)
+        #expect(r.status == 0, "\(r)")
+        #expect(FileManager.default.fileExists(atPath: sandbox.store + "/log.mdb"))
+        r = try sandbox.run(["--store=\(sandbox.store)", "--actor", "lead", "--org=lead-org", "registry", "define-target-group", "g1",
+                             "--label", "G1", "--from", "2020-01-01"], store: false, identity: false)
+        #expect(r.status == 0, "\(r)")
+        #expect(try sandbox.events().last.map { [$0.envelope.actor, $0.envelope.organisation] } == ["lead", "lead-org"])
+        // The option after the subcommand wins over the one before it.
+        r = try sandbox.run(["--store", sandbox.root + "/elsewhere", "log", "--store", sandbox.store, "--json"], store: false)
+        #expect(r.status == 0, "\(r)")
+    }
 }

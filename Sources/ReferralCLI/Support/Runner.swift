@@ -10,9 +10,11 @@ import ReferralEvents
 /// documented statuses, with one message on stderr and never a stack trace.
 enum Runner {
     static func main(_ arguments: [String]) -> Int32 {
+        let (rest, overrides) = leadingGlobalOptions(arguments)
+        for (name, value) in overrides { setenv(name, value, 1) }
         var command: any ParsableCommand
         do {
-            command = try ReferralCommand.parseAsRoot(arguments)
+            command = try ReferralCommand.parseAsRoot(rest)
         } catch {
             return reportArgumentParserError(error)
         }
@@ -24,6 +26,29 @@ enum Runner {
             Console.out.flush()
             return report(error)
         }
+    }
+
+    /// The options every command shares, given before the subcommand, as in `git -C`:
+    /// `referral --store DIR caseload`. They are taken off the arguments and passed on as
+    /// the environment variables they stand for (`REFERRAL_STORE`, `REFERRAL_ACTOR`,
+    /// `REFERRAL_ORG`), so the same option after the subcommand still wins.
+    static func leadingGlobalOptions(_ arguments: [String]) -> (rest: [String], environment: [(String, String)]) {
+        let names = ["--store": "REFERRAL_STORE", "--actor": "REFERRAL_ACTOR", "--org": "REFERRAL_ORG"]
+        var env: [(String, String)] = []
+        var i = 0
+        while i < arguments.count {
+            let arg = arguments[i]
+            if let eq = arg.firstIndex(of: "="), let variable = names[String(arg[..<eq])] {
+                env.append((variable, String(arg[arg.index(after: eq)...])))
+                i += 1
+            } else if let variable = names[arg], i + 1 < arguments.count {
+                env.append((variable, arguments[i + 1]))
+                i += 2
+            } else {
+                break
+            }
+        }
+        return (Array(arguments[i...]), env)
     }
 
     /// Prints the message for `error` and returns its exit status.
