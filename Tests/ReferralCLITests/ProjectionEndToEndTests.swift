@@ -142,6 +142,9 @@ import Testing
         #expect(r.status == 0, "\(r)")
         #expect(r.out.hasPrefix("rebuilt the projections from 19 events in "))
         #expect(r.out.contains(" events/s"))
+        // Not a terminal: plain progress lines, no bar.
+        #expect(r.err.contains("replayed 19 of 19 events"))
+        #expect(!r.err.contains("[#"))
         // Reads after a rebuild give the same answer.
         let rows = try json(try sandbox.run(["caseload", "--today", "10.03.2024", "--json"]))
         #expect(rows.count == 4)
