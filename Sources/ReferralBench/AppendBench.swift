@@ -122,10 +122,20 @@ enum AppendBench {
         // The registry goes in first (cases need their organisations); every other stream
         // belongs to one task, so each task's events stay in their stream's order.
         let registry = all.filter { $0.stream == .registry }
-        var queues = [[ProposedEvent]](repeating: [], count: tasks)
+        // Whole streams to tasks, the longest first to the least loaded task, so that all 16
+        // stay busy to the end (a hash split left one task with a long tail of agreement logs).
+        var byStream: [StreamID: [ProposedEvent]] = [:]
+        var order: [StreamID] = []
         for e in all where e.stream != .registry {
-            queues[Int(fnv1a(e.stream.rawValue) % UInt64(tasks))].append(e)
+            if byStream[e.stream] == nil { order.append(e.stream) }
+            byStream[e.stream, default: []].append(e)
         }
+        var queues = [[ProposedEvent]](repeating: [], count: tasks)
+        for stream in order.sorted(by: { (byStream[$0]?.count ?? 0, $1.rawValue) > (byStream[$1]?.count ?? 0, $0.rawValue) }) {
+            let k = queues.indices.min { queues[$0].count < queues[$1].count } ?? 0
+            queues[k] += byStream[stream] ?? []
+        }
+        print("  events per task: \(queues.map(\.count).min() ?? 0)–\(queues.map(\.count).max() ?? 0)")
         let timed = queues.reduce(0) { $0 + $1.count }
         var rates: [Double] = [], p50s: [Double] = [], p99s: [Double] = [], groups: [Double] = [], baselines: [Double] = []
         for run in 1...runs {

@@ -157,8 +157,8 @@ public final class GroupCommitter: Sendable {
         if start { queue.async { self.drain() } }
     }
 
-    /// The longest the writer waits for a group to fill: a fraction of a commit, so that a
-    /// caller whose event could have joined does not wait a whole extra commit instead.
+    /// The longest the writer waits for a group to fill (it waits at most half the last commit
+    /// too), so that a caller whose event could have joined does not wait a whole extra commit.
     static let maxGatherNanoseconds: UInt64 = 1_000_000
 
     /// Commits groups until nothing waits; one drain runs at a time.
@@ -169,7 +169,7 @@ public final class GroupCommitter: Sendable {
         var lastCommit: UInt64 = 0
         while true {
             // The callers the last commit released are queueing their next appends: if fewer
-            // are back than recent groups held, give them a moment (an eighth of a commit, at
+            // are back than recent groups held, give them a moment (half a commit, at
             // most 1 ms) so they share this commit's fsync rather than each wait for the next.
             let expected = recentGroups.max() ?? 0
             if expected > 1 {
@@ -181,7 +181,7 @@ public final class GroupCommitter: Sendable {
                     return g
                 }
                 if let wait {
-                    _ = wait.wait(timeout: .now() + .nanoseconds(Int(min(Self.maxGatherNanoseconds, lastCommit / 8))))
+                    _ = wait.wait(timeout: .now() + .nanoseconds(Int(min(Self.maxGatherNanoseconds, lastCommit / 2))))
                     state.withLock { $0.gathered = nil }
                 }
             }
