@@ -37,6 +37,7 @@ extension DataProtection {
     /// - Throws: `.notFound` if the store knows nothing of the resident; `.invalidInput`
     ///   for an empty reason or legal basis, or one that holds a CPR number; `.conflict`
     ///   if someone else decided about the resident meanwhile (run it again).
+    @discardableResult
     public func forget(resident: Pseudonym, reason: String, legalBasis: String, by actor: ReaderIdentity) throws -> ErasureResult {
         try forget([ErasureRequest(resident: resident, reason: reason, legalBasis: legalBasis)], by: actor)[0]
     }
@@ -44,6 +45,7 @@ extension DataProtection {
     /// Erases several residents: one atomic append of all their `ResidentErased` events
     /// (all or none), then one destruction of all their keys (one compaction of the key
     /// store). Residents already erased are completed, not recorded twice.
+    @discardableResult
     public func forget(_ requests: [ErasureRequest], by actor: ReaderIdentity) throws -> [ErasureResult] {
         guard !requests.isEmpty else { return [] }
         guard Set(requests.map(\.resident)).count == requests.count else {

@@ -173,6 +173,17 @@ public final class KeyStore: Sendable {
         try withKeys { h in try h.env.read { txn in try txn.get(h.keys, resident.bytes).map { Array($0) } } }
     }
 
+    /// Deletes a key and marks the scrub pending without compacting: the state a crash
+    /// between the delete and the compaction leaves behind. For tests.
+    func deleteKeyLeavingScrubPending(_ resident: Pseudonym) throws {
+        try withKeys(exclusive: true) { h in
+            try h.env.write { txn in
+                try txn.delete(h.keys, resident.bytes)
+                try txn.put(h.meta, KeyStore.scrubPending, [1])
+            }
+        }
+    }
+
     /// Whether a destruction still waits for its compaction (see `destroyKeys`).
     var scrubIsPending: Bool {
         get throws { try withKeys { h in try h.env.read { txn in try txn.get(h.meta, KeyStore.scrubPending) != nil } } }
