@@ -15,7 +15,8 @@ extension DomainRule {
 /// it carries their own name and CPR number; producing it is logged like any other read.
 /// A case opening that was retracted because it named the wrong person shows only that
 /// opening, never the rest of someone else's case; openings of other residents in the
-/// resident's cases are listed without their content.
+/// resident's cases are listed without their content, and reads logged about another
+/// resident are left out.
 public struct AccessReport: Sendable, Hashable, Encodable {
     public var format = "referral-access-report/1"
     public var resident: Pseudonym
@@ -187,7 +188,10 @@ extension DataProtection {
         var accessRecords: [AccessLogRecord] = []
         for r in try accessLog.list(AccessLogQuery(resident: resident)) where seen.insert(r.sequence).inserted { accessRecords.append(r) }
         for c in caseIDs {
-            for r in try accessLog.list(AccessLogQuery(caseID: c)) where seen.insert(r.sequence).inserted { accessRecords.append(r) }
+            // Reads of the case when it named someone else are theirs, not this resident's.
+            for r in try accessLog.list(AccessLogQuery(caseID: c)) where r.entry.resident == nil || r.entry.resident == resident {
+                if seen.insert(r.sequence).inserted { accessRecords.append(r) }
+            }
         }
         accessRecords.sort { $0.sequence < $1.sequence }
 

@@ -118,6 +118,10 @@ public struct RetentionPolicy: Sendable, Hashable, Codable {
             if let extra = Set(r.keys).subtracting(["match", "years", "months", "kle", "note"]).sorted().first {
                 throw bad("rule \(i + 1) has an unknown key \"\(extra)\"; allowed are match, years, months, kle, note")
             }
+            // The decoder reports 2.5 for an Int as "not valid JSON"; say it plainly instead.
+            for k in ["years", "months"] {
+                if let v = r[k], !(v is String), (v as? Int) == nil { throw bad("rule \(i + 1): \(k) must be a whole number") }
+            }
             if let m = r["match"] as? [String: Any],
                let extra = Set(m.keys).subtracting(["targetGroup", "sector", "organisation"]).sorted().first {
                 throw bad("rule \(i + 1): match has an unknown key \"\(extra)\"; allowed are targetGroup, sector, organisation")
@@ -130,6 +134,9 @@ public struct RetentionPolicy: Sendable, Hashable, Codable {
             decoded = try JSONDecoder().decode(Raw.self, from: data)
         } catch let DecodingError.typeMismatch(type, context), let DecodingError.valueNotFound(type, context) {
             throw bad("\(RetentionPolicy.describe(context.codingPath)) must be \(type == String.self ? "a string" : type == Int.self ? "a whole number" : "\(type)")")
+        } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
+            let field = context.codingPath.last?.stringValue ?? ""
+            throw bad("\(RetentionPolicy.describe(context.codingPath)) \(["years", "months"].contains(field) ? "must be a whole number" : "has a value that cannot be read")")
         } catch let DecodingError.keyNotFound(key, context) {
             throw bad("\(RetentionPolicy.describe(context.codingPath + [key])) is missing\(key.stringValue == "kle" ? ": name the KLE code the deadline comes from, e.g. \"P1825D\"" : "")")
         } catch {
