@@ -69,19 +69,6 @@ extension EventStore {
             previousHash = view.hash
             lastRecordedAt = view.recordedAt
         }
-        let recordedAt: Timestamp
-        if let requested {
-            guard requested <= now.adding(days: 0) else {
-                throw LogError(.invalidInput, "recorded-at \(requested) is in the future; the log records when events entered it")
-            }
-            guard requested >= lastRecordedAt else {
-                throw LogError(.invalidInput, "recorded-at \(requested) is before the log's last event (\(lastRecordedAt)); recorded-at never decreases along the log")
-            }
-            recordedAt = requested
-        } else {
-            recordedAt = max(now, lastRecordedAt)
-        }
-
         // Idempotency: ids already in the log are reported, not written.
         var results: [AppendedEvent?] = []
         var fresh: [(Int, ProposedEvent)] = []
@@ -97,6 +84,23 @@ extension EventStore {
                 results.append(nil)
                 fresh.append((i, e))
             }
+        }
+
+        // A retry of events that are all in the log already is answered before any other check.
+        if fresh.isEmpty {
+            return AppendResult(events: results.map { $0! }, headPosition: position, recordedAt: lastRecordedAt)
+        }
+        let recordedAt: Timestamp
+        if let requested {
+            guard requested <= now else {
+                throw LogError(.invalidInput, "recorded-at \(requested) is in the future; the log records when events entered it")
+            }
+            guard requested >= lastRecordedAt else {
+                throw LogError(.invalidInput, "recorded-at \(requested) is before the log's last event (\(lastRecordedAt)); recorded-at never decreases along the log")
+            }
+            recordedAt = requested
+        } else {
+            recordedAt = max(now, lastRecordedAt)
         }
 
         // Expected versions, for streams that get new events.
@@ -133,7 +137,7 @@ extension EventStore {
             position += 1
             let version = try currentVersion(e.stream) + 1
             versions[e.stream] = version
-            let (bytes, hash) = EventRecord.encode(e, position: position, version: version, recordedAt: recordedAt, previousHash: previousHash)
+            let (bytes, hash) = try EventRecord.encode(e, position: position, version: version, recordedAt: recordedAt, previousHash: previousHash)
             let posKey = bigEndianKey(position)
             try txn.put(events, posKey, bytes, append: true)
             try txn.put(eventIDs, uuidKey(e.id), posKey, noOverwrite: true)
