@@ -145,4 +145,21 @@ import Testing
         #expect(try p.store.head() == mid)
         #expect(try p.dp.keys.hasKey(carl))
     }
+
+    @Test func aBackupAfterAnErasureHoldsTheAccessLogAndNoTraceOfTheKey() throws {
+        let anne = try seedAnne()
+        let key = try #require(try p.dp.keys.rawKey(anne))
+        _ = try p.dp.readPersonalDetails(caseID: "C1", by: PrivacyFixture.secretariat, purpose: "Opslag")
+        try p.dp.forget(resident: anne, reason: "Anmodning", legalBasis: "GDPR art. 17", by: PrivacyFixture.dpo)
+        let copy = p.directory + "-backup"
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        try p.store.backup(to: copy)
+        #expect(try RawScan.files(under: copy).map(\.path) == ["access.mdb", "keys.mdb", "log.mdb"])
+        #expect(try RawScan.hits(RawScan.keyWindows(key, label: "Anne's key"), under: copy) == [])
+        let restored = try DataProtection(store: try EventStore(at: copy))
+        #expect(try restored.accessLog.list().map(\.entry.purpose) == ["Opslag"])
+        #expect(try restored.accessLog.verify().isValid)
+        #expect(try restored.isErased(anne))
+        #expect(try restored.keys.pseudonym(forCPR: PrivacyFixture.anne.cpr) == anne)
+    }
 }

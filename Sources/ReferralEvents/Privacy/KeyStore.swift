@@ -189,6 +189,23 @@ public final class KeyStore: Sendable {
         get throws { try withKeys { h in try h.env.read { txn in try txn.get(h.meta, KeyStore.scrubPending) != nil } } }
     }
 
+    /// Writes a consistent, compacted copy of the key store in `directory` to the file
+    /// `destination`, if there is a key store. Holds the guard shared, so a key destruction
+    /// in another process cannot swap the file halfway and leave a destroyed key in the copy.
+    static func backup(directory: String, to destination: String) throws {
+        let path = KeyStore.path(in: directory)
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        let fd = Glibc.open(guardPath(forKeyStore: path), O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+        guard fd >= 0 else {
+            throw LogError(.storage, "cannot open \(guardPath(forKeyStore: path)): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        try flockRetrying(fd, LOCK_SH, path: path)
+        defer { flock(fd, LOCK_UN) }
+        let env = try Environment(path: path, maxDatabases: 4, initialMapSize: 16 << 20)
+        try env.copy(to: destination, compact: true)
+    }
+
     // MARK: - Compaction
 
     /// Finishes an interrupted scrub if no other process holds the key store right now;
