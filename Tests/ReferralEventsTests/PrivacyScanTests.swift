@@ -54,6 +54,15 @@ import Testing
         #expect(Set(files).isSuperset(of: ["log.mdb", "keys.mdb", "access.mdb"]))
         #expect(try RawScan.hits(needles, under: p.directory) == [])
 
+        // An export of the whole log (CloudEvents JSON Lines) carries none of them either.
+        let exportDir = FileManager.default.temporaryDirectory.appendingPathComponent("referral-scan-export-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: exportDir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: exportDir) }
+        let export = try p.store.read().cloudEventJSONLines()
+        #expect(export.contains("\"personalData\""))  // the sealed form is exported, as ciphertext
+        try Data(export.utf8).write(to: URL(fileURLWithPath: exportDir + "/events.jsonl"))
+        #expect(try RawScan.hits(needles, under: exportDir) == [])
+
         // Control: the same scan finds the details in the access reports (they are for the
         // residents), in the composed and escaped forms a JSON file could use.
         let control = FileManager.default.temporaryDirectory.appendingPathComponent("referral-scan-control-\(UUID().uuidString)").path
@@ -64,5 +73,43 @@ import Testing
         let found = try RawScan.hits(RawScan.needles(for: Self.residents[0]), under: control)
         #expect(found.contains("report.json: CPR \(Self.residents[0].cpr)") && found.contains("report.json: name \(Self.residents[0].name)"))
         #expect(found.contains("report-utf16.json: name \(Self.residents[0].name)"))
+    }
+
+    /// How long the scan behind lookups, reports and retention takes on a large log.
+    /// Opt-in: `REFERRAL_HEAVY=1 swift test --filter PrivacyScanTests`.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["REFERRAL_HEAVY"] == "1"))
+    func theResidentScanOnAMillionEvents() throws {
+        let cases = Int(ProcessInfo.processInfo.environment["REFERRAL_HEAVY_CASES"] ?? "") ?? 100_000
+        let clock = ContinuousClock()
+        let build = try clock.measure {
+            var batch: [ProposedEvent] = []
+            for i in 0..<cases {
+                let id = "H\(i)"
+                let resident = Pseudonym(high: 42, low: UInt64(i))
+                batch.append(ProposedEvent(stream: .case(id), payload: .caseOpened(CaseOpened(
+                    resident: resident, areaId: "fredericia-nord", organisationId: "secretariat-fredericia", liaisonId: "fre-lis-01",
+                    targetGroup: "jobparat", ageBand: .from25to29, gender: .male, personalData: SealedData(combined: Array(repeating: 7, count: 120)))),
+                    occurredAt: Fixture.at(2024, 1, 5), actor: "fre-lis-01", organisation: "secretariat-fredericia"))
+                batch.append(Fixture.consent(id, id: "K", at: Fixture.at(2024, 1, 6)))
+                for r in 0..<6 { batch.append(Fixture.referral(id, id: "R\(r)", at: Fixture.at(2024, 1, 7 + r))) }
+                batch.append(Fixture.event(.case(id), .jobcenterContactHeld(JobcenterContactHeld(contactKind: .first, jobcenter: "jobcenter-fredericia")), at: Fixture.at(2024, 2, 1)))
+                if i % 2 == 0 { batch.append(Fixture.event(.case(id), .caseClosed(CaseClosed(reason: "Job")), at: Fixture.at(2024, 3, 1))) }
+                if batch.count >= 5000 {
+                    try p.store.append(batch)
+                    batch.removeAll(keepingCapacity: true)
+                }
+            }
+            if !batch.isEmpty { try p.store.append(batch) }
+        }
+        let events = try p.store.head().position
+        var directory = ResidentDirectory()
+        let scan = try clock.measure { directory = try ResidentDirectory.scan(p.store) }
+        #expect(directory.cases.count == cases)
+        #expect(directory.links.count == cases)
+        let policy = try RetentionPolicy(json: Data(#"{"rules":[{"years":5,"kle":"P1825D"}]}"#.utf8))
+        var plan: RetentionPlan?
+        let planning = try clock.measure { plan = try p.dp.retentionPlan(policy: policy, asOf: Fixture.day(2030, 1, 1)) }
+        #expect(plan?.due.count == (cases + 1) / 2)
+        print("privacy-heavy: \(events) events built in \(build); resident scan \(scan); retention plan \(planning)")
     }
 }

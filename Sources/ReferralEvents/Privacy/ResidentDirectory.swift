@@ -3,8 +3,10 @@ import Foundation
 /// Residents, their cases and the decisions about them, gathered by one replay of the log.
 ///
 /// The index pseudonym → cases that lookups, access reports and retention need. Built by
-/// scanning (only the few event types that matter are decoded, from zero-copy views), which
-/// takes about a second per million events; a projection can replace it later.
+/// scanning (only the few event types that matter are decoded, from zero-copy views): 3.1 s
+/// for 950,000 events in a debug build (`REFERRAL_HEAVY=1 swift test --filter
+/// PrivacyScanTests`), so seconds for a municipality and half a minute for a national log
+/// of 10 million; a projection keyed by pseudonym should replace it there.
 /// Retractions are applied: a retracted opening, close or reopening does not count, but
 /// a resident named in a retracted opening stays linked to that case, because the log
 /// still holds their sealed details there.
