@@ -61,7 +61,7 @@ extension DataProtection {
         for r in requests {
             let stream = StreamID.resident(r.resident)
             let events = try store.readStream(stream)
-            if let done = try erasurePosition(of: r.resident) {
+            if let done = DataProtection.erasurePosition(in: events) {
                 prior[r.resident] = done
                 continue
             }

@@ -124,8 +124,12 @@ public struct DataProtection: Sendable {
 
     /// The position of the resident's first unretracted erasure, if any.
     func erasurePosition(of resident: Pseudonym) throws -> UInt64? {
-        let events = try store.readStream(.resident(resident))
-        let retracted = DataProtection.retractedIDs(events)
+        DataProtection.erasurePosition(in: try store.readStream(.resident(resident)))
+    }
+
+    /// The first unretracted `ResidentErased` among a resident stream's events.
+    static func erasurePosition(in events: [RecordedEvent]) -> UInt64? {
+        let retracted = retractedIDs(events)
         return events.first { e in
             if case .residentErased = e.payload { return !retracted.contains(e.id) }
             return false
