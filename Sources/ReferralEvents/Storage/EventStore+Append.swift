@@ -138,6 +138,12 @@ extension EventStore {
             let version = try currentVersion(e.stream) + 1
             versions[e.stream] = version
             let (bytes, hash) = try EventRecord.encode(e, position: position, version: version, recordedAt: recordedAt, previousHash: previousHash)
+            guard bytes.count <= Self.maxRecordSize else {
+                var err = LogError(.invalidInput, "event \(i + 1) of the batch (\(e.payload.type.name)) would be \(bytes.count) bytes stored; at most \(Self.maxRecordSize) are allowed: shorten its texts or lists")
+                err.eventIndex = i
+                err.eventId = e.id
+                throw err
+            }
             let posKey = bigEndianKey(position)
             try txn.put(events, posKey, bytes, append: true)
             try txn.put(eventIDs, uuidKey(e.id), posKey, noOverwrite: true)
@@ -153,6 +159,9 @@ extension EventStore {
     }
 
     static let maxIdentifierLength = 200
+    /// The largest stored record append accepts: far above any real event (texts are capped at
+    /// 4,000 bytes, sealed details at 16 KiB) but a wall against lists of hundreds of thousands.
+    static let maxRecordSize = 64 << 10
 
     static func validateEnvelope(_ e: ProposedEvent, index: Int) throws {
         func fail(_ message: String) -> LogError {
@@ -167,6 +176,9 @@ extension EventStore {
             guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
                 throw fail("the event's \(name) contains control characters")
             }
+        }
+        for (field, date) in e.payload.calendarDates where !CalendarDate.supportedRange.contains(date) {
+            throw fail("the \(e.payload.type.name) event's \(field) (\(date.iso8601)) is outside the years 1900–2199; check the date")
         }
     }
 }
