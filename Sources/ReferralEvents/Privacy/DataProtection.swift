@@ -36,9 +36,11 @@ public struct DataProtection: Sendable {
     /// - Parameter createKeys: make `keys.mdb` if it is missing. Leave it false for an
     ///   existing store: a missing key store should be restored, not replaced by one with
     ///   a new secret (which would give every resident a new pseudonym).
+    /// - Parameter durable: fsync each write to the key store and the access log (the
+    ///   default); tests and demos may turn it off.
     public init(store: EventStore, createKeys: Bool = false, durable: Bool = true) throws {
         self.store = store
-        keys = try KeyStore(directory: store.directory, create: createKeys)
+        keys = try KeyStore(directory: store.directory, create: createKeys, durable: durable)
         accessLog = try AccessLog(directory: store.directory, durable: durable, clock: store.clock)
     }
 

@@ -44,6 +44,7 @@ public final class KeyStore: Sendable {
     /// Descriptor of `keys.mdb-guard`, held for the key store's lifetime (flock is per
     /// open file description, so each `KeyStore` is one participant).
     private let guardDescriptor: Int32
+    private let durable: Bool
 
     /// The meta row that says freed pages may still hold a destroyed key: set in the same
     /// transaction as the delete, cleared once the compacted file has replaced the old one.
@@ -51,9 +52,12 @@ public final class KeyStore: Sendable {
 
     /// Opens (or with `create`, creates) the key store of the store in `directory`.
     ///
+    /// `durable: false` skips the fsync of each new key (tests, demos); a key lost in a crash
+    /// loses that resident's sealed details, so production keeps the default.
+    ///
     /// If an earlier key destruction was interrupted before the file was compacted, the
     /// compaction is finished here when no other process is using the key store.
-    public init(directory: String, create: Bool = false) throws {
+    public init(directory: String, create: Bool = false, durable: Bool = true) throws {
         let path = KeyStore.path(in: directory)
         guard create || FileManager.default.fileExists(atPath: path) else {
             throw LogError(.notFound, "no key store at \(path); create the store with `referral init`")
@@ -66,7 +70,7 @@ public final class KeyStore: Sendable {
         do {
             try KeyStore.flockRetrying(fd, LOCK_SH, path: path)
             defer { flock(fd, LOCK_UN) }
-            h = try KeyStore.openHandles(path)
+            h = try KeyStore.openHandles(path, durable: durable)
             (secretBytes, pending) = try h.env.write { txn in
                 let key = Array("secret".utf8)
                 let pending = try txn.get(h.meta, KeyStore.scrubPending) != nil
@@ -83,14 +87,15 @@ public final class KeyStore: Sendable {
         self.path = path
         secret = secretBytes
         guardDescriptor = fd
+        self.durable = durable
         handles = Mutex(h)
         if pending { try finishInterruptedScrub() }
     }
 
     deinit { close(guardDescriptor) }
 
-    private static func openHandles(_ path: String) throws -> Handles {
-        let env = try Environment(path: path, maxDatabases: 4, initialMapSize: 16 << 20)
+    private static func openHandles(_ path: String, durable: Bool) throws -> Handles {
+        let env = try Environment(path: path, maxDatabases: 4, initialMapSize: 16 << 20, durable: durable)
         return Handles(env: env, meta: try env.openDatabase("meta"), keys: try env.openDatabase("resident_keys"),
                        file: try FileIdentity(path: path))
     }
@@ -235,7 +240,7 @@ public final class KeyStore: Sendable {
         // The old lock table describes the old file; the reopened environment makes a new one.
         unlink(path + "-lock")
         KeyStore.syncDirectory(of: path)
-        h = try KeyStore.openHandles(path)
+        h = try KeyStore.openHandles(path, durable: durable)
         try h.env.write { txn in _ = try txn.delete(h.meta, KeyStore.scrubPending) }
     }
 
@@ -258,7 +263,7 @@ public final class KeyStore: Sendable {
         } catch {
             throw LogError(.notFound, "the key store \(path) has disappeared; restore it from a backup")
         }
-        if current != h.file { h = try KeyStore.openHandles(path) }
+        if current != h.file { h = try KeyStore.openHandles(path, durable: durable) }
     }
 
     private static func flockRetrying(_ fd: Int32, _ operation: Int32, path: String) throws {
