@@ -98,4 +98,21 @@ import Testing
         #expect(try keys.pseudonym(forCPR: "0101901234") == before)
         #expect(try KeyStore(directory: directory).pseudonym(forCPR: "010190-1234") == before)
     }
+
+    /// What one destruction costs on a key store of many residents (the compaction copies
+    /// the whole file). Opt-in: `REFERRAL_HEAVY=1 swift test --filter PrivacyKeyScrubTests`.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["REFERRAL_HEAVY"] == "1"))
+    func destructionCostOnALargeKeyStore() throws {
+        let keys = try KeyStore(directory: directory, create: true, durable: false)
+        let n = 100_000
+        for i in 0..<n { _ = try keys.seal(Self.details(i % 1000), for: Self.resident(i)) }
+        let size = try FileManager.default.attributesOfItem(atPath: KeyStore.path(in: directory))[.size] as? Int ?? 0
+        let clock = ContinuousClock()
+        var destroyed = 0
+        let one = try clock.measure { destroyed += try keys.destroyKey(Self.resident(5)) ? 1 : 0 }
+        let hundred = try clock.measure { destroyed += try keys.destroyKeys((1000..<1100).map(Self.resident)).count }
+        #expect(destroyed == 101)
+        let after = try FileManager.default.attributesOfItem(atPath: KeyStore.path(in: directory))[.size] as? Int ?? 0
+        print("privacy-heavy: \(n) keys, keys.mdb \(size / 1024) KiB (\(after / 1024) KiB compacted); destroy 1 key \(one); destroy 100 keys at once \(hundred)")
+    }
 }
