@@ -45,4 +45,20 @@ import Testing
         #expect(try everyStatistic(world.projections.current()) == before)
         #expect(try world.store.verify().isValid)
     }
+
+    @Test func aCaseHistoryShowsSealedDetailsAsErasedOnceTheResidentIsForgotten() throws {
+        let dp = try DataProtection(store: world.store, createKeys: true, durable: false)
+        // V9 is opened with sealed details for P9.
+        let sealed = try dp.keys.seal(PersonalDetails(cpr: "0101900109", name: "Beboer 9"), for: pseudonym(9))
+        try world.store.append([ProposedEvent(stream: .case("V9"), payload: .caseOpened(CaseOpened(
+            resident: pseudonym(9), areaId: "ellekonebakken", organisationId: Viborg.sec, liaisonId: "vib-lis-01", targetGroup: "jobparat",
+            ageBand: .from25to29, gender: .female, personalData: sealed)), occurredAt: at(2024, 5, 1), actor: "vib-lis-01", organisation: Viborg.sec)])
+        func personalData(_ h: CaseHistory) -> String? { h.entries.first?.fields.first { $0.name == "personal-data" }?.value }
+        let before = try world.store.head().position
+        #expect(personalData(try CaseHistory(store: world.store, caseId: "V9")) == "sealed")
+        try dp.forget(resident: pseudonym(9), reason: "Anmodning", legalBasis: "GDPR art. 17", by: ReaderIdentity(actor: "dpo", organisation: "viborg-kommune"))
+        #expect(personalData(try CaseHistory(store: world.store, caseId: "V9")) == "erased")
+        // As known before the erasure, the details were still there (sealed).
+        #expect(personalData(try CaseHistory(store: world.store, caseId: "V9", asOf: before)) == "sealed")
+    }
 }

@@ -25,6 +25,7 @@ public struct DataProtection: Sendable {
     public let keys: KeyStore
     public let accessLog: AccessLog
 
+    /// Bundles an already opened log, key store and access log of one store.
     public init(store: EventStore, keys: KeyStore, accessLog: AccessLog) {
         self.store = store
         self.keys = keys
@@ -174,6 +175,16 @@ public struct DataProtection: Sendable {
         var e = LogError(.ruleViolation, "\(reader.organisation) may not see the personal details of case '\(consents.caseID)': missing consent for party '\(reader.organisation)' and purpose 'personal-details' valid on \(day.danish) (\(why.joined(separator: "; "))). Record the resident's consent for that party and purpose first, or ask '\(owner)', which holds the case")
         e.rule = .consentRequired
         throw e
+    }
+}
+
+extension EventStore {
+    /// The position of the resident's first unretracted `ResidentErased` at or before
+    /// `position` (default: the head), or nil if they are not erased (as of then).
+    ///
+    /// For views that never open sealed data but should say it is erased (history, audit).
+    public func erasurePosition(of resident: Pseudonym, asOf position: UInt64 = .max) throws -> UInt64? {
+        DataProtection.erasurePosition(in: try readStream(.resident(resident)).filter { $0.position <= position })
     }
 }
 

@@ -42,6 +42,7 @@ public struct ResidentDirectory: Sendable, Hashable {
 
     /// An erasure decision about a resident (`ResidentErased` or `ErasureRefused`).
     public struct Decision: Sendable, Hashable {
+        /// Which decision: `ResidentErased` or `ErasureRefused`.
         public enum Kind: String, Sendable, Hashable, Codable { case erased, refused }
         public var kind: Kind
         public var position: UInt64

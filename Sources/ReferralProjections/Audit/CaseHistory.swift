@@ -7,7 +7,7 @@ import ReferralEvents
 ///
 /// Read straight from the case's stream in the log (it is one stream, so no stored
 /// projection is needed), optionally as known at an earlier position. Sealed personal
-/// data is never opened here.
+/// data is never opened here; once the resident is erased it shows as `erased`.
 public struct CaseHistory: Sendable, Hashable {
     public var caseId: String
     /// The log position the history is as of.
@@ -64,6 +64,13 @@ public struct CaseHistory: Sendable, Hashable {
                 for i in consents.indices { consents[i].active = false }
             default: break
             }
+        }
+        // Sealed details of a resident erased since (as of the cut) read as erased.
+        for (i, e) in events.enumerated() {
+            guard case .caseOpened(let p) = e.payload, p.personalData != nil,
+                  let erased = try store.erasurePosition(of: p.resident, asOf: cut), e.position < erased,
+                  let f = entries[i].fields.firstIndex(where: { $0.name == "personal-data" }) else { continue }
+            entries[i].fields[f].value = "erased"
         }
         self.entries = entries
     }
