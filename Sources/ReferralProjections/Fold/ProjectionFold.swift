@@ -60,7 +60,7 @@ struct ProjectionFold {
     /// Every row of a generation holding this fold's state and checkpoint.
     func rows(storeID: String) -> RowSet {
         var set = RowSet()
-        var counters: [CounterKey: Int64] = [:]
+        var counters = CounterTable(capacity: cases.count)
         var caseRows: [Row] = []
         var openRows: [Row] = []
         caseRows.reserveCapacity(cases.count)
@@ -72,11 +72,14 @@ struct ProjectionFold {
                 let value = row.encoded()
                 for k in row.keys(caseKey: key) { openRows.append(Row(key: k, value: value)) }
             }
-            c.contribute { k, v in counters[k, default: 0] += v }
+            c.contribute { k, v in counters.add(k, v) }
         }
         set.tables[.cases] = caseRows
         set.tables[.open] = openRows
-        set.tables[.counters] = counters.compactMap { $0.value == 0 ? nil : Row(key: $0.key.bytes, value: le64($0.value)) }
+        var counterRows: [Row] = []
+        counterRows.reserveCapacity(counters.count)
+        counters.forEach { k, v in counterRows.append(Row(key: k.bytes, value: le64(v))) }
+        set.tables[.counters] = counterRows
         set.tables[.agreements] = agreements.compactMap { id, a in a.exists ? Row(key: beBytes(id), value: a.encoded()) : nil }
         set.tables[.registry] = registry.rows().map { Row(key: $0.key, value: $0.value) }
         set.tables[.names] = nameRows(names)
