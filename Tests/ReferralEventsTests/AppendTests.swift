@@ -138,3 +138,14 @@ import Testing
         #expect(err?.message.contains("actor") == true)
     }
 }
+
+extension AppendTests {
+    @Test func retryingAnOldBackdatedBatchIsIdempotent() throws {
+        let batch = [Fixture.opened("OLD")]
+        let first = try f.store.append(batch, recordedAt: Fixture.at(2024, 3, 1))
+        try f.store.append([Fixture.opened("NEW")], recordedAt: Fixture.at(2024, 5, 1))
+        let retry = try f.store.append(batch, recordedAt: Fixture.at(2024, 3, 1))
+        #expect(retry.events[0].duplicate)
+        #expect(retry.events[0].position == first.events[0].position)
+    }
+}

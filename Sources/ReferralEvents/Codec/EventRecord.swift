@@ -31,8 +31,11 @@ public enum EventRecord {
 
     /// Encodes a new event for `position`, chained to `previousHash`. Returns the stored bytes
     /// (hash included) and the hash.
+    ///
+    /// - Throws: `LogError.invalidInput` when the stream, actor or organisation is longer than
+    ///   65,535 bytes or the payload longer than 4 GiB (the store refuses far less long before).
     public static func encode(_ event: ProposedEvent, position: UInt64, version: UInt64, recordedAt: Timestamp,
-                              previousHash: Digest) -> (bytes: [UInt8], hash: Digest) {
+                              previousHash: Digest) throws -> (bytes: [UInt8], hash: Digest) {
         var payload = BinaryWriter(capacity: 128)
         event.payload.binaryPayload.encode(to: &payload)
         let type = event.payload.type
@@ -40,6 +43,10 @@ public enum EventRecord {
         let stream = Array(event.stream.rawValue.utf8)
         let actor = Array(event.actor.utf8)
         let org = Array(event.organisation.utf8)
+        guard stream.count <= Int(UInt16.max), actor.count <= Int(UInt16.max), org.count <= Int(UInt16.max),
+              payload.bytes.count <= Int(UInt32.max) else {
+            throw LogError(.invalidInput, "an event's stream, actor or organisation is longer than 65,535 bytes; shorten it")
+        }
         w.u8(format)
         w.u8(type.schemaVersion)
         w.u16(type.code)

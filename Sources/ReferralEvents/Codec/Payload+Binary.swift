@@ -132,9 +132,9 @@ extension PlacementEnded: BinaryPayload {
 }
 
 extension OutcomeRecorded: BinaryPayload {
-    public func encode(to w: inout BinaryWriter) { w.u8(UInt8(clamping: monthsAfterClose)); w.enumCase(status) }
+    public func encode(to w: inout BinaryWriter) { w.varint(UInt64(bitPattern: Int64(monthsAfterClose))); w.enumCase(status) }
     public init(from r: inout BinaryReader) throws {
-        self.init(monthsAfterClose: Int(try r.u8()), status: try r.enumCase(OutcomeStatus.self))
+        self.init(monthsAfterClose: Int(Int64(bitPattern: try r.varint())), status: try r.enumCase(OutcomeStatus.self))
     }
 }
 

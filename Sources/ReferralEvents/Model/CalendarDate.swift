@@ -48,7 +48,7 @@ public struct CalendarDate: Sendable, Hashable, Comparable, Codable, CustomStrin
 
     /// The ISO 8601 week: (week-based year, week number 1–53).
     public var isoWeek: (year: Int, week: Int) {
-        let thursday = CalendarDate(daysSinceEpoch: daysSinceEpoch - Int32(weekday) + 4)
+        let thursday = CalendarDate(daysSinceEpoch: Int32(clamping: Int(daysSinceEpoch) - weekday + 4))
         let y = thursday.year
         let jan1 = CalendarDate(year: y, month: 1, day: 1) ?? thursday
         return (y, Int(thursday.daysSinceEpoch - jan1.daysSinceEpoch) / 7 + 1)
@@ -73,7 +73,10 @@ public struct CalendarDate: Sendable, Hashable, Comparable, Codable, CustomStrin
 
     public static func < (a: CalendarDate, b: CalendarDate) -> Bool { a.daysSinceEpoch < b.daysSinceEpoch }
 
-    public func adding(days: Int) -> CalendarDate { CalendarDate(daysSinceEpoch: daysSinceEpoch + Int32(days)) }
+    /// Clamps at the ends of the representable range (millions of years away) rather than trapping.
+    public func adding(days: Int) -> CalendarDate {
+        CalendarDate(daysSinceEpoch: Int32(clamping: Int(daysSinceEpoch) &+ days))
+    }
 
     /// The same day `months` later, clamped to the month's last day.
     public func adding(months: Int) -> CalendarDate {

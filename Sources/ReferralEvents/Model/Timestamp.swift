@@ -24,8 +24,11 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     }
 
     /// The calendar date (UTC) this instant falls on.
+    ///
+    /// Instants more than about 5.8 million years from 1970 (only a damaged record or hostile
+    /// input holds them) clamp to the first or last representable day instead of trapping.
     public var date: CalendarDate {
-        CalendarDate(daysSinceEpoch: Int32(floorDiv(millisecondsSinceEpoch, 86_400_000)))
+        CalendarDate(daysSinceEpoch: Int32(clamping: floorDiv(millisecondsSinceEpoch, 86_400_000)))
     }
 
     public static func < (a: Timestamp, b: Timestamp) -> Bool { a.millisecondsSinceEpoch < b.millisecondsSinceEpoch }
@@ -38,8 +41,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     public var iso8601: String {
         let ms = millisecondsSinceEpoch
         let day = floorDiv(ms, 86_400_000)
-        let msOfDay = ms - day * 86_400_000
-        let d = CalendarDate(daysSinceEpoch: Int32(day))
+        let remainder = ms % 86_400_000  // not ms - day * 86_400_000, which overflows near Int64.min
+        let msOfDay = remainder < 0 ? remainder + 86_400_000 : remainder
+        let d = CalendarDate(daysSinceEpoch: Int32(clamping: day))
         let h = msOfDay / 3_600_000, m = (msOfDay / 60_000) % 60, s = (msOfDay / 1000) % 60, f = msOfDay % 1000
         return "\(d.iso8601)T\(pad(h, 2)):\(pad(m, 2)):\(pad(s, 2)).\(pad(f, 3))Z"
     }

@@ -69,19 +69,6 @@ extension EventStore {
             previousHash = view.hash
             lastRecordedAt = view.recordedAt
         }
-        let recordedAt: Timestamp
-        if let requested {
-            guard requested <= now.adding(days: 0) else {
-                throw LogError(.invalidInput, "recorded-at \(requested) is in the future; the log records when events entered it")
-            }
-            guard requested >= lastRecordedAt else {
-                throw LogError(.invalidInput, "recorded-at \(requested) is before the log's last event (\(lastRecordedAt)); recorded-at never decreases along the log")
-            }
-            recordedAt = requested
-        } else {
-            recordedAt = max(now, lastRecordedAt)
-        }
-
         // Idempotency: ids already in the log are reported, not written.
         var results: [AppendedEvent?] = []
         var fresh: [(Int, ProposedEvent)] = []
@@ -97,6 +84,23 @@ extension EventStore {
                 results.append(nil)
                 fresh.append((i, e))
             }
+        }
+
+        // A retry of events that are all in the log already is answered before any other check.
+        if fresh.isEmpty {
+            return AppendResult(events: results.map { $0! }, headPosition: position, recordedAt: lastRecordedAt)
+        }
+        let recordedAt: Timestamp
+        if let requested {
+            guard requested <= now else {
+                throw LogError(.invalidInput, "recorded-at \(requested) is in the future; the log records when events entered it")
+            }
+            guard requested >= lastRecordedAt else {
+                throw LogError(.invalidInput, "recorded-at \(requested) is before the log's last event (\(lastRecordedAt)); recorded-at never decreases along the log")
+            }
+            recordedAt = requested
+        } else {
+            recordedAt = max(now, lastRecordedAt)
         }
 
         // Expected versions, for streams that get new events.
@@ -133,7 +137,13 @@ extension EventStore {
             position += 1
             let version = try currentVersion(e.stream) + 1
             versions[e.stream] = version
-            let (bytes, hash) = EventRecord.encode(e, position: position, version: version, recordedAt: recordedAt, previousHash: previousHash)
+            let (bytes, hash) = try EventRecord.encode(e, position: position, version: version, recordedAt: recordedAt, previousHash: previousHash)
+            guard bytes.count <= Self.maxRecordSize else {
+                var err = LogError(.invalidInput, "event \(i + 1) of the batch (\(e.payload.type.name)) would be \(bytes.count) bytes stored; at most \(Self.maxRecordSize) are allowed: shorten its texts or lists")
+                err.eventIndex = i
+                err.eventId = e.id
+                throw err
+            }
             let posKey = bigEndianKey(position)
             try txn.put(events, posKey, bytes, append: true)
             try txn.put(eventIDs, uuidKey(e.id), posKey, noOverwrite: true)
@@ -149,6 +159,9 @@ extension EventStore {
     }
 
     static let maxIdentifierLength = 200
+    /// The largest stored record append accepts: far above any real event (texts are capped at
+    /// 4,000 bytes, sealed details at 16 KiB) but a wall against lists of hundreds of thousands.
+    static let maxRecordSize = 64 << 10
 
     static func validateEnvelope(_ e: ProposedEvent, index: Int) throws {
         func fail(_ message: String) -> LogError {
@@ -163,6 +176,9 @@ extension EventStore {
             guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
                 throw fail("the event's \(name) contains control characters")
             }
+        }
+        for (field, date) in e.payload.calendarDates where !CalendarDate.supportedRange.contains(date) {
+            throw fail("the \(e.payload.type.name) event's \(field) (\(date.iso8601)) is outside the years 1900–2199; check the date")
         }
     }
 }

@@ -38,7 +38,8 @@ extension EventStore {
 
     /// One stream's events in version order, from `fromVersion` (versions start at 1).
     public func readStream(_ stream: StreamID, fromVersion: UInt64 = 1, limit: Int = .max) throws -> [RecordedEvent] {
-        try env.read { txn in
+        guard Self.couldBeStored(stream) else { return [] }
+        return try env.read { txn in
             var out: [RecordedEvent] = []
             var prefix = Array(stream.rawValue.utf8)
             prefix.append(0)
@@ -57,12 +58,14 @@ extension EventStore {
 
     /// The stream's last version, 0 if it does not exist.
     public func streamVersion(_ stream: StreamID) throws -> UInt64 {
-        try env.read { txn in try txn.get(streamHeads, Array(stream.rawValue.utf8)).map(readBigEndian) ?? 0 }
+        guard Self.couldBeStored(stream) else { return 0 }
+        return try env.read { txn in try txn.get(streamHeads, Array(stream.rawValue.utf8)).map(readBigEndian) ?? 0 }
     }
 
     /// Every stream id with its last version, in id order, optionally only those starting with `prefix`.
     public func streamIDs(prefix: String = "") throws -> [(stream: StreamID, version: UInt64)] {
-        try env.read { txn in
+        guard prefix.utf8.count <= Self.maxIdentifierLength else { return [] }
+        return try env.read { txn in
             var out: [(StreamID, UInt64)] = []
             let p = Array(prefix.utf8)
             try txn.forEach(streamHeads, from: p.isEmpty ? nil : p) { key, value in
@@ -72,6 +75,13 @@ extension EventStore {
             }
             return out
         }
+    }
+
+    /// Whether a stream of this name can be in the log at all. Append refuses empty and
+    /// over-long stream ids, so asking about one is answered "no such stream" rather than
+    /// with LMDB's key-size error.
+    static func couldBeStored(_ stream: StreamID) -> Bool {
+        !stream.rawValue.isEmpty && stream.rawValue.utf8.count <= maxIdentifierLength
     }
 
     /// The fast replay path: hands each stored event, in position order, to `body` as a

@@ -29,6 +29,7 @@ extension EventStore {
             var previousHash = Digest.zero.bytes
             var lastRecordedAt = Timestamp(millisecondsSinceEpoch: .min)
             var streamVersions: [StreamID: UInt64] = [:]
+            var streamLastPosition: [StreamID: UInt64] = [:]
             var failure: LogError?
             var head = LogHead(position: 0, hash: Digest.zero.hex, recordedAt: nil)
             var headHashAtExpected: String?
@@ -66,6 +67,7 @@ extension EventStore {
                     return fail(pos, "stream '\(stream)' jumps to version \(view.version) after \(version - 1)")
                 }
                 streamVersions[stream] = version
+                streamLastPosition[stream] = pos
                 guard let idPos = try txn.get(eventIDs, uuidKey(view.id)), readBigEndian(idPos) == pos else {
                     return fail(pos, "the id index does not point to this event")
                 }
@@ -82,18 +84,21 @@ extension EventStore {
             }
             let checked = expectedPosition - 1
             if failure == nil {
+                // Every event checked above has its own index entries, so surplus entries mean
+                // events after the last record were removed: the first bad position is the next one.
                 let ids = try txn.count(eventIDs), indexed = try txn.count(streams)
                 if ids != Int(checked) {
-                    failure = LogError.corrupt("the id index has \(ids) entries for \(checked) events", position: checked)
+                    failure = LogError.corrupt("the id index has \(ids) entries for \(checked) events: events after position \(checked) were removed", position: checked + 1)
                 } else if indexed != Int(checked) {
-                    failure = LogError.corrupt("the stream index has \(indexed) entries for \(checked) events", position: checked)
+                    failure = LogError.corrupt("the stream index has \(indexed) entries for \(checked) events: events after position \(checked) were removed", position: checked + 1)
                 } else if try txn.count(streamHeads) != streamVersions.count {
-                    failure = LogError.corrupt("the stream heads list \(try txn.count(streamHeads)) streams, the log has \(streamVersions.count)", position: checked)
+                    failure = LogError.corrupt("the stream heads list \(try txn.count(streamHeads)) streams, the log has \(streamVersions.count)", position: checked + 1)
                 } else {
-                    for (stream, version) in streamVersions {
+                    for (stream, version) in streamVersions.sorted(by: { $0.key < $1.key }) {
                         let stored = try txn.get(streamHeads, Array(stream.rawValue.utf8)).map(readBigEndian)
                         if stored != version {
-                            failure = LogError.corrupt("stream '\(stream)' head says version \(stored ?? 0), the log has \(version)", position: checked)
+                            let at = (stored ?? 0) > version ? checked + 1 : streamLastPosition[stream] ?? checked
+                            failure = LogError.corrupt("stream '\(stream)' head says version \(stored ?? 0), the log has \(version)", position: at)
                             break
                         }
                     }

@@ -118,26 +118,44 @@ final class Environment: @unchecked Sendable {
                 pthread_rwlock_unlock(resizeLock)
                 throw lmdbError(rc, "starting a write transaction")
             }
+            let result: T
             do {
-                let result = try body(Transaction(handle: txn))
-                let crc = mdb_txn_commit(txn)
-                pthread_rwlock_unlock(resizeLock)
-                if crc == MDB_MAP_FULL {
-                    try grow()
-                    continue
-                }
-                try check(crc, "committing to \(path)")
-                return result
+                result = try body(Transaction(handle: txn))
             } catch let error as LogError where error.resultCode == MDB_MAP_FULL {
                 mdb_txn_abort(txn)
                 pthread_rwlock_unlock(resizeLock)
                 try grow()
+                continue
             } catch {
                 mdb_txn_abort(txn)
                 pthread_rwlock_unlock(resizeLock)
                 throw error
             }
+            // mdb_txn_commit frees the transaction whether or not it succeeds (a full disk
+            // fails here), so a failed commit must not be aborted again.
+            let crc = mdb_txn_commit(txn)
+            pthread_rwlock_unlock(resizeLock)
+            if crc == MDB_MAP_FULL {
+                try grow()
+                continue
+            }
+            guard crc == MDB_SUCCESS else { throw commitError(crc) }
+            return result
         }
+    }
+
+    /// LMDB reports a page write cut short by a full disk as EIO; say what it really is.
+    private func commitError(_ rc: Int32) -> LogError {
+        var fs = statvfs()
+        if rc == EIO || rc == ENOSPC, statvfs(path, &fs) == 0 {
+            let free = UInt64(fs.f_bavail) * UInt64(fs.f_frsize)
+            if free < 1 << 20 {
+                var e = LogError(.storage, "committing to \(path) failed: the disk is full (\(free) bytes free); free space and retry (nothing was written)")
+                e.resultCode = ENOSPC
+                return e
+            }
+        }
+        return lmdbError(rc, "committing to \(path)")
     }
 
     /// Doubles the map (at least +64 MiB). LMDB keeps the file sparse, so this costs no disk.

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The project's test command: bootstrap, Swift tests, then the independent Python oracles
+# (JSON Schema validation of every event type's CloudEvents form; a second reader of the
+# LMDB log that checks the hash chain without any of this project's code).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+export REFERRAL_SAMPLES_OUT="$work/samples.jsonl"
+swift build --build-tests
+swift test --skip-build 2>&1 | tee "$work/swift-test.log"
+status=${PIPESTATUS[0]}
+[ "$status" -eq 0 ] || exit "$status"
+
+if [ -f Tests/schema_check.py ] && [ -s "$REFERRAL_SAMPLES_OUT" ]; then
+    echo "== JSON Schema check (python jsonschema) of every event type =="
+    python3 Tests/schema_check.py "$REFERRAL_SAMPLES_OUT"
+fi
+if [ -f Tests/check_store.py ]; then
+    echo "== Independent reader: demo store through Python's lmdb binding =="
+    swift run --skip-build referral --store "$work/store" init --actor ci --org ci >/dev/null
+    swift run --skip-build referral --store "$work/store" demo --size small >/dev/null
+    python3 Tests/check_store.py "$work/store"
+fi
+
+# The Swift test summary last, so it is the run's closing line.
+grep -E "Test run with .* (passed|failed)|Executed .* tests" "$work/swift-test.log" | tail -n 2
