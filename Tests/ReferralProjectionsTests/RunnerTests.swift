@@ -104,6 +104,24 @@ import Testing
         #expect(run.kind == .rebuilt && run.reason == "the projections were built from another store")
     }
 
+    @Test func aRetractedRegistrationLeavesTheRegistry() throws {
+        try w.record(beforeRetraction)
+        let grocer = UUID()
+        try w.record([
+            fact(.registry, .organisationRegistered(.init(organisationId: "grocer", name: "Købmand", kind: .employer, sector: .other, municipality: "Viborg")),
+                 at(2024, 4, 2), id: grocer),
+            fact(.registry, .eventRetracted(.init(retractedEventId: grocer, reason: "Oprettet ved en fejl")), at(2024, 4, 3)),
+        ])
+        let run = try w.projections.catchUp()
+        #expect(run.kind == .rebuilt)
+        let q = StatisticsQuery(year: 2024, organisations: ["grocer"])!
+        let e = #expect(throws: LogError.self) { try w.projections.current().caseFlow(q) }
+        #expect(e?.code == .notFound)
+        // As known before the retraction, the grocer was registered.
+        let before = try w.projections.asKnownAt(at(2024, 4, 2, 20))
+        #expect(try before.caseFlow(q).isEmpty)
+    }
+
     @Test func progressIsReportedToTheEnd() throws {
         try w.record(beforeRetraction)
         let seen = Box()

@@ -12,8 +12,9 @@ struct ProjectionFold {
     var cases: [CaseState] = []
     var registry = RegistryState()
     var agreements: [UInt32: AgreementState] = [:]
-    /// Events to leave out: those retracted at or before the fold's cut.
+    /// Events retracted at or before the fold's position, and the streams they are in.
     var retracted: Set<UUID> = []
+    var retractedStreams: Set<[UInt8]> = []
     /// The last position applied and its hash.
     var position: UInt64 = 0
     var hash: [UInt8] = [UInt8](repeating: 0, count: 32)
@@ -22,7 +23,6 @@ struct ProjectionFold {
 
     mutating func apply(_ view: EventView) throws {
         let code = view.typeCode
-        if !retracted.isEmpty, retracted.contains(view.id) { return }
         if code >= EventType.caseOpened.code && code <= EventType.caseReopened.code {
             let idx = Int(caseIndex.id(view.streamBytes))
             if idx == cases.count { cases.append(CaseState()) }
@@ -32,21 +32,21 @@ struct ProjectionFold {
             try agreements[id, default: AgreementState()].apply(view, names: &names)
         } else if code >= EventType.organisationRegistered.code && code <= EventType.targetGroupDefined.code {
             try registry.apply(view, names: &names)
+        } else if code == EventType.eventRetracted.code {
+            retracted.insert(try view.decode(EventRetracted.self).retractedEventId)
+            retractedStreams.insert(Array(view.streamBytes))
         }
     }
 
     /// Folds positions 1…`cut` of `store`, leaving out events retracted at or before `cut`.
     ///
-    /// A cheap first pass collects the retracted ids (it decodes only retractions), so the
-    /// fold itself never has to undo anything.
+    /// One pass folds everything. A retraction is always in the same stream as the event
+    /// it retracts and comes after it, and no stream's state depends on another's, so each
+    /// stream that met a retraction is then folded again from its own events without the
+    /// retracted ones. Retractions are rare; the common path pays nothing for them.
     static func run(store: EventStore, through cut: UInt64, meter: inout ProgressMeter) throws -> ProjectionFold {
         var fold = ProjectionFold()
         guard cut > 0 else { return fold }
-        let retraction = EventType.eventRetracted.code
-        try store.replay(from: 1, through: cut) { view in
-            if view.typeCode == retraction { fold.retracted.insert(try view.decode(EventRetracted.self).retractedEventId) }
-            return true
-        }
         try store.replay(from: 1, through: cut) { view in
             try fold.apply(view)
             fold.position = view.position
@@ -54,7 +54,36 @@ struct ProjectionFold {
             meter.tick()
             return true
         }
+        for stream in fold.retractedStreams.sorted(by: bytesPrecede) {
+            try fold.refold(StreamID(String(decoding: stream, as: UTF8.self)), store: store, through: cut)
+        }
         return fold
+    }
+
+    /// Resets one stream's state and applies its events up to `cut` again, skipping retracted ones.
+    mutating func refold(_ stream: StreamID, store: EventStore, through cut: UInt64) throws {
+        let bytes = Array(stream.rawValue.utf8)
+        switch stream.category {
+        case "case":
+            let idx = bytes.withUnsafeBytes { caseIndex.find($0) }
+            guard let idx else { return }
+            cases[Int(idx)] = CaseState()
+        case "agreement":
+            let id = Array(stream.entityID.utf8).withUnsafeBytes { names.find($0) }
+            guard let id else { return }
+            agreements[id] = AgreementState()
+        case "registry":
+            registry = RegistryState()
+        default:
+            return
+        }
+        for event in try store.readStream(stream) where event.position <= cut && !retracted.contains(event.id) {
+            if case .eventRetracted = event.payload { continue }
+            try store.replay(from: event.position, through: event.position) { view in
+                try apply(view)
+                return false
+            }
+        }
     }
 
     /// Every row of a generation holding this fold's state and checkpoint.
