@@ -31,6 +31,14 @@ import Testing
         #expect(third.kind == .upToDate && third.eventsApplied == 0)
     }
 
+    @Test func readingUnbuiltProjectionsSaysWhatToDo() throws {
+        try w.record(Array(beforeRetraction.prefix(10)))
+        let e = #expect(throws: LogError.self) { try w.projections.current().caseload(CaseloadQuery(today: day(2024, 1, 1))) }
+        #expect(e?.code == .notFound && e?.message.contains("catch-up") == true)
+        try w.projections.catchUp()
+        #expect(try w.projections.current().caseload(CaseloadQuery(today: day(2024, 1, 1))).isEmpty)
+    }
+
     @Test func aRetractionTurnsCatchUpIntoARebuild() throws {
         try w.record(beforeRetraction)
         try w.projections.catchUp()
@@ -95,12 +103,13 @@ import Testing
     }
 
     @Test func projectionsOfAnotherStoreAreRebuilt() throws {
+        // LMDB allows one open handle per file per process, so each Projections is closed before the next opens the file.
+        let path = w.directory + "/moved.mdb"
         try w.record(Array(beforeRetraction.prefix(20)))
-        try w.projections.catchUp()
+        do { try Projections(store: w.store, path: path).catchUp() }
         let other = try World()
         try other.record(Array(beforeRetraction.prefix(20)))
-        let borrowed = try Projections(store: other.store, path: Projections.path(in: w.directory))
-        let run = try borrowed.catchUp()
+        let run = try Projections(store: other.store, path: path).catchUp()
         #expect(run.kind == .rebuilt && run.reason == "the projections were built from another store")
     }
 

@@ -16,7 +16,11 @@ public struct ProjectionView: Sendable {
         switch source {
         case .stored(let p):
             return try p.kv.read { txn in
-                try body(Lookup(StoredRows(txn: txn, dbs: p.slots[try p.activeSlot(txn)])))
+                let rows = StoredRows(txn: txn, dbs: p.slots[try p.activeSlot(txn)])
+                guard try Projections.checkpoint(rows) != nil else {
+                    throw LogError(.notFound, "the projections of \(p.store.directory) have not been built yet; run a catch-up first (`referral projections catch-up`)")
+                }
+                return try body(Lookup(rows))
             }
         case .memory(let rows, _):
             return try body(Lookup(rows))

@@ -35,6 +35,10 @@ public final class Projections: Sendable {
     /// Opens (creating if needed) the projections of `store`. Nothing is folded until
     /// `catchUp()` or `rebuild()`.
     ///
+    /// Open one `Projections` per file per process and share it (it is `Sendable`): LMDB
+    /// must not have the same file open twice in one process. Other processes may open it
+    /// at the same time; LMDB serialises their writers.
+    ///
     /// - Parameters:
     ///   - path: defaults to `<store directory>/projections.mdb`.
     ///   - rebuildThreshold: catch-up of more new events than this rebuilds instead.
