@@ -7,7 +7,10 @@ import Testing
 /// sequences are appended in random chunks, caught up after each, and compared with a
 /// fold of the same prefix from scratch, and at the end with a stored rebuild.
 @Suite struct CatchUpPropertyTests {
-    static let seeds: [UInt64] = [1, 7, 42, 2024]
+    /// `REFERRAL_HEAVY=1` runs many more and longer sequences.
+    static let heavy = ProcessInfo.processInfo.environment["REFERRAL_HEAVY"] == "1"
+    static let seeds: [UInt64] = heavy ? Array(100...140) : [1, 7, 42, 2024]
+    static let length = heavy ? 1200 : 260
 
     /// Everything a user can read, as comparable values.
     static func snapshot(_ view: ProjectionView) throws -> [String: [[String]]] {
@@ -33,7 +36,7 @@ import Testing
     @Test(arguments: seeds)
     func catchUpInChunksEqualsAFullRebuild(seed: UInt64) throws {
         var generator = RandomLog(seed: seed)
-        let events = generator.events(260)
+        let events = generator.events(Self.length)
         let w = try World(catchUpBatch: 5)
         var rng = SplitMix(state: seed ^ 0xFEED)
         var i = 0
