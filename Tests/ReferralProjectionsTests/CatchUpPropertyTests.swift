@@ -13,21 +13,22 @@ import Testing
     static let length = heavy ? 1200 : 260
 
     /// Everything a user can read, as comparable values.
-    static func snapshot(_ view: ProjectionView) throws -> [String: [[String]]] {
+    static func snapshot(_ view: ProjectionView, from: YearMonth = month(2023, 11), through: YearMonth = month(2024, 12),
+                         granularity: PeriodGranularity = .month, today: CalendarDate = day(2024, 3, 1)) throws -> [String: [[String]]] {
         var out: [String: [[String]]] = [:]
-        let q = StatisticsQuery(from: month(2023, 11), through: month(2024, 12), granularity: .month, groupBy: [.area, .organisation, .sector])
+        let q = StatisticsQuery(from: from, through: through, granularity: granularity, groupBy: [.area, .organisation, .sector])
         for kind in StatisticKind.allCases where kind != .residents && kind != .hours {
             out[kind.rawValue] = try view.table(kind, q).rendered()
         }
-        out["residents"] = try view.table(.residents, StatisticsQuery(from: month(2023, 11), through: month(2024, 12), granularity: .quarter,
+        out["residents"] = try view.table(.residents, StatisticsQuery(from: from, through: through, granularity: .quarter,
                                                                        groupBy: [.area, .ageBand, .gender, .targetGroup])).rendered()
-        out["hours"] = try view.table(.hours, StatisticsQuery(from: month(2023, 11), through: month(2024, 12), groupBy: [.organisation, .area])).rendered()
-        out["caseload"] = try view.caseload(CaseloadQuery(today: day(2024, 3, 1))).map {
+        out["hours"] = try view.table(.hours, StatisticsQuery(from: from, through: through, granularity: granularity, groupBy: [.organisation, .area])).rendered()
+        out["caseload"] = try view.caseload(CaseloadQuery(today: today)).map {
             [$0.caseId, $0.liaison, $0.organisation, $0.area, $0.targetGroup, $0.openedOn.iso8601, $0.episodeOpenedOn.iso8601,
              $0.lastActivity.iso8601, "\($0.activePlacements)", "\($0.pendingReferrals)", $0.nextConsentExpiry?.iso8601 ?? "",
              "\($0.consentsInForce)", $0.flags.description]
         }
-        out["per-liaison"] = try view.caseloadSummary(by: .liaison, today: day(2024, 3, 1)).map {
+        out["per-liaison"] = try view.caseloadSummary(by: .liaison, today: today).map {
             [$0.group, "\($0.openCases)", "\($0.activePlacement)", "\($0.awaitingAnswer)", "\($0.inactive)", "\($0.consentExpiring)"]
         }
         return out
