@@ -1,6 +1,6 @@
 import Foundation
 import ReferralEvents
-import ReferralProjections
+@testable import ReferralProjections
 import Testing
 
 /// Incremental catch-up and a full rebuild must give identical results: random valid
@@ -79,5 +79,26 @@ import Testing
         // The sequences are not trivial: cases, referrals and retractions all occur.
         let caseFlow = try w.projections.current().caseFlow(StatisticsQuery(year: 2024)!)
         #expect((caseFlow.first?.opened ?? 0) > 10)
+    }
+
+    /// Folding the cases in shares on several threads and merging gives what one fold gives.
+    @Test(arguments: [UInt64(3), 11])
+    func sharedFoldsEqualOneFold(seed: UInt64) throws {
+        var generator = RandomLog(seed: seed)
+        let w = try World()
+        try w.record(generator.events(400))
+        let head = try w.store.head().position
+        func view(_ shares: Int) throws -> ProjectionView {
+            var meter = ProgressMeter(phase: .asOf, total: head, callback: nil)
+            let fold = try ProjectionFold.run(store: w.store, through: head, meter: &meter, shares: shares)
+            #expect(meter.done == head)
+            return ProjectionView(source: .memory(MemoryRows(rows: fold.rows(storeID: "x")), head))
+        }
+        let one = try Self.snapshot(view(1))
+        for shares in [2, 3] {
+            let many = try Self.snapshot(view(shares))
+            #expect(one.keys.sorted().filter { one[$0] != many[$0] } == [], "\(shares) shares")
+        }
+        #expect(!(one["caseload"] ?? []).isEmpty && !(one["referrals"] ?? []).isEmpty)
     }
 }
