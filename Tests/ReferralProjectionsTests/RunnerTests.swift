@@ -34,7 +34,7 @@ import Testing
     @Test func readingUnbuiltProjectionsSaysWhatToDo() throws {
         try w.record(Array(beforeRetraction.prefix(10)))
         let e = #expect(throws: LogError.self) { try w.projections.current().caseload(CaseloadQuery(today: day(2024, 1, 1))) }
-        #expect(e?.code == .notFound && e?.message.contains("catch-up") == true)
+        #expect(e?.code == .notFound && e?.message.contains("catchUp()") == true && e?.message.contains("referral rebuild") == true)
         try w.projections.catchUp()
         #expect(try w.projections.current().caseload(CaseloadQuery(today: day(2024, 1, 1))).isEmpty)
     }

@@ -199,7 +199,7 @@ extension CaseState {
         var r = BinaryReader(buffer)
         let version = try r.u8()
         guard version == Self.formatVersion else {
-            throw LogError(.unsupportedFormat, "a stored case row has format \(version); rebuild the projections (`referral projections rebuild`)")
+            throw LogError(.unsupportedFormat, "a stored case row has format \(version); rebuild the projections (`referral rebuild`)")
         }
         exists = true
         resident = try r.pseudonym()
@@ -234,7 +234,7 @@ struct ResidentFacts {
         var r = BinaryReader(buffer)
         let version = try r.u8()
         guard version == CaseState.formatVersion else {
-            throw LogError(.unsupportedFormat, "a stored case row has format \(version); rebuild the projections (`referral projections rebuild`)")
+            throw LogError(.unsupportedFormat, "a stored case row has format \(version); rebuild the projections (`referral rebuild`)")
         }
         resident = try r.pseudonym()
         area = try r.u32(); organisation = try r.u32(); _ = try r.u32(); targetGroup = try r.u32()
