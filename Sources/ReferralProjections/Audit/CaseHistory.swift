@@ -8,7 +8,7 @@ import ReferralEvents
 /// Read straight from the case's stream in the log (it is one stream, so no stored
 /// projection is needed), optionally as known at an earlier position. Sealed personal
 /// data is never opened here; once the resident is erased it shows as `erased`.
-public struct CaseHistory: Sendable, Hashable {
+public struct CaseHistory: Sendable, Hashable, Codable {
     public var caseId: String
     /// The log position the history is as of.
     public var asOfPosition: UInt64
@@ -77,7 +77,7 @@ public struct CaseHistory: Sendable, Hashable {
 }
 
 /// One event in a case history.
-public struct HistoryEntry: Sendable, Hashable {
+public struct HistoryEntry: Sendable, Hashable, Codable {
     public var position: UInt64
     public var version: UInt64
     public var eventId: UUID
@@ -111,7 +111,7 @@ public struct HistoryEntry: Sendable, Hashable {
 }
 
 /// A named value of an event's payload.
-public struct HistoryField: Sendable, Hashable {
+public struct HistoryField: Sendable, Hashable, Codable {
     public var name: String
     public var value: String
 
@@ -122,7 +122,7 @@ public struct HistoryField: Sendable, Hashable {
 }
 
 /// Who retracted an event, when and why.
-public struct RetractionNote: Sendable, Hashable {
+public struct RetractionNote: Sendable, Hashable, Codable {
     public var position: UInt64
     public var eventId: UUID
     public var actor: String
@@ -131,7 +131,7 @@ public struct RetractionNote: Sendable, Hashable {
 }
 
 /// What a retraction retracted.
-public struct RetractedNote: Sendable, Hashable {
+public struct RetractedNote: Sendable, Hashable, Codable {
     public var position: UInt64
     public var eventId: UUID
     public var type: String
