@@ -63,5 +63,7 @@ struct ReferralCommand: ParsableCommand {
 
     /// The data-protection commands (forget, access-report, access-log, retention): one
     /// line each.
-    static let dataProtection: [any ParsableCommand.Type] = []
+    static let dataProtection: [any ParsableCommand.Type] = [
+        Resident.self, AccessReportCommand.self, AccessLogCommand.self, Forget.self, RefuseErasure.self, Retention.self,
+    ]
 }

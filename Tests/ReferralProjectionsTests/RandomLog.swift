@@ -78,7 +78,7 @@ struct RandomLog {
         if cases.isEmpty || roll < 12 { return openCase() }
         if roll < 18 { return hours() }
         if roll < 21 { return retraction() }
-        var i = rng.int(0...(cases.count - 1))
+        let i = rng.int(0...(cases.count - 1))
         var c = cases[i]
         defer { cases[i] = c }
         let stream = StreamID.case(c.id)

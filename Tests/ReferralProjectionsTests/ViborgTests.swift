@@ -192,6 +192,8 @@ import Testing
         let rows = try now.caseload(CaseloadQuery(today: day(2024, 5, 20), liaison: "vib-lis-01"))
         #expect(rows.map(\.caseId) == ["V2", "V6"])
         #expect(rows[0].flags == [.awaitingAnswer, .inactive])
+        #expect(String(decoding: try JSONEncoder().encode(rows[0].flags), as: UTF8.self) == #"["awaiting-answer","inactive"]"#)
+        #expect(CaseloadFlags(names: ["inactive", "consent-expiring"]) == [.inactive, .consentExpiring] && CaseloadFlags(names: ["idle"]) == nil)
         #expect(rows[1].flags == [] && rows[1].episodeOpenedOn == day(2024, 5, 10) && rows[1].openedOn == day(2023, 11, 1))
         #expect(rows[1].daysSinceActivity == 10 && rows[1].consentsInForce == 0)
         let unknown = #expect(throws: LogError.self) { try now.caseload(CaseloadQuery(today: day(2024, 5, 20), liaison: "vib-lis-99")) }

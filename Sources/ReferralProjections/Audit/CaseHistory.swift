@@ -7,8 +7,8 @@ import ReferralEvents
 ///
 /// Read straight from the case's stream in the log (it is one stream, so no stored
 /// projection is needed), optionally as known at an earlier position. Sealed personal
-/// data is never opened here.
-public struct CaseHistory: Sendable, Hashable {
+/// data is never opened here; once the resident is erased it shows as `erased`.
+public struct CaseHistory: Sendable, Hashable, Codable {
     public var caseId: String
     /// The log position the history is as of.
     public var asOfPosition: UInt64
@@ -65,12 +65,19 @@ public struct CaseHistory: Sendable, Hashable {
             default: break
             }
         }
+        // Sealed details of a resident erased since (as of the cut) read as erased.
+        for (i, e) in events.enumerated() {
+            guard case .caseOpened(let p) = e.payload, p.personalData != nil,
+                  let erased = try store.erasurePosition(of: p.resident, asOf: cut), e.position < erased,
+                  let f = entries[i].fields.firstIndex(where: { $0.name == "personal-data" }) else { continue }
+            entries[i].fields[f].value = "erased"
+        }
         self.entries = entries
     }
 }
 
 /// One event in a case history.
-public struct HistoryEntry: Sendable, Hashable {
+public struct HistoryEntry: Sendable, Hashable, Codable {
     public var position: UInt64
     public var version: UInt64
     public var eventId: UUID
@@ -104,7 +111,7 @@ public struct HistoryEntry: Sendable, Hashable {
 }
 
 /// A named value of an event's payload.
-public struct HistoryField: Sendable, Hashable {
+public struct HistoryField: Sendable, Hashable, Codable {
     public var name: String
     public var value: String
 
@@ -115,7 +122,7 @@ public struct HistoryField: Sendable, Hashable {
 }
 
 /// Who retracted an event, when and why.
-public struct RetractionNote: Sendable, Hashable {
+public struct RetractionNote: Sendable, Hashable, Codable {
     public var position: UInt64
     public var eventId: UUID
     public var actor: String
@@ -124,7 +131,7 @@ public struct RetractionNote: Sendable, Hashable {
 }
 
 /// What a retraction retracted.
-public struct RetractedNote: Sendable, Hashable {
+public struct RetractedNote: Sendable, Hashable, Codable {
     public var position: UInt64
     public var eventId: UUID
     public var type: String

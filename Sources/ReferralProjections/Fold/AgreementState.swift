@@ -88,7 +88,7 @@ extension AgreementState {
         var r = BinaryReader(b)
         let version = try r.u8()
         guard version == 1 else {
-            throw LogError(.unsupportedFormat, "a stored agreement row has format \(version); rebuild the projections (`referral projections rebuild`)")
+            throw LogError(.unsupportedFormat, "a stored agreement row has format \(version); rebuild the projections (`referral rebuild`)")
         }
         exists = true
         employee = try r.string(); paying = try r.u32()

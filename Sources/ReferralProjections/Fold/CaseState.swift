@@ -14,7 +14,7 @@ struct Episode: Sendable, Hashable {
 }
 
 struct ConsentState: Sendable, Hashable {
-    /// FNV-1a of the consent id: ids only need telling apart inside one case.
+    /// A 64-bit hash (`idHash`) of the consent id: ids only need telling apart inside one case.
     var id: UInt64
     var validUntil: Day
     /// Not withdrawn and not lapsed by the case closing.
@@ -97,35 +97,35 @@ struct CaseState: Sendable, Hashable {
         case EventType.caseAssigned.code:
             liaison = try names.id(r.stringBytes())
         case EventType.consentGiven.code:
-            let id = fnv1a(try r.stringBytes())
+            let id = idHash(try r.stringBytes())
             for _ in 0..<(try r.count()) { try r.skipString() }
             for _ in 0..<(try r.count()) { _ = try r.u8() }
             _ = try r.u8()
             let until = try r.present() ? try r.i32() : .none
             consents.append(ConsentState(id: id, validUntil: until, active: isOpen))
         case EventType.consentWithdrawn.code:
-            let id = fnv1a(try r.stringBytes())
+            let id = idHash(try r.stringBytes())
             if let i = consents.firstIndex(where: { $0.id == id && $0.active }) { consents[i].active = false }
         case EventType.referralMade.code:
-            let id = fnv1a(try r.stringBytes())
+            let id = idHash(try r.stringBytes())
             let kind = try r.u8()
             let from = try names.id(r.stringBytes())
             let to = try names.id(r.stringBytes())
             referrals.append(ReferralState(id: id, kind: kind, from: from, to: to, made: day, answer: 0))
         case EventType.referralAnswered.code:
-            let id = fnv1a(try r.stringBytes())
+            let id = idHash(try r.stringBytes())
             let accepted = try r.bool()
             if let i = referrals.firstIndex(where: { $0.id == id && $0.answer == 0 }) { referrals[i].answer = accepted ? 1 : 2 }
         case EventType.jobcenterContactHeld.code:
             contacts.append(day)
         case EventType.placementStarted.code:
-            let id = fnv1a(try r.stringBytes())
+            let id = idHash(try r.stringBytes())
             let kind = try r.u8()
             try r.skipString()
             let start = try r.i32()
             placements.append(PlacementState(id: id, kind: kind, start: start, end: .none, outcome: 0xFF))
         case EventType.placementEnded.code:
-            let id = fnv1a(try r.stringBytes())
+            let id = idHash(try r.stringBytes())
             let end = try r.i32()
             let outcome = try r.u8()
             if let i = placements.firstIndex(where: { $0.id == id && $0.end == .none }) {
@@ -147,6 +147,16 @@ struct CaseState: Sendable, Hashable {
             episodes.append(Episode(opened: day, closed: .none))
         default:
             break
+        }
+    }
+
+    /// Replaces every interned id by `map[id]` (when folds with their own name tables merge).
+    mutating func translate(_ map: [UInt32]) {
+        func t(_ id: UInt32) -> UInt32 { Int(id) < map.count ? map[Int(id)] : id }
+        area = t(area); organisation = t(organisation); liaison = t(liaison); targetGroup = t(targetGroup)
+        for i in referrals.indices {
+            referrals[i].from = t(referrals[i].from)
+            referrals[i].to = t(referrals[i].to)
         }
     }
 
@@ -189,7 +199,7 @@ extension CaseState {
         var r = BinaryReader(buffer)
         let version = try r.u8()
         guard version == Self.formatVersion else {
-            throw LogError(.unsupportedFormat, "a stored case row has format \(version); rebuild the projections (`referral projections rebuild`)")
+            throw LogError(.unsupportedFormat, "a stored case row has format \(version); rebuild the projections (`referral rebuild`)")
         }
         exists = true
         resident = try r.pseudonym()
@@ -224,7 +234,7 @@ struct ResidentFacts {
         var r = BinaryReader(buffer)
         let version = try r.u8()
         guard version == CaseState.formatVersion else {
-            throw LogError(.unsupportedFormat, "a stored case row has format \(version); rebuild the projections (`referral projections rebuild`)")
+            throw LogError(.unsupportedFormat, "a stored case row has format \(version); rebuild the projections (`referral rebuild`)")
         }
         resident = try r.pseudonym()
         area = try r.u32(); organisation = try r.u32(); _ = try r.u32(); targetGroup = try r.u32()

@@ -6,13 +6,33 @@ import Glibc
 import Darwin
 #endif
 
-/// FNV-1a over bytes: a stable 64-bit hash (the same in every process and build), used
-/// for in-case ids of referrals, placements and consents and for the interner's buckets.
+/// A stable 64-bit hash of bytes (the same in every process and build), eight bytes per
+/// step: used for in-case ids of referrals, placements and consents (stored in case rows,
+/// so it must never change without a new row format) and for the interner's buckets.
 @inline(__always)
-func fnv1a(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
-    return h
+func idHash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+    let n = bytes.count
+    var h: UInt64 = 0x243F_6A88_85A3_08D3 ^ (UInt64(n) &* 0x9E37_79B9_7F4A_7C15)
+    guard let base = bytes.baseAddress else { return h }
+    var i = 0
+    while i + 8 <= n {
+        h = (h ^ UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))) &* 0xFF51_AFD7_ED55_8CCD
+        h ^= h >> 32
+        i += 8
+    }
+    if i < n {
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < n {
+            tail |= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) << shift
+            shift += 8
+            i += 1
+        }
+        h = (h ^ tail) &* 0xC4CE_B9FE_1A85_EC53
+    }
+    h ^= h >> 33
+    h = h &* 0xFF51_AFD7_ED55_8CCD
+    return h ^ (h >> 33)
 }
 
 /// Something that turns identifier bytes (organisation, area, liaison, target group,
@@ -24,73 +44,134 @@ protocol NameTable {
 
 /// Interns byte strings to dense ids 0, 1, 2, … in first-seen order.
 ///
-/// Open addressing over one byte arena: a lookup of a name already seen allocates
-/// nothing, which is what keeps the full fold free of per-event allocation.
-struct ByteInterner: NameTable {
-    private var arena: [UInt8] = []
-    /// Entry i spans `starts[i] ..< starts[i + 1]` in the arena.
-    private var starts: [Int] = [0]
-    private var hashes: [UInt64] = []
-    /// 0 for an empty slot, else entry index + 1.
-    private var slots: [Int32]
-    private var mask: Int
+/// Open addressing over one byte arena, in manually managed buffers: each slot carries
+/// the hash, offset and length, so a lookup touches one slot and the arena bytes, and a
+/// lookup of a name already seen allocates, retains and releases nothing. That is what
+/// keeps the full fold free of per-event allocation. The slot is the top bits of a
+/// Fibonacci-multiplied hash.
+final class ByteInterner: NameTable {
+    private struct Slot {
+        var hash: UInt64
+        var start: UInt32
+        var length: UInt32
+        /// 0 for an empty slot, else id + 1.
+        var idPlus1: UInt32
+    }
+
+    private var arena: UnsafeMutablePointer<UInt8>
+    private var arenaCount = 0
+    private var arenaCapacity: Int
+    private var slots: UnsafeMutablePointer<Slot>
+    private var slotCount: Int
+    private var shift: UInt64
+    /// Entry i spans `starts[i] ..< starts[i + 1]` in the arena (for `bytes(_:)`).
+    private var starts: [UInt32] = [0]
 
     init(capacity: Int = 256) {
         var n = 16
         while n < capacity * 2 { n <<= 1 }
-        slots = [Int32](repeating: 0, count: n)
-        mask = n - 1
+        slotCount = n
+        shift = UInt64(64 - n.trailingZeroBitCount)
+        slots = .allocate(capacity: n)
+        slots.initialize(repeating: Slot(hash: 0, start: 0, length: 0, idPlus1: 0), count: n)
+        arenaCapacity = max(64, capacity * 16)
+        arena = .allocate(capacity: arenaCapacity)
     }
 
-    var count: Int { hashes.count }
+    deinit {
+        slots.deallocate()
+        arena.deallocate()
+    }
+
+    var count: Int { starts.count - 1 }
+
+    @inline(__always)
+    private func slot(_ h: UInt64) -> Int { Int(truncatingIfNeeded: (h &* 0x9E37_79B9_7F4A_7C15) >> shift) }
 
     /// The id of `bytes`, adding it if new.
-    mutating func id(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        let h = fnv1a(bytes)
-        if let found = find(bytes, hash: h) { return found }
-        let id = UInt32(hashes.count)
-        arena.append(contentsOf: bytes)
-        starts.append(arena.count)
-        hashes.append(h)
-        if hashes.count * 2 > slots.count { grow() } else { place(Int32(id) + 1, hash: h) }
+    func id(_ bytes: UnsafeRawBufferPointer) -> UInt32 { id(bytes, hash: idHash(bytes)) }
+
+    /// The id of `bytes` whose `idHash` the caller already has.
+    func id(_ bytes: UnsafeRawBufferPointer, hash h: UInt64) -> UInt32 {
+        var i = slot(h)
+        let mask = slotCount - 1
+        while true {
+            let s = slots[i]
+            if s.idPlus1 == 0 { break }
+            if s.hash == h && Int(s.length) == bytes.count && equal(arena + Int(s.start), bytes) { return s.idPlus1 - 1 }
+            i = (i + 1) & mask
+        }
+        let id = UInt32(count)
+        if arenaCount + bytes.count > arenaCapacity { growArena(arenaCount + bytes.count) }
+        if let base = bytes.baseAddress, bytes.count > 0 {
+            (arena + arenaCount).update(from: base.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+        }
+        slots[i] = Slot(hash: h, start: UInt32(arenaCount), length: UInt32(bytes.count), idPlus1: id + 1)
+        arenaCount += bytes.count
+        starts.append(UInt32(arenaCount))
+        if count * 2 > slotCount { growSlots() }
         return id
     }
 
     /// The id of `bytes` if it was interned.
-    func find(_ bytes: UnsafeRawBufferPointer) -> UInt32? { find(bytes, hash: fnv1a(bytes)) }
-
-    private func find(_ bytes: UnsafeRawBufferPointer, hash h: UInt64) -> UInt32? {
-        var i = Int(truncatingIfNeeded: h) & mask
-        return arena.withUnsafeBytes { a in
-            while true {
-                let s = Int(slots[i])
-                if s == 0 { return nil }
-                let e = s - 1
-                if hashes[e] == h {
-                    let start = starts[e], len = starts[e + 1] - start
-                    if len == bytes.count && (len == 0 || memcmp(a.baseAddress! + start, bytes.baseAddress!, len) == 0) {
-                        return UInt32(e)
-                    }
-                }
-                i = (i + 1) & mask
-            }
+    func find(_ bytes: UnsafeRawBufferPointer) -> UInt32? {
+        let h = idHash(bytes)
+        var i = slot(h)
+        let mask = slotCount - 1
+        while true {
+            let s = slots[i]
+            if s.idPlus1 == 0 { return nil }
+            if s.hash == h && Int(s.length) == bytes.count && equal(arena + Int(s.start), bytes) { return s.idPlus1 - 1 }
+            i = (i + 1) & mask
         }
     }
 
-    private mutating func place(_ entry: Int32, hash h: UInt64) {
-        var i = Int(truncatingIfNeeded: h) & mask
-        while slots[i] != 0 { i = (i + 1) & mask }
-        slots[i] = entry
-    }
-
-    private mutating func grow() {
-        slots = [Int32](repeating: 0, count: slots.count * 2)
-        mask = slots.count - 1
-        for (e, h) in hashes.enumerated() { place(Int32(e) + 1, hash: h) }
-    }
-
     /// The bytes interned as `id`.
-    func bytes(_ id: UInt32) -> ArraySlice<UInt8> { arena[starts[Int(id)]..<starts[Int(id) + 1]] }
+    func bytes(_ id: UInt32) -> [UInt8] {
+        let start = Int(starts[Int(id)]), end = Int(starts[Int(id) + 1])
+        return Array(UnsafeBufferPointer(start: arena + start, count: end - start))
+    }
+
+    @inline(__always)
+    private func equal(_ a: UnsafeMutablePointer<UInt8>, _ b: UnsafeRawBufferPointer) -> Bool {
+        guard let base = b.baseAddress else { return true }
+        var i = 0
+        let n = b.count
+        while i + 8 <= n {
+            if UnsafeRawPointer(a + i).loadUnaligned(as: UInt64.self) != base.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
+            i += 8
+        }
+        while i < n {
+            if a[i] != base.load(fromByteOffset: i, as: UInt8.self) { return false }
+            i += 1
+        }
+        return true
+    }
+
+    private func growArena(_ needed: Int) {
+        var capacity = arenaCapacity * 2
+        while capacity < needed { capacity *= 2 }
+        let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+        bigger.update(from: arena, count: arenaCount)
+        arena.deallocate()
+        arena = bigger
+        arenaCapacity = capacity
+    }
+
+    private func growSlots() {
+        let old = slots, oldCount = slotCount
+        slotCount *= 2
+        shift -= 1
+        slots = .allocate(capacity: slotCount)
+        slots.initialize(repeating: Slot(hash: 0, start: 0, length: 0, idPlus1: 0), count: slotCount)
+        let mask = slotCount - 1
+        for j in 0..<oldCount where old[j].idPlus1 != 0 {
+            var i = slot(old[j].hash)
+            while slots[i].idPlus1 != 0 { i = (i + 1) & mask }
+            slots[i] = old[j]
+        }
+        old.deallocate()
+    }
 }
 
 extension BinaryReader {

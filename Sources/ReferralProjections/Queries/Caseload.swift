@@ -1,7 +1,7 @@
 import ReferralEvents
 
 /// What needs a liaison's attention in an open case.
-public struct CaseloadFlags: OptionSet, Sendable, Hashable, CustomStringConvertible {
+public struct CaseloadFlags: OptionSet, Sendable, Hashable, CustomStringConvertible, Codable {
     public let rawValue: UInt8
     public init(rawValue: UInt8) { self.rawValue = rawValue }
 
@@ -21,7 +21,35 @@ public struct CaseloadFlags: OptionSet, Sendable, Hashable, CustomStringConverti
     ]
 
     /// `active-placement,inactive`.
-    public var description: String { Self.named.filter { contains($0.0) }.map(\.1).joined(separator: ",") }
+    public var description: String { names.joined(separator: ",") }
+
+    /// The CLI names of the flags set, in display order.
+    public var names: [String] { Self.named.filter { contains($0.0) }.map(\.1) }
+
+    /// Parses CLI names (`awaiting-answer`); nil for an unknown name.
+    public init?(names: [String]) {
+        var flags: CaseloadFlags = []
+        for n in names {
+            guard let f = Self.named.first(where: { $0.1 == n }) else { return nil }
+            flags.insert(f.0)
+        }
+        self = flags
+    }
+
+    /// Encoded as a list of names, e.g. `["awaiting-answer","inactive"]`.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(names)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        let list = try c.decode([String].self)
+        guard let flags = CaseloadFlags(names: list) else {
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "unknown caseload flag in \(list); known: \(Self.named.map(\.1))")
+        }
+        self = flags
+    }
 }
 
 /// Which open cases to list, and the day the flags are judged on.
@@ -53,7 +81,7 @@ public struct CaseloadQuery: Sendable, Hashable {
 }
 
 /// One open case in a caseload. Never suppressed: a liaison sees their own cases in full.
-public struct CaseloadRow: Sendable, Hashable {
+public struct CaseloadRow: Sendable, Hashable, Codable {
     public var caseId: String
     public var liaison: LiaisonID
     public var organisation: OrganisationID
@@ -77,7 +105,7 @@ public struct CaseloadRow: Sendable, Hashable {
 }
 
 /// Open cases and their flags counted per liaison, organisation or area.
-public struct CaseloadSummaryRow: Sendable, Hashable {
+public struct CaseloadSummaryRow: Sendable, Hashable, Codable {
     /// The liaison, organisation or area id.
     public var group: String
     public var openCases: Int

@@ -16,7 +16,11 @@ public struct ProjectionView: Sendable {
         switch source {
         case .stored(let p):
             return try p.kv.read { txn in
-                try body(Lookup(StoredRows(txn: txn, dbs: p.slots[try p.activeSlot(txn)])))
+                let rows = StoredRows(txn: txn, dbs: p.slots[try p.activeSlot(txn)])
+                guard try Projections.checkpoint(rows) != nil else {
+                    throw LogError(.notFound, "the projections of \(p.store.directory) have not been built yet; catch them up first (`Projections.catchUp()`; `referral caseload` and `referral stats` do it by themselves) or run `referral rebuild`")
+                }
+                return try body(Lookup(rows))
             }
         case .memory(let rows, _):
             return try body(Lookup(rows))
@@ -108,15 +112,15 @@ final class Lookup {
     /// The id of a registered organisation, area or liaison named by a user, or a
     /// `.notFound` error that says what to do.
     func registered(_ kind: RegistryKind, _ name: String) throws -> UInt32 {
-        let what: String
+        let what: String, command: String
         switch kind {
-        case .organisation: what = "organisation"
-        case .area: what = "housing area"
-        case .liaison: what = "liaison"
-        case .targetGroup: what = "target group"
+        case .organisation: (what, command) = ("organisation", "add-organisation")
+        case .area: (what, command) = ("housing area", "add-area")
+        case .liaison: (what, command) = ("liaison", "add-liaison")
+        case .targetGroup: (what, command) = ("target group", "define-target-group")
         }
         guard let id = try id(name), try rows.withValue(.registry, registryKey(kind, id), { $0 != nil }) else {
-            throw LogError(.notFound, "no \(what) '\(name)' is registered; check the spelling (`referral registry` lists them)")
+            throw LogError(.notFound, "no \(what) '\(name)' is registered (as of this view); check the spelling, or register it first (`referral registry \(command)`)")
         }
         return id
     }

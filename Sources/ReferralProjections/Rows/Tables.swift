@@ -1,5 +1,11 @@
 import ReferralEvents
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The databases one generation of projection state is kept in (see docs/projections.md).
 ///
 /// Each exists twice, as `A.<name>` and `B.<name>`: the active slot serves readers while a
@@ -65,11 +71,26 @@ struct RowSet: Sendable {
 
     mutating func sort() {
         for t in Table.allCases {
-            tables[t]?.sort { $0.key.lexicographicallyPrecedes($1.key) }
+            tables[t]?.sort { bytesPrecede($0.key, $1.key) }
         }
     }
 
     var count: Int { tables.values.reduce(0) { $0 + $1.count } }
+}
+
+/// LMDB's key order: memcmp over the common length, then the shorter first.
+@inline(__always)
+func bytesPrecede(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    a.withUnsafeBytes { pa in
+        b.withUnsafeBytes { pb in
+            let n = min(pa.count, pb.count)
+            if n > 0, let x = pa.baseAddress, let y = pb.baseAddress {
+                let c = memcmp(x, y, n)
+                if c != 0 { return c < 0 }
+            }
+            return pa.count < pb.count
+        }
+    }
 }
 
 /// Rows kept in memory and read like the stored ones.
@@ -80,7 +101,7 @@ struct MemoryRows: RowReader, Sendable {
         var lo = 0, hi = rows.count
         while lo < hi {
             let mid = (lo + hi) / 2
-            if rows[mid].key.lexicographicallyPrecedes(key) { lo = mid + 1 } else { hi = mid }
+            if bytesPrecede(rows[mid].key, key) { lo = mid + 1 } else { hi = mid }
         }
         return lo
     }

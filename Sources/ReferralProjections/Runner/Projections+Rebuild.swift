@@ -20,7 +20,7 @@ extension Projections {
         let before = try checkpoint()
         let head = try store.head().position
         var meter = ProgressMeter(phase: .rebuild, total: head, callback: progress)
-        let fold = try ProjectionFold.run(store: store, through: head, meter: &meter)
+        let fold = try ProjectionFold.run(store: store, through: head, meter: &meter, shares: head >= 50_000 ? foldThreads : 1)
         meter.report()
         let rows = fold.rows(storeID: try store.storeID)
         var writing = ProgressMeter(phase: .writing, total: head, callback: progress)

@@ -28,6 +28,8 @@ public final class Projections: Sendable {
     let rebuildThreshold: UInt64
     /// Events applied per catch-up transaction.
     let catchUpBatch: UInt64
+    /// Threads a full fold of a long log splits the cases over.
+    let foldThreads: Int
 
     /// Where a store keeps its projections.
     public static func path(in directory: String) -> String { directory + "/projections.mdb" }
@@ -35,11 +37,20 @@ public final class Projections: Sendable {
     /// Opens (creating if needed) the projections of `store`. Nothing is folded until
     /// `catchUp()` or `rebuild()`.
     ///
+    /// Open one `Projections` per file per process and share it (it is `Sendable`): LMDB
+    /// must not have the same file open twice in one process. Other processes may open it
+    /// at the same time; LMDB serialises their writers.
+    ///
     /// - Parameters:
     ///   - path: defaults to `<store directory>/projections.mdb`.
     ///   - rebuildThreshold: catch-up of more new events than this rebuilds instead.
-    public init(store: EventStore, path: String? = nil, rebuildThreshold: UInt64 = 200_000, catchUpBatch: UInt64 = 20_000) throws {
+    ///   - catchUpBatch: events applied per catch-up transaction.
+    ///   - foldThreads: threads a full fold of 50,000 events or more splits the cases over
+    ///     (each walks the log; 2 suits a 2-core machine, 1 folds on the caller's thread only).
+    public init(store: EventStore, path: String? = nil, rebuildThreshold: UInt64 = 200_000, catchUpBatch: UInt64 = 20_000,
+                foldThreads: Int = 2) throws {
         self.store = store
+        self.foldThreads = max(1, foldThreads)
         self.rebuildThreshold = rebuildThreshold
         self.catchUpBatch = max(1, catchUpBatch)
         let slotNames = ["A", "B"]
@@ -92,7 +103,7 @@ public final class Projections: Sendable {
             throw LogError(.invalidInput, "position \(position) is beyond the log's last position \(head); pick a position from 0 to \(head)")
         }
         var meter = ProgressMeter(phase: .asOf, total: position, callback: progress)
-        let fold = try ProjectionFold.run(store: store, through: position, meter: &meter)
+        let fold = try ProjectionFold.run(store: store, through: position, meter: &meter, shares: position >= 50_000 ? foldThreads : 1)
         meter.report()
         return ProjectionView(source: .memory(MemoryRows(rows: fold.rows(storeID: try store.storeID)), position))
     }

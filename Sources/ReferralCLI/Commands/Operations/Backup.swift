@@ -8,7 +8,7 @@ extension ReferralCommand {
         static let configuration = CommandConfiguration(
             abstract: "Copy the store (log and keys) into a new directory while writers keep running.",
             discussion: """
-                The copy is a consistent snapshot, compacted, of log.mdb and keys.mdb; it is \
+                The copy is a consistent snapshot, compacted, of log.mdb, keys.mdb and the access log; it is \
                 verified after it is written (skip with --no-verify). Keep it safe: keys.mdb \
                 holds every resident's key.
 
@@ -42,7 +42,7 @@ extension ReferralCommand {
                 throw CLIError(ExitStatus.alreadyExists, "the backup directory is the store itself; give another directory")
             }
             try store.backup(to: destination)
-            var line = "backed up \(store.directory) to \(destination) (log.mdb, keys.mdb)"
+            var line = "backed up \(store.directory) to \(destination) (log.mdb, keys.mdb\(FileManager.default.fileExists(atPath: AccessLog.path(in: destination)) ? ", access.mdb" : ""))"
             if !noVerify {
                 let copy = try EventStore(at: destination)
                 let report = try copy.verify()
