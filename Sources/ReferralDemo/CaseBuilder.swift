@@ -17,6 +17,8 @@ struct CaseBuilder {
     var rng: DemoRandom
     let area: Int
     let openDay: CalendarDate
+    /// The case's number in the demo (0 is the first opened).
+    let index: UInt64
 
     // Profile.
     var ageBand: AgeBand = .from30to39
@@ -51,6 +53,7 @@ struct CaseBuilder {
 
     init(world: DemoWorld, seed: UInt64, index: UInt64, area: Int, openDay: CalendarDate) {
         self.world = world
+        self.index = index
         self.area = area
         self.openDay = openDay
         place = world.place(ofArea: area)
@@ -71,9 +74,14 @@ struct CaseBuilder {
             (close, result) = cycle(start: reopen)
         }
         outcomes(after: close, result: result, before: nil)
-        if rng.chance(0.015) {
+        // A few residents ask to be erased after their case closed; most requests are refused
+        // under the duty to keep records. Cases 1, 2, 5 and 6 (opened in January 2021) always
+        // ask, so that even the smallest demo holds both decisions.
+        let asks = rng.chance(0.015)
+        if asks || [1, 2, 5, 6].contains(index) {
             let d = close.adding(months: rng.int(13...18))
-            emit(d, rng.chance(0.25) ? .residentErased : .erasureRefused)
+            let erased = [1, 5].contains(index) || (![2, 6].contains(index) && rng.chance(0.25))
+            emit(d, erased ? .residentErased : .erasureRefused)
         }
         assignRecordDays(&steps, &rng)
         var corrections: [(Int, DemoEvent, RetractionReason)] = []

@@ -251,7 +251,9 @@ final class DemoWriter {
         let registry = buildRegistry()
         let budget = target * 6 / 100
         let daily = budget >= world.agreements.count * 1200
-        let agreementCount = daily ? world.agreements.count : min(world.agreements.count, max(1, budget / 250))
+        // At least Fredericia's shared jobcenter employee and Viborg's first one, whose agreement
+        // ends early (so even the small demo has an agreement that ended).
+        let agreementCount = daily ? world.agreements.count : min(world.agreements.count, max(2, budget / 250))
         var agreementTimelines: [Timeline] = []
         var fixed = registry.count
         for i in 0..<agreementCount {

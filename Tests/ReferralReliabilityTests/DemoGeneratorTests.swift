@@ -56,9 +56,10 @@ struct DemoTestStore {
         #expect(try a.store.head().hash != b.store.head().hash)
     }
 
-    @Test func smallIsAboutThreeThousandValidEventsOfEveryType() throws {
+    @Test(arguments: [UInt64(1), 42, 2025])
+    func smallIsAboutThreeThousandValidEventsOfEveryType(seed: UInt64) throws {
         defer { a.remove(); b.remove() }
-        let summary = try DemoGenerator(size: .small, seed: 42).write(to: a.store)
+        let summary = try DemoGenerator(size: .small, seed: seed).write(to: a.store)
         let head = try a.store.head()
         // Within ±10% of the 3,000 aimed at.
         #expect(head.position >= 2_700 && head.position <= 3_300, "small demo wrote \(head.position) events")
@@ -173,6 +174,18 @@ struct DemoTestStore {
         let e = #expect(throws: LogError.self) { try DemoGenerator(size: .small, seed: 1).write(to: early.store) }
         #expect(e?.code == .invalidInput)
         #expect(e?.message.contains("clock") == true, "\(e?.message ?? "")")
+    }
+
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["REFERRAL_HEAVY"] == "1", "100,000 events: several seconds in a debug build; set REFERRAL_HEAVY=1"))
+    func mediumIsAboutAHundredThousandValidEvents() throws {
+        defer { a.remove(); b.remove() }
+        let summary = try DemoGenerator(size: .medium, seed: 9).write(to: a.store)
+        let head = try a.store.head()
+        #expect(head.position >= 90_000 && head.position <= 110_000, "medium demo wrote \(head.position) events")
+        #expect(summary.cases > 5_000)
+        let counts = try typeCounts(a.store)
+        for type in EventType.all { #expect((counts[type.code] ?? 0) > 0, "no \(type.name) event in the medium demo") }
+        #expect(try a.store.verify().isValid)
     }
 
     @Test(arguments: [("small", 3_000), ("medium", 100_000), ("large", 1_000_000), ("250k", 250_000), ("10M", 10_000_000), ("5000", 5_000)])
