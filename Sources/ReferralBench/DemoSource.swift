@@ -9,7 +9,7 @@ enum DemoSource {
 
     /// The directory of a demo store of about `events` events, made if missing.
     static func store(work: String, events: Int, seed: UInt64 = DemoSource.seed) throws -> String {
-        let dir = "\(work)/demo-\(events)-seed\(seed)"
+        let dir = "\(work)/demo-\(events)-seed\(seed)-v\(DemoGenerator.dataVersion)"
         let marker = dir + "/demo-complete"
         if FileManager.default.fileExists(atPath: marker) { return dir }
         remove(dir)

@@ -120,6 +120,9 @@ public struct DemoGenerator: Sendable {
     public static let lastDay = fixedDate(2025, 12, 31)
     /// No event is recorded after this; the store's clock must not be before it.
     public static let demoNow = Timestamp(fixedDate(2025, 12, 31), hour: 23, minute: 59)
+    /// Changes whenever the same seed and size would give different events, so that stores
+    /// kept for benchmarks can tell they are stale.
+    public static let dataVersion = 2
 
     public var size: DemoSize
     public var seed: UInt64
@@ -386,7 +389,8 @@ final class DemoWriter {
             do {
                 try store.append(Array(events[start..<end]), recordedAt: recordedAt)
             } catch var error as LogError {
-                if error.code == .invalidInput, recordedAt > Timestamp.now() || error.message.contains("future") {
+                // The store refuses a recorded-at after its clock: say which clock and why.
+                if error.code == .invalidInput, error.message.contains("future") {
                     error.message = "the demo records events up to \(DemoGenerator.demoNow.iso8601), but the store's clock is earlier: " + error.message
                 } else {
                     error.message = "demo data for \(day.danish) was refused (a bug in the demo generator): " + error.message
