@@ -10,7 +10,13 @@ enum ScanBench {
         let n = try o.int("events", 1_000_000)
         let dir = o.string("store", "\(work)/demo-gen-\(n)")
         let durable = o.has("durable"), sealing = o.has("seal")
-        remove(dir)
+        // Never write over something that is there: a --store pointing at a real store must not be lost.
+        if let contents = try? FileManager.default.contentsOfDirectory(atPath: dir), !contents.isEmpty {
+            guard o.values["store"] == nil else {
+                throw BenchError("\(dir) is not empty; give --store a new directory (the demo needs an empty store)")
+            }
+            remove(dir)  // our own scratch store from an earlier run
+        }
         print("== demo: \(grouped(n)) events into \(dir) (\(durable ? "durable appends" : "durable: false + sync() at the end")\(sealing ? ", personal details sealed" : ""))")
         let c = cpuNow()
         let (summary, wall) = try DemoSource.generate(into: dir, events: n, seed: UInt64(try o.int("seed", Int(DemoSource.seed))),
