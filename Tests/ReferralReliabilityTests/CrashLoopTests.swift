@@ -26,7 +26,8 @@ import Testing
             let worker = try Worker(["append", "--store", store, "--stream", "agreement-a", "--stream", "agreement-b",
                                      "--count", "0", "--batch", "8", "--seed", "\(rng.next() % 1_000_000)",
                                      "--tag", "r\(round)", "--map-size", "65536"])
-            usleep(UInt32(5_000 + rng.next() % 300_000))
+            // From before the worker is up to a few hundred appends in.
+            usleep(UInt32(5_000 + rng.next() % UInt64(RunSize.pick(300_000, heavy: 600_000))))
             worker.kill()
             let result = worker.wait()
             try #require(result.killed, "round \(round): the worker ended by itself: \(result.summary)")
