@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian machine lacks to build and test the project:
 # the system's LMDB (liblmdb-dev, found through pkg-config) and the Python packages
-# the independent test oracles use. Safe to run again: it only installs what is missing.
+# the independent test oracles use (jsonschema, lmdb, the CloudEvents SDK). Safe to run again: it only installs what is missing.
 set -euo pipefail
 
 need_apt=()
@@ -19,6 +19,7 @@ if [ "${REFERRAL_SKIP_PYTHON:-0}" != "1" ]; then
     missing_py=()
     python3 -c "import jsonschema" 2>/dev/null || missing_py+=(jsonschema)
     python3 -c "import lmdb" 2>/dev/null || missing_py+=(lmdb)
+    python3 -c "import cloudevents.v1.http" 2>/dev/null || missing_py+=(cloudevents)
     if [ ${#missing_py[@]} -gt 0 ]; then
         echo "bootstrap: installing Python packages ${missing_py[*]}" >&2
         python3 -m pip install -q "${missing_py[@]}"

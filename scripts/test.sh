@@ -10,6 +10,8 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 export REFERRAL_SAMPLES_OUT="$work/samples.jsonl"
+# Commands that save an identity write it here, not into the CI user's home.
+export REFERRAL_CONFIG="$work/config.json"
 swift build --build-tests
 swift test --skip-build 2>&1 | tee "$work/swift-test.log"
 status=${PIPESTATUS[0]}
@@ -18,6 +20,7 @@ status=${PIPESTATUS[0]}
 if [ -f Tests/schema_check.py ] && [ -s "$REFERRAL_SAMPLES_OUT" ]; then
     echo "== JSON Schema check (python jsonschema) of every event type =="
     python3 Tests/schema_check.py "$REFERRAL_SAMPLES_OUT"
+    python3 Tests/schema_check.py --expect-invalid Tests/schema_fixtures/invalid-events.jsonl
 fi
 if [ -f Tests/check_store.py ]; then
     echo "== Independent reader: demo store through Python's lmdb binding =="

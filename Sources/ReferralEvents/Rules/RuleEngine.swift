@@ -396,7 +396,7 @@ struct RuleEngine {
 
     private func knownOrganisation(_ id: String) throws {
         guard try get(RuleKey.organisation(id)) != nil else {
-            throw violation(.unknownOrganisation, "organisation '\(id)' is not registered; register it first (`referral registry organisation`) or check the spelling")
+            throw violation(.unknownOrganisation, "organisation '\(id)' is not registered; register it first (`referral registry add-organisation`) or check the spelling")
         }
     }
 

@@ -111,7 +111,10 @@ extension EventStore {
             versions[s] = v
             return v
         }
-        for (stream, expected) in expecting where fresh.contains(where: { $0.1.stream == stream }) {
+        // A set, not `fresh.contains`: a large import touches thousands of streams, and a
+        // scan of the batch per stream made appending quadratic.
+        let freshStreams = Set(fresh.map { $0.1.stream })
+        for (stream, expected) in expecting where freshStreams.contains(stream) {
             let actual = try currentVersion(stream)
             let ok: Bool
             switch expected {
@@ -151,7 +154,7 @@ extension EventStore {
             previousHash = hash
             results[i] = AppendedEvent(id: e.id, stream: e.stream, position: position, version: version, duplicate: false)
         }
-        for (stream, version) in versions where fresh.contains(where: { $0.1.stream == stream }) {
+        for (stream, version) in versions where freshStreams.contains(stream) {
             try txn.put(streamHeads, Array(stream.rawValue.utf8), bigEndianKey(version))
         }
         try engine.flush()

@@ -115,8 +115,8 @@ extension EventStore {
         }
     }
 
-    /// Writes a consistent, compacted copy of the log and the key store into `destination`
-    /// (a new directory), safe while writers run. Restore by pointing `--store` at the copy
+    /// Writes a consistent, compacted copy of the log, the key store and the access log
+    /// into `destination` (a new directory), safe while writers run. Restore by pointing `--store` at the copy
     /// (or moving it into place while nothing uses the store).
     public func backup(to destination: String) throws {
         let fm = FileManager.default
@@ -129,10 +129,9 @@ extension EventStore {
             throw LogError(.storage, "cannot create \(destination): \(error.localizedDescription)")
         }
         try env.copy(to: EventStore.logPath(in: destination), compact: true)
-        let keys = KeyStore.path(in: directory)
-        if fm.fileExists(atPath: keys) {
-            let env = try Environment(path: keys, maxDatabases: 4, initialMapSize: 16 << 20)
-            try env.copy(to: KeyStore.path(in: destination), compact: true)
+        try KeyStore.backup(directory: directory, to: KeyStore.path(in: destination))
+        if fm.fileExists(atPath: AccessLog.path(in: directory)) {
+            try AccessLog(directory: directory).copy(to: AccessLog.path(in: destination))
         }
     }
 }

@@ -1,0 +1,41 @@
+import ArgumentParser
+import ReferralEvents
+
+extension ReferralCommand {
+    /// `referral verify`: checks the hash chain and the indexes.
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check the whole log: hash chain, positions, stream versions and indexes.",
+            discussion: """
+                Exits 0 when the log is sound, 70 naming the first bad position when it is not. \
+                With --head FILE (from `referral head --out FILE`) it also checks that the log \
+                still reaches that position with that hash.
+
+                Example:
+                  referral verify --head /mnt/audit/head-2024-06-30.json
+                """
+        )
+
+        @Option(help: ArgumentHelp("A head file to check the log against.", valueName: "file"), completion: .file())
+        var head: String?
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        func run() throws {
+            let expected = try head.map(HeadFile.read)
+            let store = try storeOptions.open()
+            let total = try store.head().position
+            let progress = Progress(label: "verified")
+            let report = try store.verify(expectedHead: expected) { progress.update($0, of: total) }
+            progress.finish()
+            if let failure = report.failure {
+                let at = failure.position.map { "position \($0)" } ?? "an unknown position"
+                throw CLIError(ExitStatus.corrupt, "verify failed at \(at): \(failure.message). Restore the store from a backup (see docs/cli.md)")
+            }
+            Console.out.line("ok: \(report.eventsChecked) events; hash chain and indexes sound; head position \(report.head.position) hash \(report.head.hash)")
+            if let expected {
+                Console.out.line("the log matches the head file (position \(expected.position))")
+            }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import ArgumentParser
+import Foundation
+import ReferralEvents
+
+// Parsing of argument values shared by the commands. Each throws a `ValidationError`
+// whose text ArgumentParser appends to "The value 'x' is invalid for '--flag'", so a bad
+// date exits 64 with the usage text.
+
+/// Why an argument value was refused.
+struct ArgumentValueError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+enum Parse {
+    /// `2024-03-01` or `01.03.2024`, a day that exists.
+    static func date(_ text: String) throws -> CalendarDate {
+        guard let d = CalendarDate(parsing: text.trimmingCharacters(in: .whitespaces)) else {
+            throw ArgumentValueError(looksLikeDate(text)
+                ? "no such day; give a real date as YYYY-MM-DD or DD.MM.YYYY"
+                : "not a date; use YYYY-MM-DD (ISO 8601) or DD.MM.YYYY")
+        }
+        return d
+    }
+
+    /// A date (midnight UTC) or an ISO 8601 date-time with a zone, e.g. `2024-03-01T09:30:00Z`.
+    static func instant(_ text: String) throws -> Timestamp {
+        guard let t = Timestamp(parsing: text.trimmingCharacters(in: .whitespaces)) else {
+            throw ArgumentValueError(looksLikeDate(text)
+                ? "no such day or time; give a real date (YYYY-MM-DD or DD.MM.YYYY) or a date-time such as 2024-03-01T09:30:00Z"
+                : "not a date or time; use YYYY-MM-DD, DD.MM.YYYY or an ISO 8601 date-time such as 2024-03-01T09:30:00Z")
+        }
+        return t
+    }
+
+    /// Like `instant`, but a bare date means the last millisecond of that day, so
+    /// `--until 31.03.2024` includes the 31st.
+    static func endOfPeriod(_ text: String) throws -> Timestamp {
+        let t = try instant(text)
+        guard CalendarDate(parsing: text.trimmingCharacters(in: .whitespaces)) != nil else { return t }
+        return Timestamp(millisecondsSinceEpoch: t.millisecondsSinceEpoch + 86_400_000 - 1)
+    }
+
+    /// `7.5` or `7,5` (the Danish way); more than 0.
+    static func hours(_ text: String) throws -> Hours {
+        let t = text.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: ",", with: ".")
+        guard let v = Double(t), v.isFinite, let h = Hours(v) else {
+            throw ArgumentValueError("not a number of hours; write e.g. 7.5 or 7,5")
+        }
+        guard h.hundredths > 0 else { throw ArgumentValueError("hours must be more than 0") }
+        return h
+    }
+
+    /// An ISO week `2024-W10` (or `2024W10`): its Monday.
+    static func isoWeek(_ text: String) throws -> CalendarDate {
+        let t = text.trimmingCharacters(in: .whitespaces).uppercased()
+        let parts = t.split(separator: "W", omittingEmptySubsequences: false)
+        guard parts.count == 2, var yearText = parts.first, let week = Int(parts[1]), parts[1].count == 2 || parts[1].count == 1 else {
+            throw ArgumentValueError("not an ISO week; write it as YYYY-Www, e.g. 2024-W10")
+        }
+        if yearText.hasSuffix("-") { yearText = yearText.dropLast() }
+        guard yearText.count == 4, let year = Int(yearText) else {
+            throw ArgumentValueError("not an ISO week; write it as YYYY-Www, e.g. 2024-W10")
+        }
+        guard let monday = CalendarDate(isoYear: year, week: week) else {
+            throw ArgumentValueError("\(year) has no ISO week \(week)")
+        }
+        return monday
+    }
+
+    /// A case, agreement, consent, referral or placement id: 1–64 letters, digits, `-`,
+    /// `_` or `.`.
+    static func identifier(_ text: String, what: String) throws -> String {
+        guard !text.isEmpty, text.utf8.count <= 64,
+              text.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0)) })
+        else {
+            throw ArgumentValueError("not a \(what) id; use 1 to 64 letters, digits, '-', '_' or '.'")
+        }
+        return text
+    }
+
+    static func caseID(_ text: String) throws -> String { try identifier(text, what: "case") }
+    static func agreementID(_ text: String) throws -> String { try identifier(text, what: "agreement") }
+
+    /// An event id (a UUID).
+    static func eventID(_ text: String) throws -> UUID {
+        guard let id = UUID(uuidString: text.trimmingCharacters(in: .whitespaces)) else {
+            throw ArgumentValueError("not an event id; event ids are UUIDs such as 5C0B7E2A-3F4D-4E21-9A57-1B2C3D4E5F60 (see `referral log`)")
+        }
+        return id
+    }
+
+    /// A resident pseudonym: 32 hex digits.
+    static func pseudonym(_ text: String) throws -> Pseudonym {
+        guard let p = Pseudonym(hex: text.trimmingCharacters(in: .whitespaces)) else {
+            throw ArgumentValueError("not a pseudonym; pseudonyms are 32 hex digits (or give --cpr and let the store make it)")
+        }
+        return p
+    }
+
+    private static func looksLikeDate(_ text: String) -> Bool {
+        let b = Array(text.utf8)
+        return b.count >= 10 && ((b[4] == UInt8(ascii: "-") && b[7] == UInt8(ascii: "-")) || (b[2] == UInt8(ascii: ".") && b[5] == UInt8(ascii: ".")))
+    }
+}
+
+// The closed vocabularies of the event catalogue, as argument values with completion.
+extension OrganisationKind: ExpressibleByArgument {}
+extension Sector: ExpressibleByArgument {}
+extension Gender: ExpressibleByArgument {}
+extension AgeBand: ExpressibleByArgument {}
+extension ConsentForm: ExpressibleByArgument {}
+extension ConsentPurpose: ExpressibleByArgument {}
+extension ReferralKind: ExpressibleByArgument {}
+extension ContactKind: ExpressibleByArgument {}
+extension PlacementKind: ExpressibleByArgument {}
+extension PlacementOutcome: ExpressibleByArgument {}
+extension OutcomeStatus: ExpressibleByArgument {}

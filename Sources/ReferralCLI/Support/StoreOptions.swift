@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import ReferralEvents
+
+/// Where the store is: `--store DIR`, else `REFERRAL_STORE`, else the default under the
+/// user's data directory (`$XDG_DATA_HOME/referral/store`, or
+/// `~/.local/share/referral/store`).
+enum StoreLocation {
+    static let helpText = """
+        The store is the directory given by --store, else $REFERRAL_STORE, else \
+        $XDG_DATA_HOME/referral/store (~/.local/share/referral/store when XDG_DATA_HOME \
+        is unset). Create it with `referral init`.
+        """
+
+    /// The store directory for an explicit `--store` value (or nil) and an environment.
+    static func resolve(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let explicit, !explicit.isEmpty { return expand(explicit, environment) }
+        if let env = environment["REFERRAL_STORE"], !env.isEmpty { return expand(env, environment) }
+        return dataHome(environment) + "/referral/store"
+    }
+
+    static func dataHome(_ environment: [String: String]) -> String {
+        if let xdg = environment["XDG_DATA_HOME"], xdg.hasPrefix("/") { return xdg }
+        return home(environment) + "/.local/share"
+    }
+
+    static func home(_ environment: [String: String]) -> String {
+        environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+    }
+
+    /// `~/x` → `$HOME/x` (for values that reach us unexpanded, e.g. from the environment).
+    static func expand(_ path: String, _ environment: [String: String]) -> String {
+        if path == "~" { return home(environment) }
+        if path.hasPrefix("~/") { return home(environment) + path.dropFirst(1) }
+        return path
+    }
+
+    /// Whether `directory` holds a store (its log file).
+    static func exists(_ directory: String) -> Bool {
+        FileManager.default.fileExists(atPath: EventStore.logPath(in: directory))
+    }
+}
+
+/// `--store DIR`, shared by every command that reads or writes a store.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long,
+            help: ArgumentHelp("The store directory (default: $REFERRAL_STORE, else ~/.local/share/referral/store).", valueName: "dir"),
+            completion: .directory)
+    var store: String?
+
+    /// The resolved store directory.
+    var directory: String { StoreLocation.resolve(explicit: store) }
+
+    /// Opens the existing store, or says there is none and how to make one (exit 66).
+    func open(durable: Bool = true) throws -> EventStore {
+        let dir = directory
+        guard StoreLocation.exists(dir) else { throw Self.noStore(dir) }
+        return try EventStore(at: dir, durable: durable)
+    }
+
+    /// Opens the store's key store (the secret that makes pseudonyms, and residents' keys).
+    func openKeys() throws -> KeyStore {
+        let dir = directory
+        guard FileManager.default.fileExists(atPath: KeyStore.path(in: dir)) else {
+            throw CLIError.notFound("the store at \(dir) has no key store (keys.mdb); restore it from the backup the log came from, or create a new store with `referral init`")
+        }
+        return try KeyStore(directory: dir)
+    }
+
+    static func noStore(_ dir: String) -> CLIError {
+        .notFound("no store at \(dir); create one with `referral init` (add --store DIR or set REFERRAL_STORE to use another place)")
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+
+/// What `forget` did for one resident.
+public struct ErasureResult: Sendable, Hashable, Codable {
+    public var resident: Pseudonym
+    /// The position of the `ResidentErased` event.
+    public var position: UInt64
+    /// The erasure was already in the log (a re-run after an interruption); no new event.
+    public var alreadyRecorded: Bool
+    /// A key existed and was destroyed by this call (false if it was already gone, or the
+    /// resident never had sealed details).
+    public var keyDestroyed: Bool
+}
+
+/// One erasure to carry out: whom, why, and under which legal basis.
+public struct ErasureRequest: Sendable, Hashable {
+    public var resident: Pseudonym
+    public var reason: String
+    public var legalBasis: String
+
+    public init(resident: Pseudonym, reason: String, legalBasis: String) {
+        self.resident = resident
+        self.reason = reason
+        self.legalBasis = legalBasis
+    }
+}
+
+extension DataProtection {
+    /// Erases a resident (GDPR art. 17): records `ResidentErased`, then destroys their key.
+    ///
+    /// The order is chosen for crashes. The event is appended (and synced) first, and from
+    /// then on every read through `DataProtection` treats the details as erased, key or no
+    /// key. If the process dies before the key is gone, running `forget` again finds the
+    /// event, appends nothing, and destroys the key; so does `completePendingErasures`.
+    /// The other order could leave a person erased with no record of who did it and why.
+    ///
+    /// - Throws: `.notFound` if the store knows nothing of the resident; `.invalidInput`
+    ///   for an empty reason or legal basis, or one that holds a CPR number; `.conflict`
+    ///   if someone else decided about the resident meanwhile (run it again).
+    @discardableResult
+    public func forget(resident: Pseudonym, reason: String, legalBasis: String, by actor: ReaderIdentity) throws -> ErasureResult {
+        try forget([ErasureRequest(resident: resident, reason: reason, legalBasis: legalBasis)], by: actor)[0]
+    }
+
+    /// Erases several residents: one atomic append of all their `ResidentErased` events
+    /// (all or none), then one destruction of all their keys (one compaction of the key
+    /// store). Residents already erased are completed, not recorded twice.
+    @discardableResult
+    public func forget(_ requests: [ErasureRequest], by actor: ReaderIdentity) throws -> [ErasureResult] {
+        guard !requests.isEmpty else { return [] }
+        guard Set(requests.map(\.resident)).count == requests.count else {
+            throw LogError(.invalidInput, "a resident is named twice in one erasure; name each once")
+        }
+        for r in requests { try DataProtection.checkDecisionText(r.reason, r.legalBasis) }
+        try checkKnown(requests.map(\.resident))
+
+        var proposed: [ProposedEvent] = []
+        var expected: [StreamID: ExpectedVersion] = [:]
+        var prior: [Pseudonym: UInt64] = [:]
+        let now = store.clock()
+        for r in requests {
+            let stream = StreamID.resident(r.resident)
+            let events = try store.readStream(stream)
+            if let done = DataProtection.erasurePosition(in: events) {
+                prior[r.resident] = done
+                continue
+            }
+            expected[stream] = events.last.map { .exactly($0.envelope.version) } ?? .noStream
+            proposed.append(ProposedEvent(stream: stream, payload: .residentErased(ResidentErased(resident: r.resident, reason: r.reason, legalBasis: r.legalBasis)),
+                                          occurredAt: now, actor: actor.actor, organisation: actor.organisation))
+        }
+        var positions: [Pseudonym: UInt64] = prior
+        if !proposed.isEmpty {
+            let result = try store.append(proposed, expecting: expected)
+            for (p, e) in zip(proposed, result.events) {
+                if case .residentErased(let x) = p.payload { positions[x.resident] = e.position }
+            }
+        }
+        // Only now, with the decision durably recorded, does the key go.
+        let destroyed = try keys.destroyKeys(requests.map(\.resident))
+        return requests.map { r in
+            ErasureResult(resident: r.resident, position: positions[r.resident] ?? 0, alreadyRecorded: prior[r.resident] != nil,
+                          keyDestroyed: destroyed.contains(r.resident))
+        }
+    }
+
+    /// Records that a request to erase `resident` was refused, e.g. under the
+    /// municipality's duty to keep records (`ErasureRefused`). The key is kept.
+    ///
+    /// - Returns: the position of the event.
+    /// - Throws: `.invalidInput` if the resident is already erased (a refusal can no
+    ///   longer apply) or the texts are empty or hold a CPR number.
+    @discardableResult
+    public func refuseErasure(resident: Pseudonym, reason: String, legalBasis: String, by actor: ReaderIdentity) throws -> UInt64 {
+        try DataProtection.checkDecisionText(reason, legalBasis)
+        try checkKnown([resident])
+        if let done = try erasurePosition(of: resident) {
+            throw LogError(.invalidInput, "resident \(resident) was erased at position \(done); an erasure that has happened cannot be refused")
+        }
+        let stream = StreamID.resident(resident)
+        let version = try store.streamVersion(stream)
+        let event = ProposedEvent(stream: stream, payload: .erasureRefused(ErasureRefused(resident: resident, reason: reason, legalBasis: legalBasis)),
+                                  occurredAt: store.clock(), actor: actor.actor, organisation: actor.organisation)
+        return try store.append(event, expected: version == 0 ? .noStream : .exactly(version)).position
+    }
+
+    /// Residents whose erasure is recorded but whose key still exists (an interrupted
+    /// `forget`), in pseudonym order.
+    public func pendingErasures() throws -> [Pseudonym] {
+        let directory = try ResidentDirectory.scan(store)
+        return try directory.residents.filter { r in
+            guard directory.erasure(of: r) != nil else { return false }
+            return try keys.hasKey(r)
+        }
+    }
+
+    /// Destroys the keys of every resident whose erasure is recorded; returns them.
+    @discardableResult
+    public func completePendingErasures() throws -> [Pseudonym] {
+        let pending = try pendingErasures()
+        guard !pending.isEmpty else { return [] }
+        return try keys.destroyKeys(pending).sorted()
+    }
+
+    /// A resident is known if they have a key, a decision stream, or a case opening.
+    private func checkKnown(_ residents: [Pseudonym]) throws {
+        var unknown: [Pseudonym] = []
+        for r in residents {
+            let hasKey = try keys.hasKey(r)
+            let hasDecisions = try store.streamVersion(.resident(r)) > 0
+            if !hasKey && !hasDecisions { unknown.append(r) }
+        }
+        guard !unknown.isEmpty else { return }
+        let directory = try ResidentDirectory.scan(store)
+        if let missing = unknown.first(where: { directory.links[$0] == nil }) {
+            throw LogError(.notFound, "resident \(missing) is not in this store (no case, no key, no decision); check the pseudonym or look the resident up with --cpr")
+        }
+    }
+
+    static func checkDecisionText(_ reason: String, _ legalBasis: String) throws {
+        guard !reason.allSatisfy(\.isWhitespace) else {
+            throw LogError(.invalidInput, "say why (--reason): an erasure decision is recorded with its reason")
+        }
+        guard !legalBasis.allSatisfy(\.isWhitespace) else {
+            throw LogError(.invalidInput, "give the legal basis (--legal-basis), e.g. 'GDPR art. 17(1)(a)' or 'arkivloven § 4'")
+        }
+        guard !PersonalDetails.containsCPRNumber(reason), !PersonalDetails.containsCPRNumber(legalBasis) else {
+            throw LogError(.invalidInput, "the reason or legal basis looks like it contains a CPR number; the log cannot erase it later: write it without the number")
+        }
+    }
+}

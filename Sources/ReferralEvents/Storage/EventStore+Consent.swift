@@ -1,0 +1,38 @@
+/// One consent of a case as it stands now: withdrawn or lapsed consents stay listed,
+/// marked `lapsed`, so a refusal can say what is missing.
+public struct ConsentStatus: Sendable, Hashable, Codable {
+    public var consentId: String
+    public var parties: [OrganisationID]
+    public var purposes: [ConsentPurpose]
+    public var validUntil: CalendarDate?
+    /// Withdrawn, or lapsed because the case closed.
+    public var lapsed: Bool
+
+    /// Whether the consent lets `party` act for `purpose` on `date`.
+    public func covers(party: OrganisationID, purpose: ConsentPurpose, on date: CalendarDate) -> Bool {
+        !lapsed && parties.contains(party) && purposes.contains(purpose) && (validUntil.map { date <= $0 } ?? true)
+    }
+}
+
+/// A case's open state and consents as the domain rules see them (retractions applied).
+public struct CaseConsentState: Sendable, Hashable {
+    public var caseID: String
+    public var open: Bool
+    public var consents: [ConsentStatus]
+}
+
+extension EventStore {
+    /// The case's consents as the append rules use them, or nil if the case does not exist.
+    ///
+    /// Read from the rule state kept in the same transaction as every append, so a gate
+    /// that reads personal data applies exactly the consent the referral rule applies.
+    public func consentState(ofCase caseID: String) throws -> CaseConsentState? {
+        try env.read { txn in
+            guard let raw = try txn.get(rules, RuleKey.caseState(.case(caseID))) else { return nil }
+            let state = try CaseRuleState(decoding: raw)
+            return CaseConsentState(caseID: caseID, open: state.open, consents: state.consents.map {
+                ConsentStatus(consentId: $0.id, parties: $0.parties, purposes: $0.purposes, validUntil: $0.validUntil, lapsed: $0.lapsed)
+            })
+        }
+    }
+}

@@ -1,0 +1,223 @@
+import CLMDB
+import Foundation
+import Synchronization
+
+/// Appends from many concurrent callers, committed together (group commit).
+///
+/// A durable commit costs an fsync, whatever it carries. When many callers append single
+/// events at once, committing each alone caps throughput at one event per fsync. Here
+/// callers' appends queue up; one writer takes every waiting append, applies each inside
+/// its own nested LMDB transaction within one shared write transaction, and commits them
+/// all with one fsync. Throughput grows with the number of waiting callers while each
+/// caller still waits for its own events to be durable.
+///
+/// Every append keeps the semantics of `EventStore.append`: it is atomic on its own and
+/// checked against the domain rules and its expected versions as if the group's earlier
+/// appends (in arrival order) had been committed just before it. If one caller's batch
+/// breaks a rule, only that nested transaction is aborted and only that caller gets the
+/// error; the others are committed. If the shared commit itself fails (a disk error),
+/// every caller of the group gets that error and nothing of the group is written.
+///
+/// ```swift
+/// let committer = GroupCommitter(store: store)
+/// try await withThrowingTaskGroup(of: Void.self) { group in
+///     for e in events { group.addTask { _ = try await committer.append(e) } }
+///     try await group.waitForAll()
+/// }
+/// ```
+///
+/// The writer is a private serial dispatch queue, so waiting callers never block Swift's
+/// cooperative threads. Appends through `EventStore.append` from elsewhere still work; LMDB
+/// serialises them with the committer's transactions.
+public final class GroupCommitter: Sendable {
+    /// The store appended to.
+    public let store: EventStore
+    /// The most events one shared transaction takes (a single larger append is taken alone).
+    public let maxEventsPerCommit: Int
+
+    private struct Request: Sendable {
+        var events: [ProposedEvent]
+        var expecting: [StreamID: ExpectedVersion]
+        var recordedAt: Timestamp?
+        var complete: @Sendable (Result<AppendResult, any Error>) -> Void
+    }
+
+    private struct State: Sendable {
+        var pending: [Request] = []
+        var draining = false
+        /// Set by tests to let appends queue up, so a group's contents are known.
+        var held = false
+        var commits = 0
+        var appends = 0
+        var events = 0
+    }
+
+    private let state = Mutex(State())
+    private let queue = DispatchQueue(label: "dk.referral.group-commit", qos: .userInitiated)
+
+    /// - Parameter maxEventsPerCommit: at most this many events in one shared transaction, so
+    ///   one commit never holds the writer for long.
+    public init(store: EventStore, maxEventsPerCommit: Int = 10_000) {
+        self.store = store
+        self.maxEventsPerCommit = max(1, maxEventsPerCommit)
+    }
+
+    /// Appends `events` atomically, committed together with whatever else is waiting.
+    /// Same parameters, checks and errors as `EventStore.append(_:expecting:recordedAt:)`.
+    @discardableResult
+    public func append(_ events: [ProposedEvent], expecting: [StreamID: ExpectedVersion] = [:],
+                       recordedAt: Timestamp? = nil) async throws -> AppendResult {
+        try Self.validate(events)
+        return try await withCheckedThrowingContinuation { continuation in
+            enqueue(Request(events: events, expecting: expecting, recordedAt: recordedAt) { continuation.resume(with: $0) })
+        }
+    }
+
+    /// Appends one event. See `append(_:expecting:recordedAt:)`.
+    @discardableResult
+    public func append(_ event: ProposedEvent, expected: ExpectedVersion = .any) async throws -> AppendedEvent {
+        try await append([event], expecting: [event.stream: expected]).events[0]
+    }
+
+    /// The same as `append(_:expecting:recordedAt:)` for code on its own threads: blocks the
+    /// calling thread until the group holding the events has committed.
+    @discardableResult
+    public func appendAndWait(_ events: [ProposedEvent], expecting: [StreamID: ExpectedVersion] = [:],
+                              recordedAt: Timestamp? = nil) throws -> AppendResult {
+        try Self.validate(events)
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Result<AppendResult, any Error>?>(nil)
+        enqueue(Request(events: events, expecting: expecting, recordedAt: recordedAt) { result in
+            outcome.withLock { $0 = result }
+            done.signal()
+        })
+        done.wait()
+        guard let result = outcome.withLock({ $0 }) else {
+            throw LogError(.storage, "the group commit finished without an outcome for this append")
+        }
+        return try result.get()
+    }
+
+    /// Commits, appends and events so far: `appends / commits` is the average group size.
+    public var statistics: (commits: Int, appends: Int, events: Int) {
+        state.withLock { ($0.commits, $0.appends, $0.events) }
+    }
+
+    // MARK: - Testing hooks
+
+    /// Lets appends queue without committing, until `release()`.
+    func hold() { state.withLock { $0.held = true } }
+
+    /// Commits everything that queued while held.
+    func release() {
+        let start = state.withLock { s -> Bool in
+            s.held = false
+            guard !s.draining, !s.pending.isEmpty else { return false }
+            s.draining = true
+            return true
+        }
+        if start { queue.async { self.drain() } }
+    }
+
+    /// Appends waiting to be committed.
+    var waiting: Int { state.withLock { $0.pending.count } }
+
+    // MARK: - The writer
+
+    /// The checks `EventStore.append` makes before its transaction, made here on the caller's
+    /// side so bad input fails at once and never joins a group.
+    private static func validate(_ events: [ProposedEvent]) throws {
+        for (i, e) in events.enumerated() { try EventStore.validateEnvelope(e, index: i) }
+        var seen = Set<UUID>()
+        for (i, e) in events.enumerated() where !seen.insert(e.id).inserted {
+            var err = LogError(.invalidInput, "event \(i + 1) of the batch repeats the id \(e.id) of an earlier event in the same batch; give every event its own id")
+            err.eventIndex = i
+            err.eventId = e.id
+            throw err
+        }
+    }
+
+    private func enqueue(_ request: Request) {
+        let start = state.withLock { s -> Bool in
+            s.pending.append(request)
+            guard !s.draining, !s.held else { return false }
+            s.draining = true
+            return true
+        }
+        if start { queue.async { self.drain() } }
+    }
+
+    /// Commits groups until nothing waits; one drain runs at a time.
+    private func drain() {
+        while true {
+            let group: [Request] = state.withLock { s in
+                guard !s.held, !s.pending.isEmpty else {
+                    s.draining = false
+                    return []
+                }
+                var count = 0, taken = 0
+                while taken < s.pending.count, taken == 0 || count + s.pending[taken].events.count <= maxEventsPerCommit {
+                    count += s.pending[taken].events.count
+                    taken += 1
+                }
+                let group = Array(s.pending.prefix(taken))
+                s.pending.removeFirst(taken)
+                return group
+            }
+            if group.isEmpty { return }
+            let outcomes = commit(group)
+            state.withLock { s in
+                s.commits += 1
+                s.appends += group.count
+                s.events += group.reduce(0) { $0 + $1.events.count }
+            }
+            for (request, outcome) in zip(group, outcomes) { request.complete(outcome) }
+        }
+    }
+
+    /// One shared write transaction; each request in a nested transaction of its own.
+    private func commit(_ group: [Request]) -> [Result<AppendResult, any Error>] {
+        do {
+            return try store.env.write { txn in
+                let now = store.clock()
+                return try group.map { request in
+                    try txn.nested { child in
+                        try store.appendInTransaction(child, request.events, expecting: request.expecting,
+                                                      recordedAt: request.recordedAt, now: now)
+                    }
+                }
+            }
+        } catch {
+            // The shared commit failed: nothing of the group was written, and everyone hears why.
+            return Array(repeating: .failure(error), count: group.count)
+        }
+    }
+}
+
+extension Transaction {
+    /// Runs `body` in a nested write transaction: committed into this one if `body`
+    /// succeeds, aborted (its writes undone, this transaction untouched) if it throws a
+    /// caller's error, which is returned as a failure.
+    ///
+    /// Errors of the store itself (a full map, which the enclosing `write` grows and retries;
+    /// a disk error; a failed nested commit) are thrown, failing the whole enclosing
+    /// transaction, since its state can then no longer be trusted.
+    func nested<T>(_ body: (Transaction) throws -> T) throws -> Result<T, any Error> {
+        var child: OpaquePointer?
+        try check(mdb_txn_begin(mdb_txn_env(handle), handle, 0, &child), "starting a nested transaction")
+        guard let child else { throw LogError(.storage, "mdb_txn_begin returned no nested transaction") }
+        let value: T
+        do {
+            value = try body(Transaction(handle: child))
+        } catch let error as LogError where error.code == .storage || error.code == .corrupt {
+            mdb_txn_abort(child)
+            throw error
+        } catch {
+            mdb_txn_abort(child)
+            return .failure(error)
+        }
+        // A failed commit frees the child itself; the parent is then in doubt, so fail it too.
+        try check(mdb_txn_commit(child), "committing a nested transaction")
+        return .success(value)
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import ReferralEvents
+import Testing
+
+/// `import` and `export`, run through the built binary.
+@Suite struct ExchangeEndToEndTests {
+    let sandbox: Sandbox
+    init() throws {
+        sandbox = try Sandbox()
+        try sandbox.seed()
+        try sandbox.openCase("C1")
+        #expect(try sandbox.run(["consent", "C1", "--party", "jobcenter-viborg", "--purpose", "referral", "--on", "02.02.2024"]).status == 0)
+        #expect(try sandbox.run(["refer", "C1", "--to", "jobcenter-viborg", "--kind", "mentor", "--reason", "Needs a mentor", "--on", "03.02.2024"]).status == 0)
+    }
+
+    func objects(_ jsonl: String) throws -> [[String: Any]] {
+        try jsonl.lines.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+    }
+
+    @Test func exportWritesOneCloudEventPerLine() throws {
+        let r = try sandbox.run(["export"])
+        #expect(r.status == 0, "\(r)")
+        let lines = try objects(r.out)
+        #expect(lines.count == 12)
+        let referral = lines[11]
+        #expect(referral["specversion"] as? String == "1.0")
+        #expect(referral["type"] as? String == "dk.referral.referral-made.v1")
+        #expect(referral["subject"] as? String == "case-C1")
+        #expect(referral["source"] as? String == "urn:referral:org:secretariat-viborg")
+        #expect(referral["time"] as? String == "2024-02-03T00:00:00.000Z")
+        #expect(referral["position"] as? Int == 12)
+        #expect((referral["data"] as? [String: Any])?["reason"] as? String == "Needs a mentor")
+        #expect(referral["id"] as? String == (try sandbox.events()[11].id.uuidString.lowercased()))
+    }
+
+    @Test func exportARangeOrAStream() throws {
+        var r = try sandbox.run(["export", "--from", "2", "--to", "4"])
+        #expect(try objects(r.out).map { $0["position"] as? Int } == [2, 3, 4], "\(r)")
+        r = try sandbox.run(["export", "--case", "C1"])
+        #expect(try objects(r.out).map { $0["position"] as? Int } == [10, 11, 12], "\(r)")
+        r = try sandbox.run(["export", "--stream", "case-NOPE"])
+        #expect(r.status == 66 && r.err.contains("no stream 'case-NOPE'"), "\(r)")
+    }
+
+    @Test func anExportImportsIntoAFreshStoreAndReimportingChangesNothing() throws {
+        let file = sandbox.root + "/all.jsonl"
+        var r = try sandbox.run(["export", "--out", file])
+        #expect(r.status == 0 && r.err.contains("exported 12 events to \(file)"), "\(r)")
+
+        let other = try Sandbox()
+        #expect(try other.run(["init"]).status == 0)
+        r = try other.run(["import", file])
+        #expect(r.status == 0, "\(r)")
+        #expect(r.out == "imported 12 events at positions 1–12\n")
+        let original = try sandbox.events(), copy = try other.events()
+        #expect(copy.map(\.id) == original.map(\.id))
+        #expect(copy.map(\.payload) == original.map(\.payload))
+        #expect(copy.map(\.envelope.occurredAt) == original.map(\.envelope.occurredAt))
+        #expect(copy.map(\.envelope.actor) == original.map(\.envelope.actor))
+        #expect(try EventStore(at: other.store).verify().isValid)
+
+        let before = try other.head()
+        r = try other.run(["import", "-"], stdin: try String(contentsOfFile: file, encoding: .utf8))
+        #expect(r.status == 0, "\(r)")
+        #expect(r.out == "imported 0 events; 12 were already in the log\n")
+        #expect(try other.head() == before)
+    }
+
+    @Test func malformedJSONNamesTheLineAndWritesNothing() throws {
+        let good = try sandbox.run(["export", "--from", "1", "--to", "1"]).out
+        let other = try Sandbox()
+        #expect(try other.run(["init"]).status == 0)
+        let file = other.root + "/bad.jsonl"
+        try Data((good + "{\"specversion\": \"1.0\", oops}\n").utf8).write(to: URL(fileURLWithPath: file))
+        let r = try other.run(["import", file])
+        #expect(r.status == 65, "\(r)")
+        #expect(r.err.contains("\(file): line 2: not valid JSON"))
+        #expect(r.err.contains("nothing was imported"))
+        #expect(r.out.isEmpty)
+        #expect(try other.head().position == 0)
+    }
+
+    @Test func aBadFieldIsNamedWithItsRule() throws {
+        var line = try sandbox.run(["export", "--from", "12", "--to", "12"]).out
+        line = line.replacingOccurrences(of: "\"kind\":\"mentor\"", with: "\"kind\":\"astronaut\"")
+        let before = try sandbox.head()
+        let r = try sandbox.run(["import", "-"], stdin: line)
+        #expect(r.status == 65, "\(r)")
+        #expect(r.err.contains("line 1: data.kind: 'astronaut' is not one of"))
+        #expect(try sandbox.head() == before)
+    }
+
+    @Test func aReferralWithoutConsentInAnImportIsRefusedWithItsLine() throws {
+        // Case C2 opened and referred in one file, with no consent between.
+        let opened = try sandbox.run(["export", "--from", "10", "--to", "10"]).out
+            .replacingOccurrences(of: "case-C1", with: "case-C2")
+        let referral = try sandbox.run(["export", "--from", "12", "--to", "12"]).out
+            .replacingOccurrences(of: "case-C1", with: "case-C2")
+        func freshID(_ line: String) throws -> String {
+            var o = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            o["id"] = UUID().uuidString.lowercased()
+            return String(decoding: try JSONSerialization.data(withJSONObject: o), as: UTF8.self) + "\n"
+        }
+        let before = try sandbox.head()
+        let r = try sandbox.run(["import", "-"], stdin: try freshID(opened) + "\n" + (try freshID(referral)))
+        #expect(r.status == 67, "\(r)")
+        #expect(r.err.contains("standard input line 3:"))
+        #expect(r.err.contains("consent-required"))
+        #expect(r.err.contains("nothing in the batch was written"))
+        #expect(try sandbox.head() == before)
+    }
+
+    @Test func importingAMissingFileIsNotFound() throws {
+        let r = try sandbox.run(["import", sandbox.root + "/nope.jsonl"])
+        #expect(r.status == 66, "\(r)")
+        #expect(r.err.contains("there is no file"))
+    }
+
+    @Test func dryRunWritesNothing() throws {
+        let all = try sandbox.run(["export"]).out
+        let other = try Sandbox()
+        #expect(try other.run(["init"]).status == 0)
+        let r = try other.run(["import", "-", "--dry-run"], stdin: all)
+        #expect(r.status == 0 && r.out.contains("12 events are well formed"), "\(r)")
+        #expect(try other.head().position == 0)
+    }
+
+    /// Whether the CloudEvents Python SDK is installed (`pip install cloudevents`).
+    static let sdkAvailable: Bool = {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", "import cloudevents.v1.http, cloudevents.core.formats.json"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return false }
+        p.waitUntilExit()
+        return p.terminationStatus == 0
+    }()
+
+    @Test(.enabled(if: sdkAvailable, "needs the CloudEvents Python SDK: pip install cloudevents"))
+    func theExportIsReadByTheCloudEventsSDK() throws {
+        let file = sandbox.root + "/all.jsonl"
+        #expect(try sandbox.run(["export", "--out", file]).status == 0)
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("cli_cloudevents_sdk_check.py").path
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", script, file]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\(text)")
+        #expect(text == "12 events read\n")
+    }
+}

@@ -1,0 +1,203 @@
+import Foundation
+import ReferralEvents
+import Testing
+
+/// `log`, `head`, `verify`, `backup` and the top-level behaviour, run through the built binary.
+@Suite struct ReadAndOperationsEndToEndTests {
+    let sandbox: Sandbox
+    init() throws {
+        sandbox = try Sandbox()
+        try sandbox.seed()
+        try sandbox.openCase("C1")
+        try sandbox.openCase("C2")
+        #expect(try sandbox.run(["consent", "C1", "--party", "jobcenter-viborg", "--purpose", "referral", "--on", "02.02.2024"]).status == 0)
+    }
+
+    func json(_ text: String) throws -> [[String: Any]] {
+        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]])
+    }
+
+    @Test func logShowsEveryEventOldestFirst() throws {
+        let r = try sandbox.run(["log", "--json"])
+        #expect(r.status == 0, "\(r)")
+        let rows = try json(r.out)
+        #expect(rows.map { $0["position"] as? Int } == Array(1...12))
+        let consent = rows[11]
+        #expect(consent["stream"] as? String == "case-C1")
+        #expect(consent["version"] as? Int == 2)
+        #expect(consent["type"] as? String == "consent-given")
+        #expect(consent["occurredAt"] as? String == "2024-02-02T00:00:00.000Z")
+        #expect(consent["actor"] as? String == "vib-lis-01")
+        let payload = try #require(consent["payload"] as? [String: Any])
+        #expect(payload["consentId"] as? String == "K1")
+        #expect(payload["parties"] as? [String] == ["jobcenter-viborg"])
+    }
+
+    @Test func logFilters() throws {
+        var r = try sandbox.run(["log", "--case", "C1", "--json"])
+        #expect(try json(r.out).map { $0["position"] as? Int } == [10, 12], "\(r)")
+        r = try sandbox.run(["log", "--stream", "case-C2", "--json"])
+        #expect(try json(r.out).map { $0["position"] as? Int } == [11])
+        r = try sandbox.run(["log", "--type", "case-opened", "--type", "dk.referral.consent-given.v1", "--json"])
+        #expect(try json(r.out).map { $0["position"] as? Int } == [10, 11, 12])
+        r = try sandbox.run(["log", "--from", "3", "--to", "5", "--json"])
+        #expect(try json(r.out).map { $0["position"] as? Int } == [3, 4, 5])
+        r = try sandbox.run(["log", "--last", "2", "--json"])
+        #expect(try json(r.out).map { $0["position"] as? Int } == [11, 12])
+        r = try sandbox.run(["log", "--type", "organisation-registered", "--last", "2", "--json"])
+        #expect(try json(r.out).map { $0["position"] as? Int } == [4, 5])
+        r = try sandbox.run(["log", "--limit", "2", "--json"])
+        #expect(try json(r.out).map { $0["position"] as? Int } == [1, 2])
+        // Everything was recorded today; nothing before 2000, everything until the far future.
+        r = try sandbox.run(["log", "--until", "31.12.1999", "--json"])
+        #expect(r.out == "[]\n", "\(r)")
+        r = try sandbox.run(["log", "--since", "2000-01-01", "--until", "2199-12-31", "--json"])
+        #expect(try json(r.out).count == 12)
+    }
+
+    @Test func logAsATableAndAsCSV() throws {
+        var r = try sandbox.run(["log", "--case", "C2"])
+        #expect(r.status == 0, "\(r)")
+        let lines = r.out.lines
+        #expect(lines.count == 2)
+        #expect(lines[0].hasPrefix("Position  Recorded          Occurred          Stream   Version  Type         Actor       Organisation        Event id"))
+        #expect(lines[1].hasPrefix("      11  "))
+        #expect(lines[1].contains("  01.02.2024 00:00  case-C2        1  case-opened  vib-lis-01  secretariat-viborg  "))
+        #expect(lines[1].contains("resident=0123456789abcdef0123456789abcdef areaId=viborg-ellekonebakken"))
+
+        r = try sandbox.run(["log", "--case", "C2", "--csv"])
+        let csv = r.out.components(separatedBy: "\r\n")
+        #expect(csv[0] == "position,recordedAt,occurredAt,stream,version,type,actor,organisation,id,payload")
+        #expect(csv[1].hasPrefix("11,"))
+        #expect(csv[1].contains(",2024-02-01T00:00:00.000Z,case-C2,1,case-opened,vib-lis-01,secretariat-viborg,"))
+        // The payload is JSON, quoted with its quotes doubled.
+        #expect(csv[1].contains(",\"{\"\"ageBand\"\":\"\"25-29\"\","))
+        #expect(csv.count == 3 && csv[2] == "")
+
+        r = try sandbox.run(["log", "--case", "C2", "--excel-csv"])
+        #expect(r.out.hasPrefix("\u{FEFF}Position;Recorded;Occurred;Stream;"))
+        #expect(r.out.contains(";01.02.2024 00:00:00;case-C2;1;case-opened;"))
+    }
+
+    @Test func logRejectsAnUnknownType() throws {
+        let r = try sandbox.run(["log", "--type", "case-exploded"])
+        #expect(r.status == 64, "\(r)")
+        #expect(r.err.contains("'case-exploded' is not an event type"))
+        #expect(r.err.contains("referral-made"))
+    }
+
+    @Test func headVerifyAndHeadFiles() throws {
+        let headFile = sandbox.root + "/head.json"
+        var r = try sandbox.run(["head", "--out", headFile])
+        #expect(r.status == 0, "\(r)")
+        let head = try sandbox.head()
+        let saved = try JSONDecoder().decode(LogHead.self, from: Data(contentsOf: URL(fileURLWithPath: headFile)))
+        #expect(saved == head)
+        r = try sandbox.run(["head"])
+        #expect(try JSONDecoder().decode(LogHead.self, from: Data(r.out.utf8)) == head)
+
+        // Later writes keep an earlier head valid.
+        #expect(try sandbox.run(["close", "C2", "--reason", "moved"]).status == 0)
+        r = try sandbox.run(["verify", "--head", headFile])
+        #expect(r.status == 0, "\(r)")
+        #expect(r.out.contains("ok: 13 events"))
+        #expect(r.out.contains("matches the head file (position 12)"))
+
+        // A head the log does not reach: truncated or rolled back.
+        var ahead = head
+        ahead.position = 40
+        try Data(JSONEncoder().encode(ahead)).write(to: URL(fileURLWithPath: headFile))
+        r = try sandbox.run(["verify", "--head", headFile])
+        #expect(r.status == 70, "\(r)")
+        #expect(r.err.contains("verify failed at position 14"))
+        #expect(r.err.contains("truncated"))
+
+        // Another hash at the same position: rewritten.
+        var rewritten = head
+        rewritten.hash = String(repeating: "ab", count: 32)
+        try Data(JSONEncoder().encode(rewritten)).write(to: URL(fileURLWithPath: headFile))
+        r = try sandbox.run(["verify", "--head", headFile])
+        #expect(r.status == 70, "\(r)")
+        #expect(r.err.contains("verify failed at position 12"))
+    }
+
+    @Test func aBadHeadFileIsInvalidData() throws {
+        let headFile = sandbox.root + "/head.json"
+        try Data("{\"position\": \"twelve\"}".utf8).write(to: URL(fileURLWithPath: headFile))
+        var r = try sandbox.run(["verify", "--head", headFile])
+        #expect(r.status == 65, "\(r)")
+        #expect(r.err.contains("\(headFile) is not a head file"))
+        r = try sandbox.run(["verify", "--head", sandbox.root + "/missing.json"])
+        #expect(r.status == 66, "\(r)")
+        #expect(r.err.contains("there is no head file"))
+    }
+
+    @Test func verifyNamesTheFirstTamperedPosition() throws {
+        #expect(try sandbox.run(["close", "C2", "--reason", "Tamper-Me-Here"]).status == 0)
+        #expect(try sandbox.run(["close", "C1", "--reason", "Later event"]).status == 0)
+        #expect(try sandbox.run(["verify"]).status == 0)
+        // Change one letter of position 13's reason everywhere it sits in the file (LMDB's
+        // copy-on-write may have left older copies of the page): its stored hash no longer
+        // matches its bytes.
+        let path = sandbox.store + "/log.mdb"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let marker = Data("Tamper-Me-Here".utf8)
+        var changed = 0
+        var searchFrom = bytes.startIndex
+        while let range = bytes.range(of: marker, in: searchFrom..<bytes.endIndex) {
+            bytes[range.lowerBound + 11] = UInt8(ascii: "a")
+            searchFrom = range.upperBound
+            changed += 1
+        }
+        #expect(changed >= 1)
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let r = try sandbox.run(["verify"])
+        #expect(r.status == 70, "\(r)")
+        #expect(r.err.contains("verify failed at position 13:"))
+        #expect(r.err.contains("altered"))
+    }
+
+    @Test func backupMakesAVerifiedCopyThatCanBeUsedAsTheStore() throws {
+        let dest = sandbox.root + "/backup-1"
+        var r = try sandbox.run(["backup", dest])
+        #expect(r.status == 0, "\(r)")
+        #expect(r.out.contains("12 events, verified, head position 12"))
+        #expect(FileManager.default.fileExists(atPath: dest + "/log.mdb"))
+        #expect(FileManager.default.fileExists(atPath: dest + "/keys.mdb"))
+        // Restore: point --store at the copy.
+        r = try sandbox.run(["verify", "--store", dest], store: false)
+        #expect(r.status == 0 && r.out.contains("ok: 12 events"), "\(r)")
+        #expect(try EventStore(at: dest).head() == sandbox.head())
+        // The copy keeps the secret: the same CPR number gives the same pseudonym.
+        #expect(try KeyStore(directory: dest).pseudonym(forCPR: "010190-1234") == KeyStore(directory: sandbox.store).pseudonym(forCPR: "010190-1234"))
+
+        r = try sandbox.run(["backup", dest])
+        #expect(r.status == 73, "\(r)")
+        #expect(r.err.contains("already exists"))
+    }
+
+    @Test func helpAndVersionAndCompletionExitZero() throws {
+        var r = try sandbox.run(["--help"], store: false)
+        #expect(r.status == 0)
+        #expect(r.out.contains("EXIT STATUS"))
+        #expect(r.out.contains(" 67  refused by a domain rule"))
+        r = try sandbox.run(["refer", "--help"], store: false)
+        #expect(r.status == 0 && r.out.contains("Example:") && r.out.contains("--reason"))
+        r = try sandbox.run(["--version"], store: false)
+        #expect(r.status == 0 && r.out == "0.1.0\n")
+        for shell in ["bash", "zsh", "fish"] {
+            r = try sandbox.run(["--generate-completion-script", shell], store: false)
+            #expect(r.status == 0 && r.out.contains("referral") && r.out.contains("start-placement"), "\(shell): \(r)")
+        }
+    }
+
+    @Test func unknownFlagsAndCommandsAreUsageErrors() throws {
+        var r = try sandbox.run(["log", "--colour"])
+        #expect(r.status == 64, "\(r)")
+        #expect(r.err.contains("--colour"))
+        #expect(r.err.contains("Usage:") || r.err.contains("USAGE:"))
+        r = try sandbox.run(["fly"], store: false)
+        #expect(r.status == 64, "\(r)")
+        #expect(r.err.contains("fly"))
+    }
+}
