@@ -84,17 +84,19 @@ func fail(_ message: String) -> Never {
 /// Writes `text` with one write(2) call, so a line is either wholly in the pipe or not at all
 /// (writes up to PIPE_BUF bytes are atomic), and a SIGKILL right after leaves it readable.
 func emit(_ text: String) {
-    var bytes = Array(text.utf8)
+    let bytes = Array(text.utf8)
     var done = 0
     while done < bytes.count {
-        let n = bytes.withUnsafeMutableBytes { write(1, $0.baseAddress! + done, $0.count - done) }
+        let n = bytes.withUnsafeBytes { raw in
+            guard let start = raw.baseAddress else { return 0 }
+            return write(1, start + done, raw.count - done)
+        }
         if n < 0 {
             if errno == EINTR { continue }
             exit(3)  // the parent went away
         }
         done += n
     }
-    bytes.removeAll()
 }
 
 func parse(_ args: [String]) -> Options {
@@ -136,7 +138,9 @@ func parse(_ args: [String]) -> Options {
 }
 
 enum Registry {
-    static let base = CalendarDate(year: 2005, month: 1, day: 1)!
+    /// 2005-01-01 and 2030-12-31, as days since 1970 (no force-unwrapped date parts).
+    static let base = CalendarDate(daysSinceEpoch: 12_784)
+    static let planEnd = CalendarDate(daysSinceEpoch: 22_279)
     static let actor = "worker-liaison"
     static let organisation = "worker-secretariat"
 
@@ -151,7 +155,7 @@ enum Registry {
             event(r, .organisationRegistered(.init(organisationId: organisation, name: "Boligsocialt sekretariat Test", kind: .secretariat, sector: .housingSocial, municipality: "Testby"))),
             event(r, .organisationRegistered(.init(organisationId: "worker-housing", name: "Boligselskabet Test", kind: .housingOrganisation, sector: .housingSocial, municipality: "Testby"))),
             event(r, .organisationRegistered(.init(organisationId: "worker-kommune", name: "Testby Kommune", kind: .municipality, sector: .other, municipality: "Testby"))),
-            event(r, .housingAreaRegistered(.init(areaId: "worker-area", name: "Testparken", municipality: "worker-kommune", housingOrganisations: ["worker-housing"], plan: "Testby 2005-2030", planFrom: base, planTo: CalendarDate(year: 2030, month: 12, day: 31)!))),
+            event(r, .housingAreaRegistered(.init(areaId: "worker-area", name: "Testparken", municipality: "worker-kommune", housingOrganisations: ["worker-housing"], plan: "Testby 2005-2030", planFrom: base, planTo: planEnd))),
             event(r, .liaisonRegistered(.init(liaisonId: actor, name: "Test Liaison", organisationId: organisation))),
             event(r, .targetGroupDefined(.init(code: "jobparat", label: "Jobparat", effectiveFrom: base, effectiveTo: nil))),
         ]
