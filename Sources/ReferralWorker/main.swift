@@ -7,7 +7,7 @@
 //   referral-worker init   --store DIR [--agreement ID]... [--map-size BYTES]
 //   referral-worker append --store DIR --stream S [--stream S]... [--count N] [--appends N] [--batch K]
 //                          [--expect-conflicts] [--seed N] [--offset N] [--tag T]
-//                          [--no-sync] [--map-size BYTES]
+//                          [--no-sync] [--map-size BYTES] [--threads T]
 //
 // `init` creates the store with a small registry (a jobcenter, a secretariat, a housing
 // organisation, a municipality, one area, one liaison, one target group) and one hours
@@ -20,9 +20,11 @@
 // from 2005-01-01, starting at `--offset`, so no day reaches the 24-hour rule. With
 // `--expect-conflicts` every append names the stream's expected version; about one
 // append in eight deliberately names a stale version, which must be refused as a conflict.
+// With `--threads T`, T threads each do all of that (counts are per thread) through one
+// `GroupCommitter`, so their appends are committed together in shared transactions.
 //
 // OUTPUT (stdout, one line per fact, each batch's lines written with one write(2)):
-//   ready pid=<pid> head=<position>
+//   ready pid=<pid> head=<position> threads=<T>
 //   begin batch=<n> stream=<s> ids=<id>,<id>,...         before the append is tried
 //   ack batch=<n> pos=<p> ver=<v> stream=<s> id=<uuid> date=<yyyy-mm-dd> hours=<h>
 //       activity=<text> recorded=<ms> hash=<hex> [expected=<v>] [deliberate=1]
@@ -37,6 +39,7 @@ import Darwin
 #endif
 import Foundation
 import ReferralEvents
+import Synchronization
 
 /// The parsed command line.
 struct Options {
@@ -53,6 +56,7 @@ struct Options {
     var tag = "w"
     var durable = true
     var mapSize = 1 << 20
+    var threads = 1
 }
 
 /// SplitMix64: a small, seedable generator so that a run can be repeated.
@@ -80,17 +84,19 @@ func fail(_ message: String) -> Never {
 /// Writes `text` with one write(2) call, so a line is either wholly in the pipe or not at all
 /// (writes up to PIPE_BUF bytes are atomic), and a SIGKILL right after leaves it readable.
 func emit(_ text: String) {
-    var bytes = Array(text.utf8)
+    let bytes = Array(text.utf8)
     var done = 0
     while done < bytes.count {
-        let n = bytes.withUnsafeMutableBytes { write(1, $0.baseAddress! + done, $0.count - done) }
+        let n = bytes.withUnsafeBytes { raw in
+            guard let start = raw.baseAddress else { return 0 }
+            return write(1, start + done, raw.count - done)
+        }
         if n < 0 {
             if errno == EINTR { continue }
             exit(3)  // the parent went away
         }
         done += n
     }
-    bytes.removeAll()
 }
 
 func parse(_ args: [String]) -> Options {
@@ -121,6 +127,7 @@ func parse(_ args: [String]) -> Options {
         case "--offset": o.offset = number("--offset")
         case "--tag": o.tag = value("--tag")
         case "--no-sync": o.durable = false
+        case "--threads": o.threads = max(1, number("--threads"))
         case "--map-size": o.mapSize = max(64 << 10, number("--map-size"))
         case let other: usage("unknown option '\(other)'")
         }
@@ -131,7 +138,9 @@ func parse(_ args: [String]) -> Options {
 }
 
 enum Registry {
-    static let base = CalendarDate(year: 2005, month: 1, day: 1)!
+    /// 2005-01-01 and 2030-12-31, as days since 1970 (no force-unwrapped date parts).
+    static let base = CalendarDate(daysSinceEpoch: 12_784)
+    static let planEnd = CalendarDate(daysSinceEpoch: 22_279)
     static let actor = "worker-liaison"
     static let organisation = "worker-secretariat"
 
@@ -146,7 +155,7 @@ enum Registry {
             event(r, .organisationRegistered(.init(organisationId: organisation, name: "Boligsocialt sekretariat Test", kind: .secretariat, sector: .housingSocial, municipality: "Testby"))),
             event(r, .organisationRegistered(.init(organisationId: "worker-housing", name: "Boligselskabet Test", kind: .housingOrganisation, sector: .housingSocial, municipality: "Testby"))),
             event(r, .organisationRegistered(.init(organisationId: "worker-kommune", name: "Testby Kommune", kind: .municipality, sector: .other, municipality: "Testby"))),
-            event(r, .housingAreaRegistered(.init(areaId: "worker-area", name: "Testparken", municipality: "worker-kommune", housingOrganisations: ["worker-housing"], plan: "Testby 2005-2030", planFrom: base, planTo: CalendarDate(year: 2030, month: 12, day: 31)!))),
+            event(r, .housingAreaRegistered(.init(areaId: "worker-area", name: "Testparken", municipality: "worker-kommune", housingOrganisations: ["worker-housing"], plan: "Testby 2005-2030", planFrom: base, planTo: planEnd))),
             event(r, .liaisonRegistered(.init(liaisonId: actor, name: "Test Liaison", organisationId: organisation))),
             event(r, .targetGroupDefined(.init(code: "jobparat", label: "Jobparat", effectiveFrom: base, effectiveTo: nil))),
         ]
@@ -166,20 +175,52 @@ func runInit(_ o: Options) throws {
     emit("done head=\(result.headPosition)\n")
 }
 
+/// Totals across the appending threads.
+struct Totals {
+    var acked = 0, appended = 0, conflicts = 0
+}
+
 func runAppend(_ o: Options) throws {
     guard !o.streams.isEmpty else { usage("append needs at least one --stream agreement-<ID>") }
     let store = try EventStore(at: o.store, create: false, durable: o.durable, initialMapSize: o.mapSize)
-    var rng = SplitMix64(state: o.seed)
-    var sequence = try o.offset ?? Int(store.streamVersion(o.streams[0]))
-    emit("ready pid=\(getpid()) head=\(try store.head().position)\n")
-    var acked = 0, appended = 0, conflicts = 0, batchNumber = 0
-    while (o.count == 0 || acked < o.count) && (o.appends == 0 || appended < o.appends) {
+    let start = try o.offset ?? Int(store.streamVersion(o.streams[0]))
+    emit("ready pid=\(getpid()) head=\(try store.head().position) threads=\(o.threads)\n")
+    let totals = Mutex(Totals())
+    if o.threads == 1 {
+        let t = try appendLoop(o, store: store, thread: 0, sequence: start) { try store.append($0, expecting: $1) }
+        totals.withLock { $0 = t }
+    } else {
+        // Several threads share one group committer: their appends are committed together.
+        let committer = GroupCommitter(store: store)
+        DispatchQueue.concurrentPerform(iterations: o.threads) { thread in
+            do {
+                let t = try appendLoop(o, store: store, thread: thread, sequence: start + thread * 1_000) { try committer.appendAndWait($0, expecting: $1) }
+                totals.withLock { $0.acked += t.acked; $0.appended += t.appended; $0.conflicts += t.conflicts }
+            } catch {
+                fail("thread \(thread): \(error)")
+            }
+        }
+    }
+    let t = totals.withLock { $0 }
+    emit("done acked=\(t.acked) appends=\(t.appended) conflicts=\(t.conflicts)\n")
+}
+
+/// One thread's appends, reading back through the process's one `store` (LMDB forbids
+/// opening the same file twice in a process). Batch numbers are `n * threads + thread`, unique in the process.
+func appendLoop(_ o: Options, store: EventStore, thread: Int, sequence start: Int,
+                _ append: ([ProposedEvent], [StreamID: ExpectedVersion]) throws -> AppendResult) throws -> Totals {
+    var rng = SplitMix64(state: o.seed &+ UInt64(thread) &* 7919)
+    var sequence = start
+    var totals = Totals()
+    var round = 0
+    while (o.count == 0 || totals.acked < o.count) && (o.appends == 0 || totals.appended < o.appends) {
         let stream = o.streams[Int(rng.next() % UInt64(o.streams.count))]
         var size = 1
         if o.batch > 1, rng.next() % 2 == 0 { size = 2 + Int(rng.next() % UInt64(o.batch - 1)) }
-        if o.count > 0 { size = min(size, o.count - acked) }
+        if o.count > 0 { size = min(size, o.count - totals.acked) }
         var deliberate = o.expectConflicts && rng.next() % 8 == 0
-        batchNumber += 1
+        round += 1
+        let batchNumber = round * o.threads + thread
         var proposed: [ProposedEvent] = []
         for _ in 0..<size {
             let date = Registry.base.adding(days: sequence % 5000)
@@ -203,9 +244,9 @@ func runAppend(_ o: Options) throws {
         }
         let result: AppendResult
         do {
-            result = try store.append(proposed, expecting: expecting)
+            result = try append(proposed, expecting)
         } catch let error as LogError where error.code == .conflict {
-            conflicts += 1
+            totals.conflicts += 1
             emit("conflict batch=\(batchNumber) stream=\(stream) expected=\(expected.map(String.init) ?? "any") actual=\(error.actualVersion.map(String.init) ?? "?") deliberate=\(deliberate ? 1 : 0)\n")
             sequence -= size  // the same dates are tried again
             continue
@@ -226,10 +267,10 @@ func runAppend(_ o: Options) throws {
             lines += "\n"
         }
         emit(lines)
-        acked += size
-        appended += 1
+        totals.acked += size
+        totals.appended += 1
     }
-    emit("done acked=\(acked) appends=\(appended) conflicts=\(conflicts)\n")
+    return totals
 }
 
 let options = parse(Array(CommandLine.arguments.dropFirst()))

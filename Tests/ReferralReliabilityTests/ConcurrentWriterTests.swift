@@ -82,9 +82,11 @@ import Testing
         let initial = WorkerOracle.registryEvents + 5
         let start = Date()
         let outcome = try runWorkers((0..<4).map { i in
-            var args = ["--stream", "agreement-shared", "--stream", "agreement-w\(i)", "--appends", "\(appends)", "--batch", "5",
+            var args = ["--stream", "agreement-shared", "--stream", "agreement-w\(i)", "--batch", "5",
                         "--seed", "\(RunSize.seed &+ UInt64(i))", "--tag", "p\(i)", "--offset", "\(i * 1250)", "--no-sync", "--map-size", "262144"]
-            if i % 2 == 0 { args.append("--expect-conflicts") }  // two of the four name expected versions
+            // The last process appends from four threads through a group committer (counts are per thread).
+            args += i == 3 ? ["--threads", "4", "--appends", "\(appends / 4)"] : ["--appends", "\(appends)"]
+            if i % 2 == 1 { args.append("--expect-conflicts") }  // two of the four name expected versions
             return args
         }, store: store)
         let seconds = Date().timeIntervalSince(start)

@@ -10,11 +10,11 @@ import Testing
     let dir: TempDirectory
     init() throws { dir = try TempDirectory("limits") }
 
-    /// Hours logged under agreement A1 (made by `Samples.registry`), spread over its days so
-    /// that no day passes 24 hours.
+    /// Hours logged under agreement A1 (made by `Samples.registry`), a hundredth at a time and
+    /// spread over its 150 days, so that no day passes 24 hours (360,000 events fit).
     static func hours(_ i: Int) -> ProposedEvent {
         let date = CalendarDate(year: 2024, month: 1, day: 1)!.adding(days: i % 150)
-        return Samples.event(.agreement("A1"), .sharedHoursLogged(.init(date: date, hours: Hours(hundredths: 25), areaId: "nord",
+        return Samples.event(.agreement("A1"), .sharedHoursLogged(.init(date: date, hours: Hours(hundredths: 1), areaId: "nord",
                                                                         servedOrganisation: "secretariat", activity: "limit test \(i)")),
                              at: Timestamp(date, hour: 16))
     }

@@ -20,7 +20,7 @@ public struct ImportError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// `line 3: data.kind: 'foo' is not one of …`.
     public var message: String {
-        (line.map { "line \($0): " } ?? "") + (field.isEmpty ? rule : "\(field): \(rule)")
+        LogError.clipped((line.map { "line \($0): " } ?? "") + (field.isEmpty ? rule : "\(field): \(rule)"))
     }
 
     public var description: String { message }

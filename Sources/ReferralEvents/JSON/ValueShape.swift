@@ -288,7 +288,9 @@ extension ValueShape {
     static func isEventTypeName(_ s: String) -> Bool {
         let prefix = "dk.referral."
         guard s.hasPrefix(prefix), let dot = s.lastIndex(of: ".") else { return false }
-        let name = s[s.index(s.startIndex, offsetBy: prefix.count)..<dot]
+        let start = s.index(s.startIndex, offsetBy: prefix.count)
+        guard dot >= start else { return false }  // "dk.referral." alone: the only dot is the prefix's
+        let name = s[start..<dot]
         let version = s[s.index(after: dot)...]
         guard version.first == "v", version.count >= 2 else { return false }
         let number = version.dropFirst()

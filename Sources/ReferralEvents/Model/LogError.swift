@@ -47,7 +47,15 @@ public struct LogError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public init(_ code: Code, _ message: String) {
         self.code = code
-        self.message = message
+        self.message = LogError.clipped(message)
+    }
+
+    /// Messages quote the offending value; a hostile one may be a megabyte long. Keeping the
+    /// start (which field) and the end (which rule, what to do) keeps the message readable.
+    static func clipped(_ message: String, limit: Int = 1_000) -> String {
+        guard message.count > limit else { return message }
+        let keep = (limit - 40) / 2
+        return "\(message.prefix(keep)) …[\(message.count - 2 * keep) characters left out]… \(message.suffix(keep))"
     }
 
     public var description: String { message }
