@@ -181,7 +181,11 @@ import Testing
         let a = try sandbox.events(), b = try other.events()
         #expect(a.count == b.count && a.count > 500)
         #expect(a.map(\.id) == b.map(\.id))
-        #expect(a.map(\.stream) == b.map(\.stream))
+        // Erasure decisions stand in `resident-<pseudonym>` streams, and a pseudonym is keyed by
+        // each store's own secret: those names differ between stores, every other one is equal.
+        let name = { (s: StreamID) in s.category == "resident" ? "resident-…" : s.rawValue }
+        #expect(a.map { name($0.stream) } == b.map { name($0.stream) })
+        #expect(a.contains { $0.stream.category == "resident" })
         #expect(a.map(\.envelope.occurredAt) == b.map(\.envelope.occurredAt))
     }
 
