@@ -89,14 +89,37 @@ extension EventStore {
     ///
     /// `body` returns false to stop. The view must not escape `body`. Records are checked
     /// for structure (lengths, known type) but not hashed; `verify()` checks hashes.
+    /// Pages of the log already replayed are released as the replay goes, so a replay of
+    /// the whole log keeps a window of tens of MiB of the file resident, not all of it.
     public func replay(from: UInt64 = 1, through: UInt64 = .max, _ body: (EventView) throws -> Bool) throws {
         guard from <= through else { return }
         try env.read { txn in
+            // A long replay would otherwise leave every page of the log it read mapped
+            // (and counted as resident); see `MapPageReleaser`.
+            var pages = MapPageReleaser(env)
             try txn.forEach(events, from: bigEndianKey(max(from, 1))) { key, value in
                 let pos = readBigEndian(key)
                 guard pos <= through else { return false }
-                return try body(try EventView(checking: value))
+                let more = try body(try EventView(checking: value))
+                pages.passed(value)
+                return more
             }
+        }
+    }
+
+    /// Unmaps the log's pages from this process; they stay in the kernel's page cache and
+    /// are read again from there when next touched.
+    ///
+    /// Reads map every page they touch (and its cached neighbours) into the process, and
+    /// those pages count as resident memory until unmapped. `replay` releases pages as it
+    /// goes; a caller doing many scattered reads (a fold re-reading retracted streams)
+    /// calls this now and then to keep its resident memory bounded. Safe at any time: the
+    /// map is read-only, so nothing is lost, and open transactions re-fault what they need.
+    public func releaseMappedPages() throws {
+        try env.read { txn in
+            guard let (_, value) = try txn.last(events), let base = value.baseAddress,
+                  let region = env.mapRegion(containing: UInt(bitPattern: base)) else { return }
+            Environment.release(region)
         }
     }
 

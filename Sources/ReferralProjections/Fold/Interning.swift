@@ -132,6 +132,13 @@ final class ByteInterner: NameTable {
         return Array(UnsafeBufferPointer(start: arena + start, count: end - start))
     }
 
+    /// The bytes of `id` without copying them; valid only inside `body` (no interning meanwhile).
+    @inline(__always)
+    func withBytes<T>(_ id: UInt32, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        let start = Int(starts[Int(id)]), end = Int(starts[Int(id) + 1])
+        return try body(UnsafeRawBufferPointer(start: arena + start, count: end - start))
+    }
+
     @inline(__always)
     private func equal(_ a: UnsafeMutablePointer<UInt8>, _ b: UnsafeRawBufferPointer) -> Bool {
         guard let base = b.baseAddress else { return true }

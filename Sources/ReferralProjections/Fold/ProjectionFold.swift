@@ -104,8 +104,11 @@ struct ProjectionFold {
             meter.tick()
             return true
         }
-        for stream in fold.retractedStreams.sorted(by: bytesPrecede) {
+        for (i, stream) in fold.retractedStreams.sorted(by: bytesPrecede).enumerated() {
             try fold.refold(StreamID(String(decoding: stream, as: UTF8.self)), store: store, through: cut)
+            // Each refold reads scattered pages of the log, and each read maps its
+            // neighbours too: let them go now and then (see `EventStore.releaseMappedPages`).
+            if i % 64 == 63 { try store.releaseMappedPages() }
         }
         return fold
     }
@@ -117,6 +120,8 @@ struct ProjectionFold {
         for id in 0..<UInt32(other.names.count) {
             map.append(other.names.bytes(id).withUnsafeBytes { names.id($0) })
         }
+        // One exact reallocation instead of doubling: the merged cases are at most both shares'.
+        cases.reserveCapacity(cases.count + other.cases.count)
         for i in other.cases.indices where other.cases[i].exists {
             var c = other.cases[i]
             c.translate(map)
@@ -156,16 +161,27 @@ struct ProjectionFold {
 
     /// Every row of a generation holding this fold's state and checkpoint.
     func rows(storeID: String) -> RowSet {
+        var set = derivedRows(storeID: storeID)
+        var all: [Row] = []
+        all.reserveCapacity(cases.count)
+        caseRows(chunk: 100_000) { all.append(contentsOf: $0) }
+        set.tables[.cases] = all
+        return set
+    }
+
+    /// Every row except the case rows (`caseRows(chunk:_:)`), each table sorted.
+    ///
+    /// The case rows are the bulk of a generation (one per case, a few hundred bytes each);
+    /// a rebuild writes them in chunks straight from the state instead of holding all of
+    /// them beside it.
+    func derivedRows(storeID: String) -> RowSet {
         var set = RowSet()
         var counters = CounterTable(capacity: cases.count)
-        var caseRows: [Row] = []
         var openRows: [Row] = []
-        caseRows.reserveCapacity(cases.count)
         cases.withUnsafeBufferPointer { all in
             for i in all.indices where all[i].exists {
-                let key = caseKey(stream: caseIndex.bytes(UInt32(i)))
-                caseRows.append(Row(key: key, value: all[i].encoded()))
                 if all[i].isOpen {
+                    let key = caseIndex.withBytes(UInt32(i)) { caseKey(stream: $0) }
                     let row = OpenCaseRow(all[i])
                     let value = row.encoded()
                     for k in row.keys(caseKey: key) { openRows.append(Row(key: k, value: value)) }
@@ -173,7 +189,6 @@ struct ProjectionFold {
                 all[i].contribute { k, v in counters.add(k, v) }
             }
         }
-        set.tables[.cases] = caseRows
         set.tables[.open] = openRows
         var counterRows: [Row] = []
         counterRows.reserveCapacity(counters.count)
@@ -190,6 +205,43 @@ struct ProjectionFold {
         ]
         set.sort()
         return set
+    }
+
+    /// The case rows in key order, handed to `body` `chunk` at a time.
+    func caseRows(chunk: Int, _ body: ([Row]) throws -> Void) rethrows {
+        // Sort the case indices by their row key (the stream id without `case-`), reading
+        // the keys in place: no key is copied until its row is made.
+        var order: [UInt32] = []
+        order.reserveCapacity(cases.count)
+        for i in cases.indices where cases[i].exists { order.append(UInt32(i)) }
+        let prefix = Self.casePrefix.count
+        func key(_ b: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+            b.starts(with: Self.casePrefix) ? UnsafeRawBufferPointer(rebasing: b.dropFirst(prefix)) : b
+        }
+        order.sort { a, b in
+            caseIndex.withBytes(a) { pa in
+                caseIndex.withBytes(b) { pb in
+                    let x = key(pa), y = key(pb)
+                    let n = min(x.count, y.count)
+                    if n > 0, let xb = x.baseAddress, let yb = y.baseAddress {
+                        let c = memcmp(xb, yb, n)
+                        if c != 0 { return c < 0 }
+                    }
+                    return x.count < y.count
+                }
+            }
+        }
+        var rows: [Row] = []
+        rows.reserveCapacity(min(chunk, order.count))
+        for i in order {
+            let k = caseIndex.withBytes(i) { caseKey(stream: $0) }
+            rows.append(Row(key: k, value: cases[Int(i)].encoded()))
+            if rows.count >= chunk {
+                try body(rows)
+                rows.removeAll(keepingCapacity: true)
+            }
+        }
+        if !rows.isEmpty { try body(rows) }
     }
 }
 

@@ -20,20 +20,32 @@ extension Projections {
         let before = try checkpoint()
         let head = try store.head().position
         var meter = ProgressMeter(phase: .rebuild, total: head, callback: progress)
-        let fold = try ProjectionFold.run(store: store, through: head, meter: &meter, shares: head >= 50_000 ? foldThreads : 1)
+        var fold: ProjectionFold? = try ProjectionFold.run(store: store, through: head, meter: &meter,
+                                                          shares: head >= 50_000 ? foldThreads : 1)
         meter.report()
-        let rows = fold.rows(storeID: try store.storeID)
+        let storeID = try store.storeID
+        let rows = fold?.derivedRows(storeID: storeID) ?? RowSet()
+        let position = fold?.position ?? 0
         var writing = ProgressMeter(phase: .writing, total: head, callback: progress)
         writing.done = head
-        try install(rows)
+        // The case rows go straight from the state into LMDB a chunk at a time, and the
+        // state is let go as soon as they are written: the rebuild never holds the state
+        // and a second full copy of it as rows.
+        try install(rows) { (emit: ([Row]) throws -> Void) in
+            try fold?.caseRows(chunk: Self.rowsPerWriteTransaction, emit)
+            fold = nil
+        }
         writing.report()
-        return ProjectionRun(kind: .rebuilt, fromPosition: before, toPosition: fold.position, eventsApplied: fold.position,
+        return ProjectionRun(kind: .rebuilt, fromPosition: before, toPosition: position, eventsApplied: position,
                              seconds: meter.elapsed, reason: reason)
     }
 
     /// Writes `rows` into the idle slot in chunks, then flips the active pointer and empties
     /// the old slot in one transaction.
-    func install(_ rows: RowSet) throws {
+    ///
+    /// `streamedCases`, when given, supplies the case rows instead of `rows`: it hands them,
+    /// in key order, to the function it is given, a chunk at a time. They are written first.
+    func install(_ rows: RowSet, streamedCases: ((([Row]) throws -> Void) throws -> Void)? = nil) throws {
         let token = Array(UUID().uuidString.utf8)
         let target: Int = try kv.write { txn in
             let target = 1 - (try activeSlot(txn))
@@ -56,7 +68,15 @@ extension Projections {
             }
             batch.removeAll(keepingCapacity: true)
         }
-        for t in Table.allCases {
+        if let streamedCases {
+            try streamedCases { chunk in
+                for r in chunk {
+                    batch.append((.cases, r))
+                    if batch.count == Self.rowsPerWriteTransaction { try flush() }
+                }
+            }
+        }
+        for t in Table.allCases where !(t == .cases && streamedCases != nil) {
             for r in rows.tables[t] ?? [] {
                 batch.append((t, r))
                 if batch.count == Self.rowsPerWriteTransaction { try flush() }
