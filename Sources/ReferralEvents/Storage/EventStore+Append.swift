@@ -71,7 +71,7 @@ extension EventStore {
         }
         // Idempotency: ids already in the log are reported, not written.
         var results: [AppendedEvent?] = []
-        var fresh: [(Int, ProposedEvent)] = []
+        var fresh: [Int] = []  // indices, not copies of the events
         for (i, e) in batch.enumerated() {
             if let existing = try txn.get(eventIDs, uuidKey(e.id)) {
                 let pos = readBigEndian(existing)
@@ -82,7 +82,7 @@ extension EventStore {
                 results.append(AppendedEvent(id: e.id, stream: view.stream, position: pos, version: view.version, duplicate: true))
             } else {
                 results.append(nil)
-                fresh.append((i, e))
+                fresh.append(i)
             }
         }
 
@@ -113,7 +113,7 @@ extension EventStore {
         }
         // A set, not `fresh.contains`: a large import touches thousands of streams, and a
         // scan of the batch per stream made appending quadratic.
-        let freshStreams = Set(fresh.map { $0.1.stream })
+        let freshStreams = Set(fresh.map { batch[$0].stream })
         for (stream, expected) in expecting where freshStreams.contains(stream) {
             let actual = try currentVersion(stream)
             let ok: Bool
@@ -128,7 +128,8 @@ extension EventStore {
 
         // Domain rules, then the writes, event by event in one transaction.
         var engine = RuleEngine(txn: txn, rules: rules, eventIDs: eventIDs, events: events, streams: streams)
-        for (i, e) in fresh {
+        for i in fresh {
+            let e = batch[i]
             do {
                 try engine.check(e, recordedAt: recordedAt, now: now)
             } catch var error as LogError {
