@@ -10,7 +10,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 echo "== building referral (release; the first build takes a few minutes)" >&2
-swift build -c release --product referral >/dev/null
+build_log="$(mktemp)"
+if ! swift build -c release --product referral >"$build_log" 2>&1; then
+    cat "$build_log" >&2
+    echo "scripts/demo.sh: the build failed (output above)" >&2
+    exit 1
+fi
+rm -f "$build_log"
 referral() { .build/release/referral "$@"; }
 
 store="${REFERRAL_STORE:-${XDG_DATA_HOME:-$HOME/.local/share}/referral/store}"
