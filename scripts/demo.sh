@@ -23,7 +23,7 @@ store="${REFERRAL_STORE:-${XDG_DATA_HOME:-$HOME/.local/share}/referral/store}"
 if [ ! -e "$store/log.mdb" ]; then
     referral init --store "$store" --actor "${REFERRAL_ACTOR:-demo}" --org "${REFERRAL_ORG:-secretariat-viborg}"
 fi
-if referral head --store "$store" | grep -q '"position":0,'; then
+if referral head --store "$store" | grep -qE '"position":0[,}]'; then
     referral demo --store "$store" --size "${SIZE:-small}"
 else
     echo "== $store already holds events; showing them (give REFERRAL_STORE=DIR for a new demo store)" >&2
