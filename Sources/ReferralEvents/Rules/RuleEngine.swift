@@ -31,7 +31,7 @@ struct RuleEngine {
     private var changedCases: Set<StreamID> = []
     /// Registry rows (organisations, areas, liaisons) this append has found, so each is
     /// looked up in the B-tree once per batch rather than once per event that names it.
-    private var knownRows: Set<[UInt8]> = []
+    private var knownRows: Set<RegistryRow> = []
 
     /// Writes back the case rows the batch changed. Call once, after the last `check`,
     /// inside the same transaction.
@@ -331,9 +331,9 @@ struct RuleEngine {
         try put(RuleKey.retracted(uuidKey(id)), bigEndianKey(pos))
 
         switch target.payload {
-        case .organisationRegistered(let p): try forgetRow(RuleKey.organisation(p.organisationId))
-        case .housingAreaRegistered(let p): try forgetRow(RuleKey.area(p.areaId))
-        case .liaisonRegistered(let p): try forgetRow(RuleKey.liaison(p.liaisonId))
+        case .organisationRegistered(let p): try forgetRow(.organisation, p.organisationId)
+        case .housingAreaRegistered(let p): try forgetRow(.area, p.areaId)
+        case .liaisonRegistered(let p): try forgetRow(.liaison, p.liaisonId)
         case .targetGroupDefined(let p):
             try putTargetGroupRanges(p.code, try targetGroupRanges(p.code).filter { $0.event != uuidKey(id) })
         default:
@@ -413,33 +413,36 @@ struct RuleEngine {
     }
 
     /// Whether a registry row exists, remembering rows found for the rest of the batch.
-    private mutating func exists(_ key: [UInt8]) throws -> Bool {
-        if knownRows.contains(key) { return true }
-        guard try get(key) != nil else { return false }
-        knownRows.insert(key)
+    private mutating func exists(_ kind: RegistryRow.Kind, _ id: String) throws -> Bool {
+        // Looked up by kind and String (hashed in bulk) before any key bytes are built.
+        let row = RegistryRow(kind: kind, id: id)
+        if knownRows.contains(row) { return true }
+        guard try get(row.key) != nil else { return false }
+        knownRows.insert(row)
         return true
     }
 
     /// Deletes a registry row (a retracted registration) and forgets that it was found.
-    private mutating func forgetRow(_ key: [UInt8]) throws {
-        knownRows.remove(key)
-        try txn.delete(rules, key)
+    private mutating func forgetRow(_ kind: RegistryRow.Kind, _ id: String) throws {
+        let row = RegistryRow(kind: kind, id: id)
+        knownRows.remove(row)
+        try txn.delete(rules, row.key)
     }
 
     private mutating func knownOrganisation(_ id: String) throws {
-        guard try exists(RuleKey.organisation(id)) else {
+        guard try exists(.organisation, id) else {
             throw violation(.unknownOrganisation, "organisation '\(id)' is not registered; register it first (`referral registry add-organisation`) or check the spelling")
         }
     }
 
     private mutating func knownArea(_ id: String) throws {
-        guard try exists(RuleKey.area(id)) else {
+        guard try exists(.area, id) else {
             throw violation(.unknownArea, "housing area '\(id)' is not registered; register it first or check the spelling")
         }
     }
 
     private mutating func knownLiaison(_ id: String) throws {
-        guard try exists(RuleKey.liaison(id)) else {
+        guard try exists(.liaison, id) else {
             throw violation(.unknownLiaison, "liaison '\(id)' is not registered; register them first or check the spelling")
         }
     }
@@ -506,5 +509,20 @@ struct RuleEngine {
     private func decodeHours(_ raw: UnsafeRawBufferPointer) throws -> Hours {
         var r = BinaryReader(raw)
         return try r.hours()
+    }
+}
+
+/// A registry row (organisation, area or liaison) an append has found.
+private struct RegistryRow: Hashable {
+    enum Kind: Hashable { case organisation, area, liaison }
+    var kind: Kind
+    var id: String
+
+    var key: [UInt8] {
+        switch kind {
+        case .organisation: RuleKey.organisation(id)
+        case .area: RuleKey.area(id)
+        case .liaison: RuleKey.liaison(id)
+        }
     }
 }
