@@ -174,7 +174,9 @@ extension EventStore {
             err.eventId = e.id
             return err
         }
-        for (name, value) in [("stream", e.stream.rawValue), ("actor", e.actor), ("organisation", e.organisation)] {
+        // Three calls rather than a loop over an array literal: that array was allocated
+        // for every event of every append.
+        func check(_ name: StaticString, _ value: String) throws {
             guard !value.isEmpty else { throw fail("the event's \(name) is empty; every event needs a \(name)") }
             guard value.utf8.count <= maxIdentifierLength else { throw fail("the event's \(name) is longer than \(maxIdentifierLength) bytes") }
             // Printable ASCII (nearly every id) needs no Unicode property lookup.
@@ -182,6 +184,9 @@ extension EventStore {
                 throw fail("the event's \(name) contains control characters")
             }
         }
+        try check("stream", e.stream.rawValue)
+        try check("actor", e.actor)
+        try check("organisation", e.organisation)
         for (field, date) in e.payload.calendarDates where !CalendarDate.supportedRange.contains(date) {
             throw fail("the \(e.payload.type.name) event's \(field) (\(date.iso8601)) is outside the years 1900–2199; check the date")
         }
