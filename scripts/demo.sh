@@ -10,14 +10,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 echo "== building referral (release; the first build takes a few minutes)" >&2
-swift build -c release --product referral >/dev/null
+build_log="$(mktemp)"
+if ! swift build -c release --product referral >"$build_log" 2>&1; then
+    cat "$build_log" >&2
+    echo "scripts/demo.sh: the build failed (output above)" >&2
+    exit 1
+fi
+rm -f "$build_log"
 referral() { .build/release/referral "$@"; }
 
 store="${REFERRAL_STORE:-${XDG_DATA_HOME:-$HOME/.local/share}/referral/store}"
 if [ ! -e "$store/log.mdb" ]; then
     referral init --store "$store" --actor "${REFERRAL_ACTOR:-demo}" --org "${REFERRAL_ORG:-secretariat-viborg}"
 fi
-if referral head --store "$store" | grep -q '"position":0,'; then
+if referral head --store "$store" | grep -qE '"position":0[,}]'; then
     referral demo --store "$store" --size "${SIZE:-small}"
 else
     echo "== $store already holds events; showing them (give REFERRAL_STORE=DIR for a new demo store)" >&2

@@ -122,7 +122,7 @@ public struct DemoGenerator: Sendable {
     public static let demoNow = Timestamp(fixedDate(2025, 12, 31), hour: 23, minute: 59)
     /// Changes whenever the same seed and size would give different events, so that stores
     /// kept for benchmarks can tell they are stale.
-    public static let dataVersion = 2
+    public static let dataVersion = 3
 
     public var size: DemoSize
     public var seed: UInt64
@@ -412,8 +412,13 @@ final class DemoWriter {
     private static let consentIDs = (0...255).map { "S\($0)" }
     private static let placementIDs = (0...255).map { "P\($0)" }
 
+    /// The id of step `step` of `t`, timed at its recording day (steps of one stream are
+    /// recorded in order), so a retraction can name its target's id from the step alone.
     private func id(_ t: Timeline, _ step: Int) -> UUID {
-        demoEventID(seed: g.seed, tag: t.tag, entity: t.entity, index: UInt64(step))
+        let s = t.steps[step]
+        let dayMs: Int64 = 86_400_000
+        let recorded = Int64(s.recordDay) * dayMs + (s.occurredAt % dayMs + dayMs) % dayMs
+        return demoEventID(seed: g.seed, tag: t.tag, entity: t.entity, index: UInt64(step), milliseconds: max(recorded, s.occurredAt))
     }
 
     private func liaisonEnvelope(_ index: Int) -> (actor: String, organisation: OrganisationID) {
@@ -524,8 +529,9 @@ final class DemoWriter {
         var out: [(day: Int, event: ProposedEvent)] = []
         func add(_ day: CalendarDate, _ payload: EventPayload, organisation: OrganisationID) {
             let d = Int(day.daysSinceEpoch - firstDay.daysSinceEpoch)
-            let event = ProposedEvent(id: demoEventID(seed: g.seed, tag: 3, entity: 0, index: UInt64(out.count)), stream: .registry, payload: payload,
-                                      occurredAt: Timestamp(day, hour: 8), actor: "registeransvarlig", organisation: organisation)
+            let at = Timestamp(day, hour: 8)
+            let event = ProposedEvent(id: demoEventID(seed: g.seed, tag: 3, entity: 0, index: UInt64(out.count), milliseconds: at.millisecondsSinceEpoch),
+                                      stream: .registry, payload: payload, occurredAt: at, actor: "registeransvarlig", organisation: organisation)
             out.append((d, event))
         }
         let secretariatOf = Dictionary(world.places.map { ($0.name, world.orgs[$0.secretariat].id) }, uniquingKeysWith: { a, _ in a })

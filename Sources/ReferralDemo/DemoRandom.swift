@@ -70,19 +70,17 @@ struct DemoRandom {
     }
 }
 
-/// Event ids made from the seed, so that the same demo has the same ids: a version-4
-/// shaped UUID whose bits come from mixing the seed, the stream's tag and number and
-/// the event's index in that stream.
-func demoEventID(seed: UInt64, tag: UInt64, entity: UInt64, index: UInt64) -> UUID {
+/// Event ids made from the seed, so that the same demo has the same ids: a version-7
+/// shaped UUID (RFC 9562) whose 48-bit time is `milliseconds` (the event's recording day
+/// and its time of day), and whose other bits come from mixing the seed, the stream's tag
+/// and number and the event's index in that stream.
+///
+/// Time-ordered like the ids `ProposedEvent` makes by default, so the demo's appends
+/// insert into the log's id index near its right edge, as real appends do, instead of at
+/// a random page per event.
+func demoEventID(seed: UInt64, tag: UInt64, entity: UInt64, index: UInt64, milliseconds: Int64) -> UUID {
     let a = DemoRandom.mix(seed ^ DemoRandom.mix(tag &* 0xD1B5_4A32_D192_ED03 ^ DemoRandom.mix(entity)))
     let hi = DemoRandom.mix(a ^ DemoRandom.mix(index &* 0xA076_1D64_78BD_642F))
     let lo = DemoRandom.mix(hi ^ 0xE703_7ED1_A0B4_28DB ^ index)
-    var b = [UInt8](repeating: 0, count: 16)
-    for i in 0..<8 {
-        b[i] = UInt8(truncatingIfNeeded: hi >> (56 - 8 * UInt64(i)))
-        b[8 + i] = UInt8(truncatingIfNeeded: lo >> (56 - 8 * UInt64(i)))
-    }
-    b[6] = b[6] & 0x0F | 0x40  // version 4 (random)
-    b[8] = b[8] & 0x3F | 0x80  // RFC 4122 variant
-    return UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]))
+    return UUID.timeOrdered(milliseconds: UInt64(max(0, milliseconds)), counter: hi, random: lo)
 }

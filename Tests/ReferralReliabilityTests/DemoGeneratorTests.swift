@@ -49,6 +49,29 @@ struct DemoTestStore {
         #expect(idsA == idsB)
     }
 
+    /// Demo ids are time-ordered like real ones (UUIDv7), stamped with the day the event
+    /// was recorded, so the demo's appends grow the id index at its right edge.
+    @Test func eventIDsAreVersionSevenStampedWithTheirRecordingDay() throws {
+        defer { a.remove(); b.remove() }
+        try DemoGenerator(size: .small, seed: 7).write(to: a.store)
+        let dayMs: UInt64 = 86_400_000
+        var checked = 0, wrong: [String] = []
+        try a.store.replay { view in
+            let b = withUnsafeBytes(of: view.id.uuid) { Array($0) }
+            let ms = b[0..<6].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            if b[6] >> 4 != 7 || b[8] >> 6 != 0b10 || ms / dayMs != UInt64(view.recordedAt.millisecondsSinceEpoch) / dayMs {
+                wrong.append("position \(view.position): \(view.id)")
+            }
+            checked += 1
+            return wrong.count < 5
+        }
+        let head = try a.store.head().position
+        #expect(checked > 0 && UInt64(checked) == head)
+        #expect(wrong.isEmpty, "\(wrong)")
+        let ids = Set(try a.store.read(limit: 100_000).map(\.id))
+        #expect(ids.count == checked)
+    }
+
     @Test func anotherSeedGivesAnotherLog() throws {
         defer { a.remove(); b.remove() }
         try DemoGenerator(size: .small, seed: 1).write(to: a.store)

@@ -89,6 +89,15 @@ public struct BinaryReader {
         return try utf8(count: Int(n))
     }
 
+    /// A string this code wrote itself into derived data (rule rows), decoded without
+    /// validating its UTF-8 again: invalid bytes would become U+FFFD, not a crash. Never for
+    /// event records, which may come from a damaged or hostile file and are validated.
+    mutating func trustedString() throws -> String {
+        let n = try varint()
+        guard n <= UInt64(remaining) else { throw LogError.corrupt("string length \(n) exceeds the record") }
+        return String(decoding: try bytes(Int(n)), as: UTF8.self)
+    }
+
     public mutating func uuid() throws -> UUID {
         let b = try bytes(16)
         return UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]))

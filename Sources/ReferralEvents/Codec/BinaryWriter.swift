@@ -47,6 +47,12 @@ public struct BinaryWriter: Sendable {
         }
     }
 
+    /// UTF-8 without a length prefix (the record header holds the lengths).
+    mutating func utf8(_ s: String) {
+        var s = s
+        s.withUTF8 { bytes.append(contentsOf: $0) }
+    }
+
     public mutating func uuid(_ u: UUID) {
         withUnsafeBytes(of: u.uuid) { bytes.append(contentsOf: $0) }
     }

@@ -36,39 +36,46 @@ public enum EventRecord {
     ///   65,535 bytes or the payload longer than 4 GiB (the store refuses far less long before).
     public static func encode(_ event: ProposedEvent, position: UInt64, version: UInt64, recordedAt: Timestamp,
                               previousHash: Digest) throws -> (bytes: [UInt8], hash: Digest) {
-        var payload = BinaryWriter(capacity: 128)
-        event.payload.binaryPayload.encode(to: &payload)
+        // One buffer, written front to back: the payload goes in place and its length is
+        // patched into the header afterwards (no separate payload buffer, no copies of the
+        // stream, actor and organisation).
         let type = event.payload.type
-        var w = BinaryWriter(capacity: headerSize + payload.bytes.count + 96)
-        let stream = Array(event.stream.rawValue.utf8)
-        let actor = Array(event.actor.utf8)
-        let org = Array(event.organisation.utf8)
-        guard stream.count <= Int(UInt16.max), actor.count <= Int(UInt16.max), org.count <= Int(UInt16.max),
-              payload.bytes.count <= Int(UInt32.max) else {
+        let streamCount = event.stream.rawValue.utf8.count
+        let actorCount = event.actor.utf8.count
+        let orgCount = event.organisation.utf8.count
+        guard streamCount <= Int(UInt16.max), actorCount <= Int(UInt16.max), orgCount <= Int(UInt16.max) else {
             throw LogError(.invalidInput, "an event's stream, actor or organisation is longer than 65,535 bytes; shorten it")
         }
+        var w = BinaryWriter(capacity: headerSize + streamCount + actorCount + orgCount + 32 + 256 + hashSize)
         w.u8(format)
         w.u8(type.schemaVersion)
         w.u16(type.code)
         w.u8((event.correlationId == nil ? 0 : 1) | (event.causationId == nil ? 0 : 2))
         w.u8(0)
-        w.u16(UInt16(stream.count))
+        w.u16(UInt16(streamCount))
         w.u64(position)
         w.u64(version)
         w.i64(event.occurredAt.millisecondsSinceEpoch)
         w.i64(recordedAt.millisecondsSinceEpoch)
         w.uuid(event.id)
         w.raw(previousHash.bytes)
-        w.u16(UInt16(actor.count))
-        w.u16(UInt16(org.count))
-        w.u32(UInt32(payload.bytes.count))
-        w.raw(stream)
-        w.raw(actor)
-        w.raw(org)
+        w.u16(UInt16(actorCount))
+        w.u16(UInt16(orgCount))
+        w.u32(0)  // payload length, patched below
+        w.utf8(event.stream.rawValue)
+        w.utf8(event.actor)
+        w.utf8(event.organisation)
         if let c = event.correlationId { w.uuid(c) }
         if let c = event.causationId { w.uuid(c) }
-        w.raw(payload.bytes)
-        let hash = Digest(bytes: Array(SHA256.hash(data: w.bytes)))
+        let payloadStart = w.bytes.count
+        event.payload.binaryPayload.encode(to: &w)
+        let payloadCount = w.bytes.count - payloadStart
+        guard payloadCount <= Int(UInt32.max) else {
+            throw LogError(.invalidInput, "an event's payload is longer than 4 GiB; shorten it")
+        }
+        w.patchU32(at: 92, UInt32(payloadCount))
+        let digest = SHA256.hash(data: w.bytes)
+        let hash = Digest(bytes: Array(digest))
         w.raw(hash.bytes)
         return (w.bytes, hash)
     }

@@ -27,6 +27,8 @@ public enum ExpectedVersion: Sendable, Hashable, CustomStringConvertible {
 /// The log assigns position, stream version, recorded-at and the hashes.
 public struct ProposedEvent: Sendable, Hashable {
     /// Makes appends idempotent: re-sending an id already in the log returns its original position.
+    /// Defaults to a time-ordered UUID (version 7, `UUID.timeOrdered()`), which keeps the
+    /// log's id index growing at one end; any UUID is accepted.
     public var id: UUID
     public var stream: StreamID
     public var payload: EventPayload
@@ -39,7 +41,7 @@ public struct ProposedEvent: Sendable, Hashable {
     public var correlationId: UUID?
     public var causationId: UUID?
 
-    public init(id: UUID = UUID(), stream: StreamID, payload: EventPayload, occurredAt: Timestamp,
+    public init(id: UUID = .timeOrdered(), stream: StreamID, payload: EventPayload, occurredAt: Timestamp,
                 actor: String, organisation: OrganisationID, correlationId: UUID? = nil, causationId: UUID? = nil) {
         self.id = id
         self.stream = stream

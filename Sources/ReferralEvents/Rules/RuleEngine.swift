@@ -23,7 +23,24 @@ struct RuleEngine {
         self.streams = streams
     }
 
-    func flush() throws {}
+    /// Case rows this append has read or changed, by stream. A batch touches each of its
+    /// cases many times; the row is decoded once, checked and changed in memory, and
+    /// written back once by `flush()`, instead of a get, decode, encode and put per event.
+    private var cases: [StreamID: CaseRuleState] = [:]
+    /// Cases whose row in `cases` differs from the stored one.
+    private var changedCases: Set<StreamID> = []
+    /// Registry rows (organisations, areas, liaisons) this append has found, so each is
+    /// looked up in the B-tree once per batch rather than once per event that names it.
+    private var knownRows: Set<RegistryRow> = []
+
+    /// Writes back the case rows the batch changed. Call once, after the last `check`,
+    /// inside the same transaction.
+    mutating func flush() throws {
+        for stream in changedCases {
+            if let state = cases[stream] { try put(RuleKey.caseState(stream), state.encoded()) }
+        }
+        changedCases.removeAll()
+    }
 
     // MARK: - Checking one event
 
@@ -105,14 +122,16 @@ struct RuleEngine {
             }
             try putCase(e.stream, CaseRuleState())
 
+        // The case events below check against the case's cached row by reading it in place
+        // (`row`), and change it in place at the end (`changeCase`): holding a copy of the
+        // row while changing it would copy its arrays and dictionaries on every event.
         case .caseAssigned(let p):
-            let state = try openCase(e)
+            try requireCase(e, open: true)
             try knownLiaison(p.liaisonId)
             try text(p.reason, "reason")
-            try putCase(e.stream, state)
 
         case .consentGiven(let p):
-            var state = try openCase(e)
+            try requireCase(e, open: true)
             try identifier(p.consentId, "consent id")
             guard !p.parties.isEmpty else { throw violation(.invalidValue, "consent '\(p.consentId)' names no parties; name at least one organisation") }
             guard !p.purposes.isEmpty else { throw violation(.invalidValue, "consent '\(p.consentId)' names no purposes") }
@@ -120,108 +139,102 @@ struct RuleEngine {
             if let until = p.validUntil, until < day {
                 throw violation(.dateOrder, "consent '\(p.consentId)' is valid until \(until.danish), before it was given (\(day.danish))")
             }
-            guard !state.consents.contains(where: { $0.id == p.consentId }) else {
+            guard !row(e.stream).consents.contains(where: { $0.id == p.consentId }) else {
                 throw violation(.alreadyRegistered, "consent '\(p.consentId)' already exists in case '\(e.stream.entityID)'; use a new consent id")
             }
-            state.consents.append(ConsentRow(id: p.consentId, parties: p.parties, purposes: p.purposes, validUntil: p.validUntil, lapsed: false))
-            try putCase(e.stream, state)
+            changeCase(e.stream) { $0.consents.append(ConsentRow(id: p.consentId, parties: p.parties, purposes: p.purposes, validUntil: p.validUntil, lapsed: false)) }
 
         case .consentWithdrawn(let p):
-            var state = try existingCase(e)
+            try requireCase(e, open: false)
             try text(p.reason, "reason")
-            guard let i = state.consents.firstIndex(where: { $0.id == p.consentId }) else {
+            guard let i = row(e.stream).consents.firstIndex(where: { $0.id == p.consentId }) else {
                 throw violation(.unknownConsent, "case '\(e.stream.entityID)' has no consent '\(p.consentId)'")
             }
-            guard !state.consents[i].lapsed else {
+            guard !row(e.stream).consents[i].lapsed else {
                 throw violation(.unknownConsent, "consent '\(p.consentId)' in case '\(e.stream.entityID)' is already withdrawn or lapsed")
             }
-            state.consents[i].lapsed = true
-            try putCase(e.stream, state)
+            changeCase(e.stream) { $0.consents[i].lapsed = true }
 
         case .referralMade(let p):
-            var state = try openCase(e)
+            try requireCase(e, open: true)
             try identifier(p.referralId, "referral id")
             try text(p.reason, "reason", required: true)
             try knownOrganisation(p.fromOrganisation)
             try knownOrganisation(p.toOrganisation)
             try knownLiaison(p.decidedBy)
-            guard state.referrals[p.referralId] == nil else {
+            guard row(e.stream).referrals[p.referralId] == nil else {
                 throw violation(.alreadyRegistered, "referral '\(p.referralId)' already exists in case '\(e.stream.entityID)'")
             }
-            guard state.consents.contains(where: { $0.covers(party: p.toOrganisation, purpose: .referral, on: day) }) else {
+            guard row(e.stream).consents.contains(where: { $0.covers(party: p.toOrganisation, purpose: .referral, on: day) }) else {
                 throw violation(.consentRequired, "no valid consent in case '\(e.stream.entityID)' covers referral to '\(p.toOrganisation)' on \(day.danish); record the resident's consent for that party and the purpose 'referral' first")
             }
-            state.referrals[p.referralId] = false
-            try putCase(e.stream, state)
+            changeCase(e.stream) { $0.referrals[p.referralId] = false }
 
         case .referralAnswered(let p):
-            var state = try existingCase(e)
+            try requireCase(e, open: false)
             try text(p.reason, "reason")
-            guard let answered = state.referrals[p.referralId] else {
+            guard let answered = row(e.stream).referrals[p.referralId] else {
                 throw violation(.unknownReferral, "case '\(e.stream.entityID)' has no referral '\(p.referralId)'")
             }
             guard !answered else { throw violation(.referralAlreadyAnswered, "referral '\(p.referralId)' has already been answered") }
-            state.referrals[p.referralId] = true
-            try putCase(e.stream, state)
+            changeCase(e.stream) { $0.referrals[p.referralId] = true }
 
         case .jobcenterContactHeld(let p):
-            let state = try openCase(e)
+            try requireCase(e, open: true)
             try knownOrganisation(p.jobcenter)
-            if let r = p.referralId, state.referrals[r] == nil {
+            if let r = p.referralId, row(e.stream).referrals[r] == nil {
                 throw violation(.unknownReferral, "case '\(e.stream.entityID)' has no referral '\(r)'")
             }
 
         case .placementStarted(let p):
-            var state = try openCase(e)
+            try requireCase(e, open: true)
             try identifier(p.placementId, "placement id")
             try knownOrganisation(p.employer)
-            guard state.placements[p.placementId] == nil else {
+            guard row(e.stream).placements[p.placementId] == nil else {
                 throw violation(.placementAlreadyStarted, "placement '\(p.placementId)' has already started in case '\(e.stream.entityID)'")
             }
             if let end = p.plannedEndDate, end < p.startDate {
                 throw violation(.dateOrder, "placement '\(p.placementId)' is planned to end (\(end.danish)) before it starts (\(p.startDate.danish))")
             }
             try weeklyHours(p.hoursPerWeek, "hours a week of placement '\(p.placementId)'")
-            if let r = p.referralId, state.referrals[r] == nil {
+            if let r = p.referralId, row(e.stream).referrals[r] == nil {
                 throw violation(.unknownReferral, "case '\(e.stream.entityID)' has no referral '\(r)'")
             }
-            state.placements[p.placementId] = (p.startDate, false)
-            try putCase(e.stream, state)
+            changeCase(e.stream) { $0.placements[p.placementId] = (p.startDate, false) }
 
         case .placementEnded(let p):
-            var state = try existingCase(e)
-            guard let placement = state.placements[p.placementId] else {
+            try requireCase(e, open: false)
+            guard let placement = row(e.stream).placements[p.placementId] else {
                 throw violation(.placementNotStarted, "placement '\(p.placementId)' never started in case '\(e.stream.entityID)'; a placement can only end if it started")
             }
             guard !placement.ended else { throw violation(.placementAlreadyEnded, "placement '\(p.placementId)' has already ended") }
             guard p.endDate >= placement.start else {
                 throw violation(.dateOrder, "placement '\(p.placementId)' cannot end (\(p.endDate.danish)) before it started (\(placement.start.danish))")
             }
-            state.placements[p.placementId] = (placement.start, true)
-            try putCase(e.stream, state)
+            changeCase(e.stream) { $0.placements[p.placementId] = (placement.start, true) }
 
         case .outcomeRecorded(let p):
-            let state = try existingCase(e)
+            try requireCase(e, open: false)
             guard [1, 3, 6, 12].contains(p.monthsAfterClose) else {
                 throw violation(.invalidValue, "outcomes are recorded 1, 3, 6 or 12 months after close, not \(p.monthsAfterClose)")
             }
-            guard !state.open else {
+            guard !row(e.stream).open else {
                 throw violation(.caseMustBeClosed, "case '\(e.stream.entityID)' is open; outcomes are recorded after a case closes")
             }
 
         case .caseClosed(let p):
-            var state = try openCase(e)
+            try requireCase(e, open: true)
             try text(p.reason, "reason", required: true)
-            state.open = false
-            for i in state.consents.indices { state.consents[i].lapsed = true }
-            try putCase(e.stream, state)
+            changeCase(e.stream) { state in
+                state.open = false
+                for i in state.consents.indices { state.consents[i].lapsed = true }
+            }
 
         case .caseReopened(let p):
-            var state = try existingCase(e)
+            try requireCase(e, open: false)
             try text(p.reason, "reason", required: true)
-            guard !state.open else { throw violation(.caseMustBeClosed, "case '\(e.stream.entityID)' is already open") }
-            state.open = true
-            try putCase(e.stream, state)
+            guard !row(e.stream).open else { throw violation(.caseMustBeClosed, "case '\(e.stream.entityID)' is already open") }
+            changeCase(e.stream) { $0.open = true }
 
         case .hoursAgreementMade(let p):
             try identifier(p.agreementId, "agreement id")
@@ -318,9 +331,9 @@ struct RuleEngine {
         try put(RuleKey.retracted(uuidKey(id)), bigEndianKey(pos))
 
         switch target.payload {
-        case .organisationRegistered(let p): try txn.delete(rules, RuleKey.organisation(p.organisationId))
-        case .housingAreaRegistered(let p): try txn.delete(rules, RuleKey.area(p.areaId))
-        case .liaisonRegistered(let p): try txn.delete(rules, RuleKey.liaison(p.liaisonId))
+        case .organisationRegistered(let p): try forgetRow(.organisation, p.organisationId)
+        case .housingAreaRegistered(let p): try forgetRow(.area, p.areaId)
+        case .liaisonRegistered(let p): try forgetRow(.liaison, p.liaisonId)
         case .targetGroupDefined(let p):
             try putTargetGroupRanges(p.code, try targetGroupRanges(p.code).filter { $0.event != uuidKey(id) })
         default:
@@ -341,6 +354,10 @@ struct RuleEngine {
             if try get(RuleKey.retracted(uuidKey(event.id))) == nil { replay.append(event) }
             return true
         }
+        // The cached row (possibly changed earlier in this batch) goes with the stored one:
+        // the replay below derives it again, this batch's earlier events included.
+        cases[stream] = nil
+        changedCases.remove(stream)
         try txn.delete(rules, RuleKey.caseState(stream))
         try txn.delete(rules, RuleKey.agreement(stream))
         var hourKeys: [[UInt8]] = []
@@ -395,20 +412,37 @@ struct RuleEngine {
         }
     }
 
-    private func knownOrganisation(_ id: String) throws {
-        guard try get(RuleKey.organisation(id)) != nil else {
+    /// Whether a registry row exists, remembering rows found for the rest of the batch.
+    private mutating func exists(_ kind: RegistryRow.Kind, _ id: String) throws -> Bool {
+        // Looked up by kind and String (hashed in bulk) before any key bytes are built.
+        let row = RegistryRow(kind: kind, id: id)
+        if knownRows.contains(row) { return true }
+        guard try get(row.key) != nil else { return false }
+        knownRows.insert(row)
+        return true
+    }
+
+    /// Deletes a registry row (a retracted registration) and forgets that it was found.
+    private mutating func forgetRow(_ kind: RegistryRow.Kind, _ id: String) throws {
+        let row = RegistryRow(kind: kind, id: id)
+        knownRows.remove(row)
+        try txn.delete(rules, row.key)
+    }
+
+    private mutating func knownOrganisation(_ id: String) throws {
+        guard try exists(.organisation, id) else {
             throw violation(.unknownOrganisation, "organisation '\(id)' is not registered; register it first (`referral registry add-organisation`) or check the spelling")
         }
     }
 
-    private func knownArea(_ id: String) throws {
-        guard try get(RuleKey.area(id)) != nil else {
+    private mutating func knownArea(_ id: String) throws {
+        guard try exists(.area, id) else {
             throw violation(.unknownArea, "housing area '\(id)' is not registered; register it first or check the spelling")
         }
     }
 
-    private func knownLiaison(_ id: String) throws {
-        guard try get(RuleKey.liaison(id)) != nil else {
+    private mutating func knownLiaison(_ id: String) throws {
+        guard try exists(.liaison, id) else {
             throw violation(.unknownLiaison, "liaison '\(id)' is not registered; register them first or check the spelling")
         }
     }
@@ -419,27 +453,38 @@ struct RuleEngine {
         }
     }
 
-    private func caseState(_ stream: StreamID) throws -> CaseRuleState? {
-        try get(RuleKey.caseState(stream)).map { try CaseRuleState(decoding: $0) }
+    private mutating func caseState(_ stream: StreamID) throws -> CaseRuleState? {
+        if let cached = cases[stream] { return cached }
+        guard let raw = try get(RuleKey.caseState(stream)) else { return nil }
+        let state = try CaseRuleState(decoding: raw)
+        cases[stream] = state
+        return state
     }
 
-    private func existingCase(_ e: ProposedEvent) throws -> CaseRuleState {
+    /// Loads the case's row into the cache; throws unless the case exists (and, with
+    /// `open`, is open).
+    private mutating func requireCase(_ e: ProposedEvent, open: Bool) throws {
         guard let s = try caseState(e.stream) else {
             throw violation(.caseMustExist, "case '\(e.stream.entityID)' does not exist; open it first or check the case id")
         }
-        return s
-    }
-
-    private func openCase(_ e: ProposedEvent) throws -> CaseRuleState {
-        let s = try existingCase(e)
-        guard s.open else {
+        guard !open || s.open else {
             throw violation(.caseMustBeOpen, "case '\(e.stream.entityID)' is closed; reopen it before recording a \(e.payload.type.name)")
         }
-        return s
     }
 
-    private func putCase(_ stream: StreamID, _ state: CaseRuleState) throws {
-        try put(RuleKey.caseState(stream), state.encoded())
+    /// The cached row of a case `requireCase` has loaded, for reading within one expression.
+    private func row(_ stream: StreamID) -> CaseRuleState { cases[stream] ?? CaseRuleState() }
+
+    /// Changes the cached row of a case `requireCase` has loaded, in place, after every check
+    /// has passed; `flush()` writes it.
+    private mutating func changeCase(_ stream: StreamID, _ change: (inout CaseRuleState) -> Void) {
+        if let i = cases.index(forKey: stream) { change(&cases.values[i]) }
+        changedCases.insert(stream)
+    }
+
+    private mutating func putCase(_ stream: StreamID, _ state: CaseRuleState) throws {
+        cases[stream] = state
+        changedCases.insert(stream)
     }
 
     private func existingAgreement(_ e: ProposedEvent) throws -> AgreementRuleState {
@@ -464,5 +509,20 @@ struct RuleEngine {
     private func decodeHours(_ raw: UnsafeRawBufferPointer) throws -> Hours {
         var r = BinaryReader(raw)
         return try r.hours()
+    }
+}
+
+/// A registry row (organisation, area or liaison) an append has found.
+private struct RegistryRow: Hashable {
+    enum Kind: Hashable { case organisation, area, liaison }
+    var kind: Kind
+    var id: String
+
+    var key: [UInt8] {
+        switch kind {
+        case .organisation: RuleKey.organisation(id)
+        case .area: RuleKey.area(id)
+        case .liaison: RuleKey.liaison(id)
+        }
     }
 }

@@ -47,12 +47,14 @@ struct CaseRuleState: Hashable {
     init(decoding buffer: UnsafeRawBufferPointer) throws {
         var r = BinaryReader(buffer)
         open = try r.bool()
+        // Rule rows are derived data this code wrote in the same store: their strings are
+        // not validated as UTF-8 again (that was most of the cost of reading a row).
         consents = try r.array { r in
-            ConsentRow(id: try r.string(), parties: try r.array { try $0.string() }, purposes: try r.array { try $0.enumCase(ConsentPurpose.self) },
+            ConsentRow(id: try r.trustedString(), parties: try r.array { try $0.trustedString() }, purposes: try r.array { try $0.enumCase(ConsentPurpose.self) },
                        validUntil: try r.optional { try $0.date() }, lapsed: try r.bool())
         }
-        for (k, v) in try r.array({ r in (try r.string(), try r.bool()) }) { referrals[k] = v }
-        for (k, s, e) in try r.array({ r in (try r.string(), try r.date(), try r.bool()) }) { placements[k] = (s, e) }
+        for (k, v) in try r.array({ r in (try r.trustedString(), try r.bool()) }) { referrals[k] = v }
+        for (k, s, e) in try r.array({ r in (try r.trustedString(), try r.date(), try r.bool()) }) { placements[k] = (s, e) }
     }
 }
 

@@ -71,7 +71,7 @@ extension EventStore {
         }
         // Idempotency: ids already in the log are reported, not written.
         var results: [AppendedEvent?] = []
-        var fresh: [(Int, ProposedEvent)] = []
+        var fresh: [Int] = []  // indices, not copies of the events
         for (i, e) in batch.enumerated() {
             if let existing = try txn.get(eventIDs, uuidKey(e.id)) {
                 let pos = readBigEndian(existing)
@@ -82,7 +82,7 @@ extension EventStore {
                 results.append(AppendedEvent(id: e.id, stream: view.stream, position: pos, version: view.version, duplicate: true))
             } else {
                 results.append(nil)
-                fresh.append((i, e))
+                fresh.append(i)
             }
         }
 
@@ -113,7 +113,7 @@ extension EventStore {
         }
         // A set, not `fresh.contains`: a large import touches thousands of streams, and a
         // scan of the batch per stream made appending quadratic.
-        let freshStreams = Set(fresh.map { $0.1.stream })
+        let freshStreams = Set(fresh.map { batch[$0].stream })
         for (stream, expected) in expecting where freshStreams.contains(stream) {
             let actual = try currentVersion(stream)
             let ok: Bool
@@ -128,7 +128,8 @@ extension EventStore {
 
         // Domain rules, then the writes, event by event in one transaction.
         var engine = RuleEngine(txn: txn, rules: rules, eventIDs: eventIDs, events: events, streams: streams)
-        for (i, e) in fresh {
+        for i in fresh {
+            let e = batch[i]
             do {
                 try engine.check(e, recordedAt: recordedAt, now: now)
             } catch var error as LogError {
@@ -173,7 +174,9 @@ extension EventStore {
             err.eventId = e.id
             return err
         }
-        for (name, value) in [("stream", e.stream.rawValue), ("actor", e.actor), ("organisation", e.organisation)] {
+        // Three calls rather than a loop over an array literal: that array was allocated
+        // for every event of every append.
+        func check(_ name: StaticString, _ value: String) throws {
             guard !value.isEmpty else { throw fail("the event's \(name) is empty; every event needs a \(name)") }
             guard value.utf8.count <= maxIdentifierLength else { throw fail("the event's \(name) is longer than \(maxIdentifierLength) bytes") }
             // Printable ASCII (nearly every id) needs no Unicode property lookup.
@@ -181,6 +184,9 @@ extension EventStore {
                 throw fail("the event's \(name) contains control characters")
             }
         }
+        try check("stream", e.stream.rawValue)
+        try check("actor", e.actor)
+        try check("organisation", e.organisation)
         for (field, date) in e.payload.calendarDates where !CalendarDate.supportedRange.contains(date) {
             throw fail("the \(e.payload.type.name) event's \(field) (\(date.iso8601)) is outside the years 1900–2199; check the date")
         }
