@@ -17,8 +17,8 @@ enum ProjectionBench {
     }
 
     /// Rebuilds the projections of the store in `dir` into a fresh file in `scratchDir`.
-    static func rebuildOnce(_ dir: String, scratchDir: String) throws -> RebuildRun {
-        let store = try EventStore(at: dir)
+    static func rebuildOnce(_ dir: String, scratchDir: String, lowMemory: Bool = false) throws -> RebuildRun {
+        let store = try EventStore(at: dir, lowMemoryReplay: lowMemory)
         let path = scratchDir + "/projections.mdb"
         remove(path)
         remove(path + "-lock")
@@ -44,7 +44,7 @@ enum ProjectionBench {
         var events: UInt64 = 0
         for run in 1...runs {
             let scan = try ScanBench.rawScan(dir)
-            let r = try rebuildOnce(dir, scratchDir: scratchDir)
+            let r = try rebuildOnce(dir, scratchDir: scratchDir, lowMemory: o.has("low-memory"))
             events = r.events
             let rateNow = Double(r.events) / r.wall, ratio = r.wall / scan.seconds
             rates.append(rateNow); walls.append(r.wall); ratios.append(ratio); rss.append(r.peakRSS); anon.append(r.peakAnon)
@@ -136,7 +136,7 @@ enum ProjectionBench {
             var events: UInt64 = 0
             for _ in 1...runs {
                 let scan = try ScanBench.rawScan(dir)
-                let r = try rebuildOnce(dir, scratchDir: scratchDir)
+                let r = try rebuildOnce(dir, scratchDir: scratchDir, lowMemory: o.has("low-memory"))
                 events = r.events
                 scans.append(scan.seconds * 1e9 / Double(scan.events))
                 rebuilds.append(r.wall * 1e9 / Double(r.events))

@@ -18,7 +18,8 @@ let usage = """
       batch       2. batched appends, 1,000 events a transaction: events/s (--events 100k, --batch 1000, --nosync)
       concurrent  3. 16 tasks appending single events durably with group commit (--events 20k, --tasks 16, --plain)
       scan        raw LMDB cursor scan vs EventStore.replay (--events 1M or --store DIR)
-      rebuild     4. full rebuild of all projections beside the raw scan (--events 1M or --store DIR)
+      rebuild     4. full rebuild of all projections beside the raw scan (--events 1M or --store DIR;
+                  --low-memory releases the log's pages during the replay)
       catchup     5. catch-up after one new event; caseload and stats query latency (--events 1M)
       scaling     6. rebuild and scan at 100k, 1M and 10M events (--sizes 100k,1M,10M)
       all         the short default of each workload (1–5)

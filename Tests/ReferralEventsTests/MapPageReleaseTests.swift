@@ -46,3 +46,22 @@ import Testing
         #expect(MapPageReleaser.sharedReadOnlyMapping(containing: address, path: f.directory + "/keys.mdb") == nil)
     }
 }
+
+extension MapPageReleaseTests {
+    /// The option a rebuild uses to bound its memory (`referral rebuild --low-memory`) reads the
+    /// same events, in the same order, as a store opened without it. (Its 64 MiB release window
+    /// is larger than a test log; releasing under every record is tested above.)
+    @Test func aLowMemoryReplayReadsWhatAnOrdinaryReplayReads() throws {
+        let cases = (0..<2000).map { Fixture.opened("L\($0)") }
+        try f.store.append(cases)
+        var expected: [UUID] = []
+        try f.store.replay { expected.append($0.id); return true }
+        try f.store.backup(to: f.directory + "-copy")
+        let copy = try EventStore(at: f.directory + "-copy", lowMemoryReplay: true)
+        #expect(copy.lowMemoryReplay)
+        var seen: [UUID] = []
+        try copy.replay { seen.append($0.id); return true }
+        #expect(seen == expected)
+        #expect(seen.count == Fixture.registry.count + 2000)
+    }
+}

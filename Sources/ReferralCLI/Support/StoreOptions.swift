@@ -52,10 +52,10 @@ struct StoreOptions: ParsableArguments {
     var directory: String { StoreLocation.resolve(explicit: store) }
 
     /// Opens the existing store, or says there is none and how to make one (exit 66).
-    func open(durable: Bool = true) throws -> EventStore {
+    func open(durable: Bool = true, lowMemoryReplay: Bool = false) throws -> EventStore {
         let dir = directory
         guard StoreLocation.exists(dir) else { throw Self.noStore(dir) }
-        return try EventStore(at: dir, durable: durable)
+        return try EventStore(at: dir, durable: durable, lowMemoryReplay: lowMemoryReplay)
     }
 
     /// Opens the store's key store (the secret that makes pseudonyms, and residents' keys).

@@ -89,19 +89,20 @@ extension EventStore {
     ///
     /// `body` returns false to stop. The view must not escape `body`. Records are checked
     /// for structure (lengths, known type) but not hashed; `verify()` checks hashes.
-    /// Pages of the log already replayed are released as the replay goes, so a replay of
-    /// the whole log keeps a window of tens of MiB of the file resident, not all of it.
+    /// With `lowMemoryReplay`, pages of the log already replayed are released as the replay
+    /// goes, so a replay of the whole log keeps a window of tens of MiB of the file resident,
+    /// not all of it.
     public func replay(from: UInt64 = 1, through: UInt64 = .max, _ body: (EventView) throws -> Bool) throws {
         guard from <= through else { return }
         try env.read { txn in
             // A long replay would otherwise leave every page of the log it read mapped
             // (and counted as resident); see `MapPageReleaser`.
-            var pages = MapPageReleaser(env)
+            var pages = lowMemoryReplay ? MapPageReleaser(env) : nil
             try txn.forEach(events, from: bigEndianKey(max(from, 1))) { key, value in
                 let pos = readBigEndian(key)
                 guard pos <= through else { return false }
                 let more = try body(try EventView(checking: value))
-                pages.passed(value)
+                pages?.passed(value)
                 return more
             }
         }

@@ -28,6 +28,8 @@ public final class EventStore: Sendable {
     let rules: Database
     /// A clock the tests can set; production uses the wall clock.
     let clock: @Sendable () -> Timestamp
+    /// Whether `replay` unmaps the pages it has passed (see `init(at:…lowMemoryReplay:)`).
+    public let lowMemoryReplay: Bool
 
     /// Where the log's LMDB file lives inside a store directory.
     public static func logPath(in directory: String) -> String { directory + "/log.mdb" }
@@ -40,7 +42,12 @@ public final class EventStore: Sendable {
     ///   - durable: fsync every commit (the default). Benchmarks and bulk imports may turn
     ///     it off and call `sync()` at the end.
     ///   - initialMapSize: the LMDB map to start with; it grows by itself when full.
+    ///   - lowMemoryReplay: unmap log pages as `replay` passes them, so a full replay's
+    ///     resident memory stays bounded instead of growing to the log's size (file-backed,
+    ///     reclaimable pages, but counted in RSS). Costs replay speed on logs whose pages are
+    ///     scattered (about 2× at 10M events; BENCHMARKS.md), so it is off by default.
     public init(at directory: String, create: Bool = false, durable: Bool = true, initialMapSize: Int = 64 << 20,
+                lowMemoryReplay: Bool = false,
                 clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }) throws {
         let fm = FileManager.default
         let logPath = EventStore.logPath(in: directory)
@@ -56,6 +63,7 @@ public final class EventStore: Sendable {
         }
         self.directory = directory
         self.clock = clock
+        self.lowMemoryReplay = lowMemoryReplay
         env = try Environment(path: logPath, maxDatabases: 8, initialMapSize: initialMapSize, durable: durable)
         events = try env.openDatabase("events")
         eventIDs = try env.openDatabase("event_ids")

@@ -108,7 +108,7 @@ struct ProjectionFold {
             try fold.refold(StreamID(String(decoding: stream, as: UTF8.self)), store: store, through: cut)
             // Each refold reads scattered pages of the log, and each read maps its
             // neighbours too: let them go now and then (see `EventStore.releaseMappedPages`).
-            if i % 64 == 63 { try store.releaseMappedPages() }
+            if store.lowMemoryReplay, i % 64 == 63 { try store.releaseMappedPages() }
         }
         return fold
     }

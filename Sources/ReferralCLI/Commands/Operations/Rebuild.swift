@@ -14,15 +14,22 @@ extension ReferralCommand {
                 on a terminal and plain progress lines otherwise, and ends with the number of \
                 events replayed per second.
 
+                --low-memory keeps the process's resident memory bounded by the projections' \
+                state rather than the log's size, at some cost in speed on large logs.
+
                 Example:
                   referral rebuild
+                  referral rebuild --low-memory
                 """
         )
 
         @OptionGroup var storeOptions: StoreOptions
 
+        @Flag(help: "Release the log's pages from memory as the replay passes them (slower on large logs).")
+        var lowMemory = false
+
         func run() throws {
-            let store = try storeOptions.open()
+            let store = try storeOptions.open(lowMemoryReplay: lowMemory)
             let projections = try Projections(store: store)
             let progress = Progress(label: "replayed")
             let run = try projections.rebuild { p in
