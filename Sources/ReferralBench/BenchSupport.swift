@@ -172,7 +172,7 @@ struct Options {
         }
     }
 
-    static let booleans: Set<String> = ["seal", "durable", "keep", "plain", "nosync"]
+    static let booleans: Set<String> = ["seal", "durable", "keep", "plain", "nosync", "low-memory"]
 
     func int(_ name: String, _ fallback: Int) throws -> Int {
         guard let v = values[name] else { return fallback }
