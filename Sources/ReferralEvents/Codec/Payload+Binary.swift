@@ -197,8 +197,9 @@ extension ErasureRefused: BinaryPayload {
 }
 
 extension EventPayload {
-    /// The payload's fields, without the envelope.
-    public var binaryPayload: any BinaryPayload {
+    /// The payload struct itself, for the stored form (`BinaryPayload`) and for
+    /// `JSONEncoder` (`Encodable`): one switch for every consumer.
+    public var binaryPayload: any BinaryPayload & Encodable {
         switch self {
         case .organisationRegistered(let p): p
         case .housingAreaRegistered(let p): p

@@ -150,7 +150,7 @@ extension EventPayload {
     var cloudEventData: JSONValue {
         let value: JSONValue
         do {
-            let encoded = try JSONEncoder().encode(encodable)
+            let encoded = try JSONEncoder().encode(binaryPayload)
             value = try JSONParser.parse(Array(encoded))
         } catch {
             // Payloads are plain structs of strings, numbers and dates: encoding them

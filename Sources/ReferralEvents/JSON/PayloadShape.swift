@@ -190,33 +190,3 @@ struct PayloadShape: Sendable {
         ]),
     ]
 }
-
-extension EventPayload {
-    /// The payload struct, for `JSONEncoder`.
-    var encodable: any Encodable {
-        switch self {
-        case .organisationRegistered(let p): p
-        case .housingAreaRegistered(let p): p
-        case .liaisonRegistered(let p): p
-        case .targetGroupDefined(let p): p
-        case .caseOpened(let p): p
-        case .caseAssigned(let p): p
-        case .consentGiven(let p): p
-        case .consentWithdrawn(let p): p
-        case .referralMade(let p): p
-        case .referralAnswered(let p): p
-        case .jobcenterContactHeld(let p): p
-        case .placementStarted(let p): p
-        case .placementEnded(let p): p
-        case .outcomeRecorded(let p): p
-        case .caseClosed(let p): p
-        case .caseReopened(let p): p
-        case .hoursAgreementMade(let p): p
-        case .sharedHoursLogged(let p): p
-        case .hoursAgreementEnded(let p): p
-        case .eventRetracted(let p): p
-        case .residentErased(let p): p
-        case .erasureRefused(let p): p
-        }
-    }
-}
