@@ -38,14 +38,7 @@ extension EventStore {
     public func append(_ events: [ProposedEvent], expecting: [StreamID: ExpectedVersion] = [:],
                        recordedAt: Timestamp? = nil) throws -> AppendResult {
         let now = clock()
-        for (i, e) in events.enumerated() { try Self.validateEnvelope(e, index: i) }
-        var seen = Set<UUID>()
-        for (i, e) in events.enumerated() where !seen.insert(e.id).inserted {
-            var err = LogError(.invalidInput, "event \(i + 1) of the batch repeats the id \(e.id) of an earlier event in the same batch; give every event its own id")
-            err.eventIndex = i
-            err.eventId = e.id
-            throw err
-        }
+        try Self.validateBatch(events)
         return try env.write { txn in
             try appendInTransaction(txn, events, expecting: expecting, recordedAt: recordedAt, now: now)
         }
@@ -155,7 +148,8 @@ extension EventStore {
             previousHash = hash
             results[i] = AppendedEvent(id: e.id, stream: e.stream, position: position, version: version, duplicate: false)
         }
-        for (stream, version) in versions where freshStreams.contains(stream) {
+        // `versions` holds exactly the streams that got new events.
+        for (stream, version) in versions {
             try txn.put(streamHeads, Array(stream.rawValue.utf8), bigEndianKey(version))
         }
         try engine.flush()
@@ -166,6 +160,18 @@ extension EventStore {
     /// The largest stored record append accepts: far above any real event (texts are capped at
     /// 4,000 bytes, sealed details at 16 KiB) but a wall against lists of hundreds of thousands.
     static let maxRecordSize = 64 << 10
+
+    /// The checks made before any transaction: every envelope, and no id twice in the batch.
+    static func validateBatch(_ events: [ProposedEvent]) throws {
+        for (i, e) in events.enumerated() { try validateEnvelope(e, index: i) }
+        var seen = Set<UUID>()
+        for (i, e) in events.enumerated() where !seen.insert(e.id).inserted {
+            var err = LogError(.invalidInput, "event \(i + 1) of the batch repeats the id \(e.id) of an earlier event in the same batch; give every event its own id")
+            err.eventIndex = i
+            err.eventId = e.id
+            throw err
+        }
+    }
 
     static func validateEnvelope(_ e: ProposedEvent, index: Int) throws {
         func fail(_ message: String) -> LogError {

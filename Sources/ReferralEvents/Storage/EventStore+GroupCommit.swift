@@ -71,7 +71,7 @@ public final class GroupCommitter: Sendable {
     @discardableResult
     public func append(_ events: [ProposedEvent], expecting: [StreamID: ExpectedVersion] = [:],
                        recordedAt: Timestamp? = nil) async throws -> AppendResult {
-        try Self.validate(events)
+        try EventStore.validateBatch(events)  // bad input fails at once and never joins a group
         return try await withCheckedThrowingContinuation { continuation in
             enqueue(Request(events: events, expecting: expecting, recordedAt: recordedAt) { continuation.resume(with: $0) })
         }
@@ -88,7 +88,7 @@ public final class GroupCommitter: Sendable {
     @discardableResult
     public func appendAndWait(_ events: [ProposedEvent], expecting: [StreamID: ExpectedVersion] = [:],
                               recordedAt: Timestamp? = nil) throws -> AppendResult {
-        try Self.validate(events)
+        try EventStore.validateBatch(events)  // bad input fails at once and never joins a group
         let done = DispatchSemaphore(value: 0)
         let outcome = Mutex<Result<AppendResult, any Error>?>(nil)
         enqueue(Request(events: events, expecting: expecting, recordedAt: recordedAt) { result in
@@ -127,19 +127,6 @@ public final class GroupCommitter: Sendable {
     var waiting: Int { state.withLock { $0.pending.count } }
 
     // MARK: - The writer
-
-    /// The checks `EventStore.append` makes before its transaction, made here on the caller's
-    /// side so bad input fails at once and never joins a group.
-    private static func validate(_ events: [ProposedEvent]) throws {
-        for (i, e) in events.enumerated() { try EventStore.validateEnvelope(e, index: i) }
-        var seen = Set<UUID>()
-        for (i, e) in events.enumerated() where !seen.insert(e.id).inserted {
-            var err = LogError(.invalidInput, "event \(i + 1) of the batch repeats the id \(e.id) of an earlier event in the same batch; give every event its own id")
-            err.eventIndex = i
-            err.eventId = e.id
-            throw err
-        }
-    }
 
     private func enqueue(_ request: Request) {
         let (start, signal) = state.withLock { s -> (Bool, DispatchSemaphore?) in
