@@ -157,6 +157,18 @@ let ruleCases: [RuleCase] = [
         #expect(twice?.rule == .alreadyRetracted)
     }
 
+    @Test func retractingAConsentThatALaterReferralReliedOnIsAccepted() throws {
+        let f = try Fixture()
+        let consent = F.consent()
+        try f.store.append([F.opened(), consent, F.referral()])
+        // Replaying the case without the consent refuses the referral; the log keeps it anyway.
+        try f.store.append(F.event(.case("C1"), .eventRetracted(.init(retractedEventId: consent.id, reason: "Samtykket var givet til en anden sag"))))
+        #expect(try f.store.isRetracted(consent.id))
+        let e = #expect(throws: LogError.self) { try f.store.append(F.referral(id: "R2")) }
+        #expect(e?.rule == .consentRequired)
+        #expect(try f.store.verify().isValid)
+    }
+
     @Test func retractingAClosureReopensTheCaseForTheRules() throws {
         let f = try Fixture()
         let close = F.event(.case("C1"), .caseClosed(.init(reason: "Fejlagtigt lukket")), at: F.at(2024, 2, 5))

@@ -368,14 +368,19 @@ struct RuleEngine {
             return true
         }
         for k in hourKeys { try txn.delete(rules, k) }
-        // Re-applying skips checks that depend on the registry's later state only in wording;
-        // a stream that was valid stays valid without the retracted event, except where a
-        // later event depended on it, which the replay then tolerates (see docs/domain-rules.md).
+        // A stream that was valid stays valid without the retracted event, except where a
+        // later event depended on it: that event's refusal is tolerated here, since it is in
+        // the log already (see docs/domain-rules.md). Any other failure (a storage error, a
+        // full map that must grow) still propagates and aborts the append.
         for event in replay {
             if case .eventRetracted = event.payload { continue }
             let proposed = ProposedEvent(id: event.id, stream: event.stream, payload: event.payload, occurredAt: event.envelope.occurredAt,
                                          actor: event.envelope.actor, organisation: event.envelope.organisation)
-            try? check(proposed, recordedAt: event.envelope.recordedAt, now: event.envelope.recordedAt)
+            do {
+                try check(proposed, recordedAt: event.envelope.recordedAt, now: event.envelope.recordedAt)
+            } catch let error as LogError where error.code == .ruleViolation {
+                continue
+            }
         }
     }
 
