@@ -344,11 +344,7 @@ struct RuleEngine {
     /// Replays one case or agreement stream (without retracted events) into fresh rule rows.
     private mutating func rebuildStreamState(_ stream: StreamID) throws {
         var replay: [RecordedEvent] = []
-        var prefix = Array(stream.rawValue.utf8)
-        prefix.append(0)
-        try txn.forEach(streams, from: prefix) { key, value in
-            guard key.count == prefix.count + 8, key.starts(with: prefix) else { return false }
-            let pos = readBigEndian(value)
+        try txn.forEachStreamPosition(streams, stream) { _, pos in
             guard let record = try txn.get(events, bigEndianKey(pos)) else { return true }
             let event = try EventView(checking: record).decode()
             if try get(RuleKey.retracted(uuidKey(event.id))) == nil { replay.append(event) }

@@ -96,14 +96,16 @@ extension EventStore {
             recordedAt = max(now, lastRecordedAt)
         }
 
-        // Expected versions, for streams that get new events.
-        var versions: [StreamID: UInt64] = [:]
-        func currentVersion(_ s: StreamID) throws -> UInt64 {
-            if let v = versions[s] { return v }
-            let v = try txn.get(streamHeads, Array(s.rawValue.utf8)).map(readBigEndian) ?? 0
-            versions[s] = v
-            return v
+        // Each stream's last chunk of the stream index, read once per append: it gives the
+        // stream's version for the expected-version checks, and the new positions go onto it.
+        var tails: [StreamID: StreamTail] = [:]
+        func tail(_ s: StreamID) throws -> StreamTail {
+            if let t = tails[s] { return t }
+            let t = try txn.streamTail(streams, s)
+            tails[s] = t
+            return t
         }
+        func currentVersion(_ s: StreamID) throws -> UInt64 { try tail(s).version }
         // A set, not `fresh.contains`: a large import touches thousands of streams, and a
         // scan of the batch per stream made appending quadratic.
         let freshStreams = Set(fresh.map { batch[$0].stream })
@@ -123,6 +125,14 @@ extension EventStore {
         var engine = RuleEngine(txn: txn, rules: rules, eventIDs: eventIDs, events: events, streams: streams)
         for i in fresh {
             let e = batch[i]
+            if case .eventRetracted = e.payload {
+                // A retraction replays its stream from the index (`RuleEngine`), which must
+                // hold this batch's earlier events too.
+                for (stream, t) in tails where t.changed {
+                    try txn.putStreamTail(streams, stream, t)
+                    tails[stream]?.changed = false
+                }
+            }
             do {
                 try engine.check(e, recordedAt: recordedAt, now: now)
             } catch var error as LogError {
@@ -132,8 +142,17 @@ extension EventStore {
                 throw error
             }
             position += 1
-            let version = try currentVersion(e.stream) + 1
-            versions[e.stream] = version
+            var t = try tail(e.stream)
+            if UInt64(t.positions.count) == StreamIndex.chunkSize {
+                // The chunk is full: it is final (written now if this batch filled it) and
+                // the stream goes on in a new one.
+                if t.changed { try txn.putStreamTail(streams, e.stream, t) }
+                t = StreamTail(firstVersion: t.firstVersion + StreamIndex.chunkSize)
+            }
+            t.positions.append(position)
+            t.changed = true
+            let version = t.version
+            tails[e.stream] = t
             let (bytes, hash) = try EventRecord.encode(e, position: position, version: version, recordedAt: recordedAt, previousHash: previousHash)
             guard bytes.count <= Self.maxRecordSize else {
                 var err = LogError(.invalidInput, "event \(i + 1) of the batch (\(e.payload.type.name)) would be \(bytes.count) bytes stored; at most \(Self.maxRecordSize) are allowed: shorten its texts or lists")
@@ -144,13 +163,11 @@ extension EventStore {
             let posKey = bigEndianKey(position)
             try txn.put(events, posKey, bytes, append: true)
             try txn.put(eventIDs, uuidKey(e.id), posKey, noOverwrite: true)
-            try txn.put(streams, streamVersionKey(e.stream, version), posKey, append: false)
             previousHash = hash
             results[i] = AppendedEvent(id: e.id, stream: e.stream, position: position, version: version, duplicate: false)
         }
-        // `versions` holds exactly the streams that got new events.
-        for (stream, version) in versions {
-            try txn.put(streamHeads, Array(stream.rawValue.utf8), bigEndianKey(version))
+        for (stream, t) in tails where t.changed {
+            try txn.putStreamTail(streams, stream, t)
         }
         try engine.flush()
         return AppendResult(events: results.map { $0! }, headPosition: position, recordedAt: recordedAt)
@@ -201,12 +218,4 @@ extension EventStore {
 
 func uuidKey(_ id: UUID) -> [UInt8] {
     withUnsafeBytes(of: id.uuid) { Array($0) }
-}
-
-/// `stream ‖ 0x00 ‖ version (8 bytes big-endian)`: one stream's events sort together, in version order.
-func streamVersionKey(_ stream: StreamID, _ version: UInt64) -> [UInt8] {
-    var key = Array(stream.rawValue.utf8)
-    key.append(0)
-    key.append(contentsOf: bigEndianKey(version))
-    return key
 }
