@@ -68,7 +68,7 @@ public enum EventRecord {
         if let c = event.correlationId { w.uuid(c) }
         if let c = event.causationId { w.uuid(c) }
         let payloadStart = w.bytes.count
-        event.payload.binaryPayload.encode(to: &w)
+        event.payload.encodeBinary(to: &w)
         let payloadCount = w.bytes.count - payloadStart
         guard payloadCount <= Int(UInt32.max) else {
             throw LogError(.invalidInput, "an event's payload is longer than 4 GiB; shorten it")

@@ -30,12 +30,27 @@ struct CaseRuleState: Hashable {
     }
     func hash(into h: inout Hasher) { h.combine(open); h.combine(consents) }
 
+    /// The stored row. Consents of one case mostly name the same parties again (a new
+    /// consent extends the last one), so the parties' ids are written once, in a table at the
+    /// front, and consents refer to them by index. That halves the typical row, and with it
+    /// the pages of the `rules` tree an append rewrites. (Lapsed consents keep their parties:
+    /// `consentState(ofCase:)` shows them to explain a refusal.)
     func encoded() -> [UInt8] {
-        var w = BinaryWriter(capacity: 64)
+        var w = BinaryWriter(capacity: 96)
         w.bool(open)
+        // A handful of parties a case: a linear search beats hashing them.
+        var table: [OrganisationID] = []
+        for c in consents {
+            for party in c.parties where !table.contains(party) { table.append(party) }
+        }
+        w.array(table) { $0.string($1) }
         w.array(consents) { w, c in
-            w.string(c.id); w.array(c.parties) { $0.string($1) }; w.array(c.purposes) { $0.enumCase($1) }
-            w.optional(c.validUntil) { $0.date($1) }; w.bool(c.lapsed)
+            w.string(c.id)
+            // bit 0: lapsed; bit 1: a valid-until date follows.
+            w.u8((c.lapsed ? 1 : 0) | (c.validUntil == nil ? 0 : 2))
+            w.array(c.parties) { w, party in w.varint(UInt64(table.firstIndex(of: party) ?? 0)) }
+            w.array(c.purposes) { $0.enumCase($1) }
+            if let until = c.validUntil { w.date(until) }
         }
         w.array(referrals.sorted { $0.key < $1.key }) { w, r in w.string(r.key); w.bool(r.value) }
         w.array(placements.sorted { $0.key < $1.key }) { w, p in w.string(p.key); w.date(p.value.start); w.bool(p.value.ended) }
@@ -49,11 +64,22 @@ struct CaseRuleState: Hashable {
         open = try r.bool()
         // Rule rows are derived data this code wrote in the same store: their strings are
         // not validated as UTF-8 again (that was most of the cost of reading a row).
+        let table = try r.array { try $0.trustedString() }
         consents = try r.array { r in
-            ConsentRow(id: try r.trustedString(), parties: try r.array { try $0.trustedString() }, purposes: try r.array { try $0.enumCase(ConsentPurpose.self) },
-                       validUntil: try r.optional { try $0.date() }, lapsed: try r.bool())
+            let id = try r.trustedString()
+            let flags = try r.u8()
+            let parties = try r.array { r in
+                let i = Int(try r.varint())
+                guard i < table.count else { throw LogError.corrupt("a case rule row names party \(i) of \(table.count)") }
+                return table[i]
+            }
+            let purposes = try r.array { try $0.enumCase(ConsentPurpose.self) }
+            let until = flags & 2 != 0 ? try r.date() : nil
+            return ConsentRow(id: id, parties: parties, purposes: purposes, validUntil: until, lapsed: flags & 1 != 0)
         }
-        for (k, v) in try r.array({ r in (try r.trustedString(), try r.bool()) }) { referrals[k] = v }
+        let referralRows = try r.array { r in (try r.trustedString(), try r.bool()) }
+        referrals.reserveCapacity(referralRows.count)
+        for (k, v) in referralRows { referrals[k] = v }
         for (k, s, e) in try r.array({ r in (try r.trustedString(), try r.date(), try r.bool()) }) { placements[k] = (s, e) }
     }
 }

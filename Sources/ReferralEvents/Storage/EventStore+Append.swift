@@ -96,19 +96,25 @@ extension EventStore {
             recordedAt = max(now, lastRecordedAt)
         }
 
-        // Each stream's last chunk of the stream index, read once per append: it gives the
-        // stream's version for the expected-version checks, and the new positions go onto it.
-        var tails: [StreamID: StreamTail] = [:]
-        func tail(_ s: StreamID) throws -> StreamTail {
-            if let t = tails[s] { return t }
-            let t = try txn.streamTail(streams, s)
-            tails[s] = t
-            return t
+        // Each stream gets a batch-local number (its slot) the first time it is seen, so its
+        // id is hashed once per event; the stream's last chunk of the stream index is read
+        // then, once per append: it gives the stream's version for the expected-version
+        // checks, and the new positions go onto it.
+        var slotOf: [StreamID: Int] = [:]
+        var tails: [StreamTail] = []
+        var slotStreams: [StreamID] = []
+        func slot(_ s: StreamID) throws -> Int {
+            if let i = slotOf[s] { return i }
+            let i = tails.count
+            tails.append(try txn.streamTail(streams, s))
+            slotStreams.append(s)
+            slotOf[s] = i
+            return i
         }
-        func currentVersion(_ s: StreamID) throws -> UInt64 { try tail(s).version }
+        func currentVersion(_ s: StreamID) throws -> UInt64 { tails[try slot(s)].version }
         // A set, not `fresh.contains`: a large import touches thousands of streams, and a
         // scan of the batch per stream made appending quadratic.
-        let freshStreams = Set(fresh.map { batch[$0].stream })
+        let freshStreams = expecting.isEmpty ? [] : Set(fresh.map { batch[$0].stream })
         for (stream, expected) in expecting where freshStreams.contains(stream) {
             let actual = try currentVersion(stream)
             let ok: Bool
@@ -125,16 +131,17 @@ extension EventStore {
         var engine = RuleEngine(txn: txn, rules: rules, eventIDs: eventIDs, events: events, streams: streams)
         for i in fresh {
             let e = batch[i]
+            let s = try slot(e.stream)
             if case .eventRetracted = e.payload {
                 // A retraction replays its stream from the index (`RuleEngine`), which must
                 // hold this batch's earlier events too.
-                for (stream, t) in tails where t.changed {
-                    try txn.putStreamTail(streams, stream, t)
-                    tails[stream]?.changed = false
+                for j in tails.indices where tails[j].changed {
+                    try txn.putStreamTail(streams, slotStreams[j], tails[j])
+                    tails[j].changed = false
                 }
             }
             do {
-                try engine.check(e, recordedAt: recordedAt, now: now)
+                try engine.check(e, slot: s, recordedAt: recordedAt, now: now)
             } catch var error as LogError {
                 error.eventIndex = i
                 error.eventId = e.id
@@ -142,17 +149,15 @@ extension EventStore {
                 throw error
             }
             position += 1
-            var t = try tail(e.stream)
-            if UInt64(t.positions.count) == StreamIndex.chunkSize {
+            if UInt64(tails[s].positions.count) == StreamIndex.chunkSize {
                 // The chunk is full: it is final (written now if this batch filled it) and
                 // the stream goes on in a new one.
-                if t.changed { try txn.putStreamTail(streams, e.stream, t) }
-                t = StreamTail(firstVersion: t.firstVersion + StreamIndex.chunkSize)
+                if tails[s].changed { try txn.putStreamTail(streams, e.stream, tails[s]) }
+                tails[s] = StreamTail(firstVersion: tails[s].firstVersion + StreamIndex.chunkSize)
             }
-            t.positions.append(position)
-            t.changed = true
-            let version = t.version
-            tails[e.stream] = t
+            tails[s].positions.append(position)
+            tails[s].changed = true
+            let version = tails[s].version
             let (bytes, hash) = try EventRecord.encode(e, position: position, version: version, recordedAt: recordedAt, previousHash: previousHash)
             guard bytes.count <= Self.maxRecordSize else {
                 var err = LogError(.invalidInput, "event \(i + 1) of the batch (\(e.payload.type.name)) would be \(bytes.count) bytes stored; at most \(Self.maxRecordSize) are allowed: shorten its texts or lists")
@@ -166,8 +171,8 @@ extension EventStore {
             previousHash = hash
             results[i] = AppendedEvent(id: e.id, stream: e.stream, position: position, version: version, duplicate: false)
         }
-        for (stream, t) in tails where t.changed {
-            try txn.putStreamTail(streams, stream, t)
+        for j in tails.indices where tails[j].changed {
+            try txn.putStreamTail(streams, slotStreams[j], tails[j])
         }
         try engine.flush()
         return AppendResult(events: results.map { $0! }, headPosition: position, recordedAt: recordedAt)
