@@ -20,13 +20,15 @@ struct CaseRuleState: Hashable {
     var open = true
     var consents: [ConsentRow] = []
     /// Referral id → answered.
-    var referrals: [String: Bool] = [:]
+    var referrals = SmallMap<Bool>()
     /// Placement id → (start date, ended).
-    var placements: [String: (start: CalendarDate, ended: Bool)] = [:]
+    var placements = SmallMap<(start: CalendarDate, ended: Bool)>()
 
     static func == (a: CaseRuleState, b: CaseRuleState) -> Bool {
-        a.open == b.open && a.consents == b.consents && a.referrals == b.referrals
-            && a.placements.mapValues { "\($0.start.daysSinceEpoch)/\($0.ended)" } == b.placements.mapValues { "\($0.start.daysSinceEpoch)/\($0.ended)" }
+        a.open == b.open && a.consents == b.consents
+            && a.referrals.entries.count == b.referrals.entries.count && a.referrals.entries.allSatisfy { b.referrals[$0.key] == $0.value }
+            && a.placements.entries.count == b.placements.entries.count
+            && a.placements.entries.allSatisfy { e in b.placements[e.key].map { $0.start == e.value.start && $0.ended == e.value.ended } ?? false }
     }
     func hash(into h: inout Hasher) { h.combine(open); h.combine(consents) }
 
@@ -52,8 +54,8 @@ struct CaseRuleState: Hashable {
             w.array(c.purposes) { $0.enumCase($1) }
             if let until = c.validUntil { w.date(until) }
         }
-        w.array(referrals.sorted { $0.key < $1.key }) { w, r in w.string(r.key); w.bool(r.value) }
-        w.array(placements.sorted { $0.key < $1.key }) { w, p in w.string(p.key); w.date(p.value.start); w.bool(p.value.ended) }
+        w.array(referrals.entries) { w, r in w.string(r.key); w.bool(r.value) }
+        w.array(placements.entries) { w, p in w.string(p.key); w.date(p.value.start); w.bool(p.value.ended) }
         return w.bytes
     }
 
@@ -77,10 +79,28 @@ struct CaseRuleState: Hashable {
             let until = flags & 2 != 0 ? try r.date() : nil
             return ConsentRow(id: id, parties: parties, purposes: purposes, validUntil: until, lapsed: flags & 1 != 0)
         }
-        let referralRows = try r.array { r in (try r.trustedString(), try r.bool()) }
-        referrals.reserveCapacity(referralRows.count)
-        for (k, v) in referralRows { referrals[k] = v }
-        for (k, s, e) in try r.array({ r in (try r.trustedString(), try r.date(), try r.bool()) }) { placements[k] = (s, e) }
+        referrals = SmallMap(entries: try r.array { r in (try r.trustedString(), try r.bool()) })
+        placements = SmallMap(entries: try r.array { r in (try r.trustedString(), (try r.date(), try r.bool())) })
+    }
+}
+
+/// A few entries by id, in the order they were added: a case has a handful of referrals
+/// and placements, and a linear search of short ids is cheaper than a dictionary's hashing
+/// and allocation when a row is decoded and encoded at every append.
+struct SmallMap<Value> {
+    private(set) var entries: [(key: String, value: Value)]
+
+    init(entries: [(key: String, value: Value)] = []) { self.entries = entries }
+
+    subscript(key: String) -> Value? {
+        get { entries.first { $0.key == key }?.value }
+        set {
+            if let i = entries.firstIndex(where: { $0.key == key }) {
+                if let newValue { entries[i].value = newValue } else { entries.remove(at: i) }
+            } else if let newValue {
+                entries.append((key, newValue))
+            }
+        }
     }
 }
 
