@@ -75,7 +75,8 @@ public enum EventRecord {
         }
         w.patchU32(at: 92, UInt32(payloadCount))
         let digest = SHA256.hash(data: w.bytes)
-        let hash = Digest(bytes: Array(digest))
+        // Through its bytes: `Array(digest)` walked the digest as a generic sequence.
+        let hash = Digest(bytes: digest.withUnsafeBytes { Array($0) })
         w.raw(hash.bytes)
         return (w.bytes, hash)
     }

@@ -54,7 +54,7 @@ struct RuleEngine {
         current = slot
         let type = e.payload.type
         if let category = type.category {
-            guard e.stream.category == category, category == "registry" ? e.stream.rawValue == "registry" : !e.stream.entityID.isEmpty else {
+            guard Self.stream(e.stream, isIn: category) else {
                 let expected = category == "registry" ? "'registry'" : "'\(category)-<id>'"
                 throw violation(.wrongStream, "a \(type.name) event belongs in a stream named \(expected), not '\(e.stream)'")
             }
@@ -389,6 +389,16 @@ struct RuleEngine {
     }
 
     // MARK: - Helpers
+
+    /// Whether `stream` is `registry` (for the registry's category) or `<category>-<id>` with
+    /// a non-empty id. Compares UTF-8 bytes: slicing the stream id into a category and an id
+    /// cost more than the rest of a typical event's checks.
+    static func stream(_ stream: StreamID, isIn category: String) -> Bool {
+        let s = stream.rawValue.utf8, c = category.utf8
+        if category == "registry" { return stream.rawValue == "registry" }
+        guard s.count > c.count + 1, s.starts(with: c) else { return false }
+        return s[s.index(s.startIndex, offsetBy: c.count)] == UInt8(ascii: "-")
+    }
 
     private func violation(_ rule: DomainRule, _ message: String) -> LogError {
         var e = LogError(.ruleViolation, message)
