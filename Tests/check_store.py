@@ -51,7 +51,8 @@ def main(store):
     with env.begin() as txn:
         layout = txn.get(b"format", db=meta)
         if layout != b"\x02":
-            failures.append(f"store layout format {layout!r}, this reader knows 2")
+            print(f"FAIL: store layout format {layout!r}; this reader knows format 2", file=sys.stderr)
+            return 1
         chunks = {}
 
         def slot(stream, version):
