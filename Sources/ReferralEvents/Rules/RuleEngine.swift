@@ -39,7 +39,7 @@ struct RuleEngine {
     /// inside the same transaction.
     mutating func flush() throws {
         for i in slots.indices where slots[i].changed {
-            if let stream = slots[i].stream, let state = slots[i].state { try put(RuleKey.caseState(stream), state.encoded()) }
+            if let stream = slots[i].stream, let row = slots[i].row { try put(RuleKey.caseState(stream), row.bytes) }
             slots[i].changed = false
         }
     }
@@ -127,11 +127,10 @@ struct RuleEngine {
             if let sealed = p.personalData, sealed.combined.count > 16_384 {
                 throw violation(.invalidValue, "sealed personal data is \(sealed.combined.count) bytes; at most 16384 are allowed")
             }
-            try putCase(CaseRuleState())
+            try putCase(CaseRow(CaseRuleState()))
 
-        // The case events below check against the case's cached row by reading it in place
-        // (`row`), and change it in place at the end (`changeCase`): holding a copy of the
-        // row while changing it would copy its arrays and dictionaries on every event.
+        // The case events below check against the case's cached row, in its stored form
+        // (`CaseRow`), and change it in place at the end (`changeCase`), after every check.
         case .caseAssigned(let p):
             try requireCase(e, open: true)
             try knownLiaison(p.liaisonId)
@@ -146,21 +145,21 @@ struct RuleEngine {
             if let until = p.validUntil, until < day {
                 throw violation(.dateOrder, "consent '\(p.consentId)' is valid until \(until.danish), before it was given (\(day.danish))")
             }
-            guard !row().consents.contains(where: { $0.id == p.consentId }) else {
+            guard try row().consentFlags(p.consentId) == nil else {
                 throw violation(.alreadyRegistered, "consent '\(p.consentId)' already exists in case '\(e.stream.entityID)'; use a new consent id")
             }
-            changeCase { $0.consents.append(ConsentRow(id: p.consentId, parties: p.parties, purposes: p.purposes, validUntil: p.validUntil, lapsed: false)) }
+            try changeCase { try $0.update { $0.consents.append(ConsentRow(id: p.consentId, parties: p.parties, purposes: p.purposes, validUntil: p.validUntil, lapsed: false)) } }
 
         case .consentWithdrawn(let p):
             try requireCase(e, open: false)
             try text(p.reason, "reason")
-            guard let i = row().consents.firstIndex(where: { $0.id == p.consentId }) else {
+            guard let flags = try row().consentFlags(p.consentId) else {
                 throw violation(.unknownConsent, "case '\(e.stream.entityID)' has no consent '\(p.consentId)'")
             }
-            guard !row().consents[i].lapsed else {
+            guard row().byte(at: flags) & 1 == 0 else {
                 throw violation(.unknownConsent, "consent '\(p.consentId)' in case '\(e.stream.entityID)' is already withdrawn or lapsed")
             }
-            changeCase { $0.consents[i].lapsed = true }
+            changeCase { $0.setBits(1, at: flags) }
 
         case .referralMade(let p):
             try requireCase(e, open: true)
@@ -169,27 +168,27 @@ struct RuleEngine {
             try knownOrganisation(p.fromOrganisation)
             try knownOrganisation(p.toOrganisation)
             try knownLiaison(p.decidedBy)
-            guard row().referrals[p.referralId] == nil else {
+            guard try row().referral(p.referralId) == nil else {
                 throw violation(.alreadyRegistered, "referral '\(p.referralId)' already exists in case '\(e.stream.entityID)'")
             }
-            guard row().consents.contains(where: { $0.covers(party: p.toOrganisation, purpose: .referral, on: day) }) else {
+            guard try row().covers(party: p.toOrganisation, purpose: .referral, on: day) else {
                 throw violation(.consentRequired, "no valid consent in case '\(e.stream.entityID)' covers referral to '\(p.toOrganisation)' on \(day.danish); record the resident's consent for that party and the purpose 'referral' first")
             }
-            changeCase { $0.referrals[p.referralId] = false }
+            try changeCase { try $0.update { $0.referrals[p.referralId] = false } }
 
         case .referralAnswered(let p):
             try requireCase(e, open: false)
             try text(p.reason, "reason")
-            guard let answered = row().referrals[p.referralId] else {
+            guard let answered = try row().referral(p.referralId) else {
                 throw violation(.unknownReferral, "case '\(e.stream.entityID)' has no referral '\(p.referralId)'")
             }
-            guard !answered else { throw violation(.referralAlreadyAnswered, "referral '\(p.referralId)' has already been answered") }
-            changeCase { $0.referrals[p.referralId] = true }
+            guard row().byte(at: answered) == 0 else { throw violation(.referralAlreadyAnswered, "referral '\(p.referralId)' has already been answered") }
+            changeCase { $0.setByte(1, at: answered) }
 
         case .jobcenterContactHeld(let p):
             try requireCase(e, open: true)
             try knownOrganisation(p.jobcenter)
-            if let r = p.referralId, row().referrals[r] == nil {
+            if let r = p.referralId, try row().referral(r) == nil {
                 throw violation(.unknownReferral, "case '\(e.stream.entityID)' has no referral '\(r)'")
             }
 
@@ -197,28 +196,29 @@ struct RuleEngine {
             try requireCase(e, open: true)
             try identifier(p.placementId, "placement id")
             try knownOrganisation(p.employer)
-            guard row().placements[p.placementId] == nil else {
+            guard try row().placement(p.placementId) == nil else {
                 throw violation(.placementAlreadyStarted, "placement '\(p.placementId)' has already started in case '\(e.stream.entityID)'")
             }
             if let end = p.plannedEndDate, end < p.startDate {
                 throw violation(.dateOrder, "placement '\(p.placementId)' is planned to end (\(end.danish)) before it starts (\(p.startDate.danish))")
             }
             try weeklyHours(p.hoursPerWeek, "hours a week of placement '\(p.placementId)'")
-            if let r = p.referralId, row().referrals[r] == nil {
+            if let r = p.referralId, try row().referral(r) == nil {
                 throw violation(.unknownReferral, "case '\(e.stream.entityID)' has no referral '\(r)'")
             }
-            changeCase { $0.placements[p.placementId] = (p.startDate, false) }
+            try changeCase { try $0.update { $0.placements[p.placementId] = (p.startDate, false) } }
 
         case .placementEnded(let p):
             try requireCase(e, open: false)
-            guard let placement = row().placements[p.placementId] else {
+            guard let at = try row().placement(p.placementId) else {
                 throw violation(.placementNotStarted, "placement '\(p.placementId)' never started in case '\(e.stream.entityID)'; a placement can only end if it started")
             }
-            guard !placement.ended else { throw violation(.placementAlreadyEnded, "placement '\(p.placementId)' has already ended") }
-            guard p.endDate >= placement.start else {
-                throw violation(.dateOrder, "placement '\(p.placementId)' cannot end (\(p.endDate.danish)) before it started (\(placement.start.danish))")
+            guard row().byte(at: at + 4) == 0 else { throw violation(.placementAlreadyEnded, "placement '\(p.placementId)' has already ended") }
+            let start = try row().date(at: at)
+            guard p.endDate >= start else {
+                throw violation(.dateOrder, "placement '\(p.placementId)' cannot end (\(p.endDate.danish)) before it started (\(start.danish))")
             }
-            changeCase { $0.placements[p.placementId] = (placement.start, true) }
+            changeCase { $0.setByte(1, at: at + 4) }
 
         case .outcomeRecorded(let p):
             try requireCase(e, open: false)
@@ -232,16 +232,16 @@ struct RuleEngine {
         case .caseClosed(let p):
             try requireCase(e, open: true)
             try text(p.reason, "reason", required: true)
-            changeCase { state in
-                state.open = false
-                for i in state.consents.indices { state.consents[i].lapsed = true }
+            try changeCase { row in
+                row.setOpen(false)
+                try row.lapseAllConsents()
             }
 
         case .caseReopened(let p):
             try requireCase(e, open: false)
             try text(p.reason, "reason", required: true)
             guard !row().open else { throw violation(.caseMustBeClosed, "case '\(e.stream.entityID)' is already open") }
-            changeCase { $0.open = true }
+            changeCase { $0.setOpen(true) }
 
         case .hoursAgreementMade(let p):
             try identifier(p.agreementId, "agreement id")
@@ -359,7 +359,7 @@ struct RuleEngine {
         }
         // The cached row (possibly changed earlier in this batch) goes with the stored one:
         // the replay below derives it again, this batch's earlier events included.
-        slots[current].state = nil
+        slots[current].row = nil
         slots[current].loaded = true
         slots[current].changed = false
         try txn.delete(rules, RuleKey.caseState(stream))
@@ -475,10 +475,10 @@ struct RuleEngine {
     /// Reads the case's row into its slot once per append; true if the case exists.
     private mutating func loadCase() throws -> Bool {
         if !slots[current].loaded, let stream = slots[current].stream {
-            slots[current].state = try get(RuleKey.caseState(stream)).map { try CaseRuleState(decoding: $0) }
+            slots[current].row = try get(RuleKey.caseState(stream)).map { CaseRow(stored: $0) }
             slots[current].loaded = true
         }
-        return slots[current].state != nil
+        return slots[current].row != nil
     }
 
     /// Loads the case's row into the cache; throws unless the case exists (and, with
@@ -487,23 +487,23 @@ struct RuleEngine {
         guard try loadCase() else {
             throw violation(.caseMustExist, "case '\(e.stream.entityID)' does not exist; open it first or check the case id")
         }
-        guard !open || slots[current].state?.open == true else {
+        guard !open || slots[current].row?.open == true else {
             throw violation(.caseMustBeOpen, "case '\(e.stream.entityID)' is closed; reopen it before recording a \(e.payload.type.name)")
         }
     }
 
-    /// The cached row of a case `requireCase` has loaded, for reading within one expression.
-    private func row() -> CaseRuleState { slots[current].state ?? CaseRuleState() }
+    /// The cached row of a case `requireCase` has loaded.
+    private func row() -> CaseRow { slots[current].row ?? CaseRow(CaseRuleState()) }
 
     /// Changes the cached row of a case `requireCase` has loaded, in place, after every check
     /// has passed; `flush()` writes it.
-    private mutating func changeCase(_ change: (inout CaseRuleState) -> Void) {
-        if slots[current].state != nil { change(&slots[current].state!) }
+    private mutating func changeCase(_ change: (inout CaseRow) throws -> Void) rethrows {
+        if slots[current].row != nil { try change(&slots[current].row!) }
         slots[current].changed = true
     }
 
-    private mutating func putCase(_ state: CaseRuleState) throws {
-        slots[current].state = state
+    private mutating func putCase(_ row: CaseRow) throws {
+        slots[current].row = row
         slots[current].loaded = true
         slots[current].changed = true
     }
@@ -536,11 +536,11 @@ struct RuleEngine {
 /// One stream's case row as an append holds it.
 private struct CaseSlot {
     var stream: StreamID?
-    /// The decoded row; nil when the stream has no case row (yet).
-    var state: CaseRuleState?
-    /// Whether `state` has been read from the store (a nil `state` then means "no row").
+    /// The row; nil when the stream has no case row (yet).
+    var row: CaseRow?
+    /// Whether `row` has been read from the store (a nil `row` then means "no row").
     var loaded = false
-    /// Whether `state` differs from the stored row.
+    /// Whether `row` differs from the stored row.
     var changed = false
 }
 
