@@ -65,14 +65,14 @@ extension EventStore {
         // Idempotency: ids already in the log are reported, not written.
         var results: [AppendedEvent?] = []
         var fresh: [Int] = []  // indices, not copies of the events
-        for (i, e) in batch.enumerated() {
-            if let existing = try txn.get(eventIDs, uuidKey(e.id)) {
+        for i in batch.indices {
+            if let existing = try txn.get(eventIDs, uuidKey(batch[i].id)) {
                 let pos = readBigEndian(existing)
                 guard let record = try txn.get(events, bigEndianKey(pos)) else {
                     throw LogError.corrupt("the id index names position \(pos), which is not in the log", position: pos)
                 }
                 let view = try EventView(checking: record)
-                results.append(AppendedEvent(id: e.id, stream: view.stream, position: pos, version: view.version, duplicate: true))
+                results.append(AppendedEvent(id: batch[i].id, stream: view.stream, position: pos, version: view.version, duplicate: true))
             } else {
                 results.append(nil)
                 fresh.append(i)
@@ -129,8 +129,9 @@ extension EventStore {
 
         // Domain rules, then the writes, event by event in one transaction.
         var engine = RuleEngine(txn: txn, rules: rules, eventIDs: eventIDs, events: events, streams: streams)
-        for i in fresh {
-            let e = batch[i]
+        // One event, borrowed from the batch: binding `batch[i]` to a local copied the event
+        // (and retained all its strings) once per event.
+        func appendOne(_ e: borrowing ProposedEvent, at i: Int) throws {
             let s = try slot(e.stream)
             if case .eventRetracted = e.payload {
                 // A retraction replays its stream from the index (`RuleEngine`), which must
@@ -171,6 +172,7 @@ extension EventStore {
             previousHash = hash
             results[i] = AppendedEvent(id: e.id, stream: e.stream, position: position, version: version, duplicate: false)
         }
+        for i in fresh { try appendOne(batch[i], at: i) }
         for j in tails.indices where tails[j].changed {
             try txn.putStreamTail(streams, slotStreams[j], tails[j])
         }
@@ -185,12 +187,13 @@ extension EventStore {
 
     /// The checks made before any transaction: every envelope, and no id twice in the batch.
     static func validateBatch(_ events: [ProposedEvent]) throws {
-        for (i, e) in events.enumerated() { try validateEnvelope(e, index: i) }
+        for i in events.indices { try validateEnvelope(events[i], index: i) }
         var seen = Set<UUID>()
-        for (i, e) in events.enumerated() where !seen.insert(e.id).inserted {
-            var err = LogError(.invalidInput, "event \(i + 1) of the batch repeats the id \(e.id) of an earlier event in the same batch; give every event its own id")
+        seen.reserveCapacity(events.count)
+        for i in events.indices where !seen.insert(events[i].id).inserted {
+            var err = LogError(.invalidInput, "event \(i + 1) of the batch repeats the id \(events[i].id) of an earlier event in the same batch; give every event its own id")
             err.eventIndex = i
-            err.eventId = e.id
+            err.eventId = events[i].id
             throw err
         }
     }
