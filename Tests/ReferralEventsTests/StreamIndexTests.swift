@@ -106,6 +106,8 @@ import Testing
         try row.lapseAllConsents()
         row.setOpen(false)
         try row.update { $0.referrals["R3"] = false }
+        try row.addReferral("R4")
+        try row.addPlacement("P2", start: Fixture.day(2024, 5, 6))
         let decoded = try row.bytes.withUnsafeBytes { try CaseRuleState(decoding: $0) }
         #expect(!decoded.open)
         #expect(decoded.consents.map(\.lapsed) == [true, true])
@@ -113,5 +115,16 @@ import Testing
         #expect(decoded.consents.map(\.purposes) == [[.referral], [.informationSharing, .personalDetails]])
         #expect(decoded.referrals["R1"] == true && decoded.referrals["R2"] == true && decoded.referrals["R3"] == false)
         #expect(decoded.placements["P1"]?.ended == true)
+        #expect(decoded.referrals.entries.map(\.key) == ["R1", "R2", "R3", "R4"] && decoded.referrals["R4"] == false)
+        #expect(decoded.placements.entries.map(\.key) == ["P1", "P2"])
+        #expect(decoded.placements["P2"]?.start == Fixture.day(2024, 5, 6) && decoded.placements["P2"]?.ended == false)
+        // A section's count past 127 takes a second varint byte.
+        var many = CaseRow.opened
+        for i in 0..<130 { try many.addReferral("R\(i)") }
+        try many.addPlacement("P", start: Fixture.day(2024, 1, 1))
+        let big = try many.bytes.withUnsafeBytes { try CaseRuleState(decoding: $0) }
+        #expect(big.referrals.entries.count == 130 && big.referrals.entries.last?.key == "R129")
+        #expect(big.placements.entries.map(\.key) == ["P"])
+        #expect(try many.referral("R129") != nil && many.placement("P") != nil)
     }
 }

@@ -12,6 +12,9 @@ struct CaseRow {
     init(stored raw: UnsafeRawBufferPointer) { bytes = Array(raw) }
     init(_ state: CaseRuleState) { bytes = state.encoded() }
 
+    /// A new case's row: open, no parties, consents, referrals or placements.
+    static let opened = CaseRow(CaseRuleState())
+
     var open: Bool { bytes.first == 1 }
 
     mutating func setOpen(_ open: Bool) { bytes[0] = open ? 1 : 0 }
@@ -112,6 +115,39 @@ struct CaseRow {
             }
             return nil
         }
+    }
+
+    /// Adds an unanswered referral (the id must be new): an entry at the end of the
+    /// referrals, without decoding the row.
+    mutating func addReferral(_ id: String) throws {
+        var entry = BinaryWriter(capacity: id.utf8.count + 2)
+        entry.string(id)
+        entry.bool(false)
+        let (count, end) = try scan { r, sections in (sections.referrals, sections.placements) }
+        try insert(entry.bytes, at: end, countAt: count)
+    }
+
+    /// Adds a placement that has not ended (the id must be new), at the end of the row.
+    mutating func addPlacement(_ id: String, start: CalendarDate) throws {
+        var entry = BinaryWriter(capacity: id.utf8.count + 6)
+        entry.string(id)
+        entry.date(start)
+        entry.bool(false)
+        let count = try scan { r, sections in sections.placements }
+        try insert(entry.bytes, at: bytes.count, countAt: count)
+    }
+
+    /// Inserts an entry at `offset` and adds one to the section's count (a varint at `countAt`).
+    private mutating func insert(_ entry: [UInt8], at offset: Int, countAt: Int) throws {
+        let (count, width) = try bytes.withUnsafeBytes { raw in
+            var r = BinaryReader(raw, offset: countAt)
+            let n = try r.varint()
+            return (n, r.offset - countAt)
+        }
+        var newCount = BinaryWriter(capacity: 2)
+        newCount.varint(count + 1)
+        bytes.insert(contentsOf: entry, at: offset)
+        bytes.replaceSubrange(countAt..<(countAt + width), with: newCount.bytes)
     }
 
     /// The start date stored at `offset` (from `placement`).

@@ -127,7 +127,7 @@ struct RuleEngine {
             if let sealed = p.personalData, sealed.combined.count > 16_384 {
                 throw violation(.invalidValue, "sealed personal data is \(sealed.combined.count) bytes; at most 16384 are allowed")
             }
-            try putCase(CaseRow(CaseRuleState()))
+            try putCase(.opened)
 
         // The case events below check against the case's cached row, in its stored form
         // (`CaseRow`), and change it in place at the end (`changeCase`), after every check.
@@ -174,7 +174,7 @@ struct RuleEngine {
             guard try row().covers(party: p.toOrganisation, purpose: .referral, on: day) else {
                 throw violation(.consentRequired, "no valid consent in case '\(e.stream.entityID)' covers referral to '\(p.toOrganisation)' on \(day.danish); record the resident's consent for that party and the purpose 'referral' first")
             }
-            try changeCase { try $0.update { $0.referrals[p.referralId] = false } }
+            try changeCase { try $0.addReferral(p.referralId) }
 
         case .referralAnswered(let p):
             try requireCase(e, open: false)
@@ -206,7 +206,7 @@ struct RuleEngine {
             if let r = p.referralId, try row().referral(r) == nil {
                 throw violation(.unknownReferral, "case '\(e.stream.entityID)' has no referral '\(r)'")
             }
-            try changeCase { try $0.update { $0.placements[p.placementId] = (p.startDate, false) } }
+            try changeCase { try $0.addPlacement(p.placementId, start: p.startDate) }
 
         case .placementEnded(let p):
             try requireCase(e, open: false)
@@ -493,7 +493,7 @@ struct RuleEngine {
     }
 
     /// The cached row of a case `requireCase` has loaded.
-    private func row() -> CaseRow { slots[current].row ?? CaseRow(CaseRuleState()) }
+    private func row() -> CaseRow { slots[current].row ?? .opened }
 
     /// Changes the cached row of a case `requireCase` has loaded, in place, after every check
     /// has passed; `flush()` writes it.
