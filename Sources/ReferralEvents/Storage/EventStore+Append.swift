@@ -150,14 +150,13 @@ extension EventStore {
                 throw error
             }
             position += 1
-            if UInt64(tails[s].positions.count) == StreamIndex.chunkSize {
+            if tails[s].isFull {
                 // The chunk is full: it is final (written now if this batch filled it) and
                 // the stream goes on in a new one.
                 if tails[s].changed { try txn.putStreamTail(streams, e.stream, tails[s]) }
-                tails[s] = StreamTail(firstVersion: tails[s].firstVersion + StreamIndex.chunkSize)
+                tails[s] = tails[s].next
             }
-            tails[s].positions.append(position)
-            tails[s].changed = true
+            tails[s].append(position)
             let version = tails[s].version
             let (bytes, hash) = try EventRecord.encode(e, position: position, version: version, recordedAt: recordedAt, previousHash: previousHash)
             guard bytes.count <= Self.maxRecordSize else {
@@ -211,7 +210,11 @@ extension EventStore {
             guard !value.isEmpty else { throw fail("the event's \(name) is empty; every event needs a \(name)") }
             guard value.utf8.count <= maxIdentifierLength else { throw fail("the event's \(name) is longer than \(maxIdentifierLength) bytes") }
             // Printable ASCII (nearly every id) needs no Unicode property lookup.
-            guard value.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) || !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            // Over the contiguous UTF-8 when there is one (a native string): the generic
+            // UTF8View iteration cost several times more.
+            let printable = value.utf8.withContiguousStorageIfAvailable { $0.allSatisfy { $0 >= 0x20 && $0 < 0x7F } }
+                ?? value.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
+            guard printable || !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
                 throw fail("the event's \(name) contains control characters")
             }
         }

@@ -117,16 +117,40 @@ enum StreamIndex {
     }
 }
 
-/// The last chunk of a stream, as an append extends it.
+/// The last chunk of a stream, as an append extends it: kept in its stored form, so that
+/// adding a position is appending one varint (no decoding and re-encoding of the chunk).
 struct StreamTail {
-    /// The version of `positions[0]` (the chunk's key).
+    /// The version of the chunk's first position (the chunk's key).
     var firstVersion: UInt64 = 1
-    var positions: [UInt64] = []
-    /// Whether `positions` differs from the stored chunk.
+    /// The chunk's positions, encoded as stored.
+    var bytes: [UInt8] = []
+    /// How many positions `bytes` holds.
+    var count = 0
+    /// The last position in `bytes` (0 when empty), which the next one is a distance from.
+    var lastPosition: UInt64 = 0
+    /// Whether `bytes` differs from the stored chunk.
     var changed = false
 
     /// The stream's last version, 0 for a stream with no events.
-    var version: UInt64 { positions.isEmpty ? firstVersion - 1 : firstVersion + UInt64(positions.count) - 1 }
+    var version: UInt64 { firstVersion + UInt64(count) - 1 }
+
+    var isFull: Bool { UInt64(count) == StreamIndex.chunkSize }
+
+    /// Adds the next version's position (greater than the last one).
+    mutating func append(_ position: UInt64) {
+        var v = position - lastPosition
+        while v >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        bytes.append(UInt8(v))
+        lastPosition = position
+        count += 1
+        changed = true
+    }
+
+    /// The empty chunk that follows this (full) one; its first position is stored whole.
+    var next: StreamTail { StreamTail(firstVersion: firstVersion + StreamIndex.chunkSize) }
 }
 
 extension Transaction {
@@ -138,11 +162,20 @@ extension Transaction {
         from.append(contentsOf: repeatElement(0xFF, count: 8))
         try forEach(db, from: from, reverse: true) { key, value in
             guard key.count == prefix.count + 8, key.starts(with: prefix) else { return false }
-            guard let positions = StreamIndex.decode(value), !positions.isEmpty else {
+            var count = 0, last: UInt64 = 0
+            let wellFormed = StreamIndex.forEachPosition(value) { p in
+                count += 1
+                last = p
+                return true
+            }
+            guard wellFormed, count > 0 else {
                 throw LogError.corrupt("the stream index of '\(stream)' has a malformed entry")
             }
             tail.firstVersion = readBigEndian(UnsafeRawBufferPointer(rebasing: key[prefix.count...]))
-            tail.positions = positions
+            tail.bytes = Array(value)
+            tail.bytes.reserveCapacity(value.count + 8)
+            tail.count = count
+            tail.lastPosition = last
             return false
         }
         return tail
@@ -187,6 +220,6 @@ extension Transaction {
 
     /// Writes `tail` as the stream's chunk at `tail.firstVersion`.
     func putStreamTail(_ db: Database, _ stream: StreamID, _ tail: StreamTail) throws {
-        try put(db, StreamIndex.key(stream, tail.firstVersion), StreamIndex.encode(tail.positions))
+        try put(db, StreamIndex.key(stream, tail.firstVersion), tail.bytes)
     }
 }
