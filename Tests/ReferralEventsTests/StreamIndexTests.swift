@@ -67,6 +67,15 @@ import Testing
         #expect(try f.store.streamVersion(stream) == 69)
     }
 
+    @Test func aChunkNamingAPositionPastTheLogIsAnErrorNotACrash() throws {
+        try f.store.append(Self.decisions(2, from: 0))
+        let stream = StreamID.resident(Self.resident)
+        try f.store.env.write { txn in try txn.put(f.store.streams, StreamIndex.key(stream, 1), StreamIndex.encode([5_000, 5_001])) }
+        let e = #expect(throws: LogError.self) { try f.store.append(Self.decisions(1, from: 2)) }
+        #expect(e?.code == .corrupt)
+        #expect(e?.message.contains("names position 5001") == true, "\(e?.message ?? "")")
+    }
+
     @Test func aStoreOfTheOldLayoutIsRefusedClearly() throws {
         // What a layout-1 store (a `streams` entry per event, a `stream_heads` tree) says it is.
         try f.store.env.write { txn in try txn.put(f.store.meta, Array("format".utf8), [1]) }

@@ -106,7 +106,12 @@ extension EventStore {
         func slot(_ s: StreamID) throws -> Int {
             if let i = slotOf[s] { return i }
             let i = tails.count
-            tails.append(try txn.streamTail(streams, s))
+            let t = try txn.streamTail(streams, s)
+            // New positions are stored as distances from the chunk's last one.
+            guard t.lastPosition <= position else {
+                throw LogError.corrupt("the stream index of '\(s)' names position \(t.lastPosition), after the log's last event (\(position))", position: position + 1)
+            }
+            tails.append(t)
             slotStreams.append(s)
             slotOf[s] = i
             return i
