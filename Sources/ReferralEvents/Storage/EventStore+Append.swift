@@ -66,7 +66,7 @@ extension EventStore {
         var results: [AppendedEvent?] = []
         var fresh: [Int] = []  // indices, not copies of the events
         for i in batch.indices {
-            if let existing = try txn.get(eventIDs, uuidKey(batch[i].id)) {
+            if let existing = try withUnsafeBytes(of: batch[i].id.uuid, { try txn.get(eventIDs, $0) }) {
                 let pos = readBigEndian(existing)
                 guard let record = try txn.get(events, bigEndianKey(pos)) else {
                     throw LogError.corrupt("the id index names position \(pos), which is not in the log", position: pos)
@@ -170,9 +170,11 @@ extension EventStore {
                 err.eventId = e.id
                 throw err
             }
-            let posKey = bigEndianKey(position)
-            try txn.put(events, posKey, bytes, append: true)
-            try txn.put(eventIDs, uuidKey(e.id), posKey, noOverwrite: true)
+            // Keys from stack values: an array for each cost an allocation an event.
+            try withUnsafeBytes(of: position.bigEndian) { posKey in
+                try bytes.withUnsafeBytes { try txn.put(events, posKey, $0, append: true) }
+                try withUnsafeBytes(of: e.id.uuid) { try txn.put(eventIDs, $0, posKey, noOverwrite: true) }
+            }
             previousHash = hash
             results[i] = AppendedEvent(id: e.id, stream: e.stream, position: position, version: version, duplicate: false)
         }
