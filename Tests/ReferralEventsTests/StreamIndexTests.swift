@@ -127,6 +127,24 @@ import Testing
         #expect(decoded.referrals.entries.map(\.key) == ["R1", "R2", "R3", "R4"] && decoded.referrals["R4"] == false)
         #expect(decoded.placements.entries.map(\.key) == ["P1", "P2"])
         #expect(decoded.placements["P2"]?.start == Fixture.day(2024, 5, 6) && decoded.placements["P2"]?.ended == false)
+        // A consent added in place: one new party joins the table, a known one is reused.
+        var fresh = CaseRow.opened
+        try fresh.addConsent(id: "K1", parties: ["jobcenter-fredericia"], purposes: [.referral], validUntil: nil)
+        try fresh.addReferral("R1")
+        try fresh.addConsent(id: "K2", parties: ["grocer-1", "jobcenter-fredericia"], purposes: [.personalDetails, .referral], validUntil: Fixture.day(2024, 9, 1))
+        let both = try fresh.bytes.withUnsafeBytes { try CaseRuleState(decoding: $0) }
+        #expect(both.consents.map(\.id) == ["K1", "K2"])
+        #expect(both.consents.map(\.parties) == [["jobcenter-fredericia"], ["grocer-1", "jobcenter-fredericia"]])
+        #expect(both.consents.map(\.purposes) == [[.referral], [.personalDetails, .referral]])
+        #expect(both.consents.map(\.validUntil) == [nil, Fixture.day(2024, 9, 1)])
+        #expect(both.consents.map(\.lapsed) == [false, false] && both.referrals["R1"] == false)
+        // The same bytes as encoding the decoded state: the table lists each party once.
+        #expect(fresh.bytes == both.encoded())
+        #expect(try fresh.covers(party: "grocer-1", purpose: .personalDetails, on: Fixture.day(2024, 9, 1)))
+        #expect(try !fresh.covers(party: "grocer-1", purpose: .informationSharing, on: Fixture.day(2024, 9, 1)))
+        #expect(try !fresh.covers(party: "grocer-1", purpose: .referral, on: Fixture.day(2024, 9, 2)), "K2 expired")
+        #expect(try fresh.covers(party: "jobcenter-fredericia", purpose: .referral, on: Fixture.day(2024, 9, 2)), "K1 never expires")
+
         // A section's count past 127 takes a second varint byte.
         var many = CaseRow.opened
         for i in 0..<130 { try many.addReferral("R\(i)") }

@@ -117,6 +117,40 @@ struct CaseRow {
         }
     }
 
+    /// Adds a consent that has not lapsed (the id must be new): its parties go into the
+    /// row's table where missing, the consent at the end of the consents.
+    mutating func addConsent(id: String, parties: [OrganisationID], purposes: [ConsentPurpose], validUntil: CalendarDate?) throws {
+        var indexes: [UInt64] = []
+        indexes.reserveCapacity(parties.count)
+        for party in parties {
+            let found: (index: UInt64?, count: UInt64, end: Int) = try scan { r, sections in
+                r.offset = 1
+                let n = try r.varint()
+                var index: UInt64?
+                for i in 0..<n {
+                    if try Self.string(&r, equals: party), index == nil { index = i }
+                }
+                return (index, n, sections.consents)
+            }
+            if let i = found.index {
+                indexes.append(i)
+            } else {
+                var entry = BinaryWriter(capacity: party.utf8.count + 1)
+                entry.string(party)
+                try insert(entry.bytes, at: found.end, countAt: 1)
+                indexes.append(found.count)
+            }
+        }
+        var entry = BinaryWriter(capacity: id.utf8.count + parties.count + purposes.count + 9)
+        entry.string(id)
+        entry.u8(validUntil == nil ? 0 : 2)
+        entry.array(indexes) { $0.varint($1) }
+        entry.array(purposes) { $0.enumCase($1) }
+        if let validUntil { entry.date(validUntil) }
+        let (count, end) = try scan { r, sections in (sections.consents, sections.referrals) }
+        try insert(entry.bytes, at: end, countAt: count)
+    }
+
     /// Adds an unanswered referral (the id must be new): an entry at the end of the
     /// referrals, without decoding the row.
     mutating func addReferral(_ id: String) throws {

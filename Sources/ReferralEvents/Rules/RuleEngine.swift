@@ -148,7 +148,7 @@ struct RuleEngine {
             guard try row().consentFlags(p.consentId) == nil else {
                 throw violation(.alreadyRegistered, "consent '\(p.consentId)' already exists in case '\(e.stream.entityID)'; use a new consent id")
             }
-            try changeCase { try $0.update { $0.consents.append(ConsentRow(id: p.consentId, parties: p.parties, purposes: p.purposes, validUntil: p.validUntil, lapsed: false)) } }
+            try changeCase { try $0.addConsent(id: p.consentId, parties: p.parties, purposes: p.purposes, validUntil: p.validUntil) }
 
         case .consentWithdrawn(let p):
             try requireCase(e, open: false)
