@@ -144,6 +144,11 @@ import Testing
         #expect(try !fresh.covers(party: "grocer-1", purpose: .informationSharing, on: Fixture.day(2024, 9, 1)))
         #expect(try !fresh.covers(party: "grocer-1", purpose: .referral, on: Fixture.day(2024, 9, 2)), "K2 expired")
         #expect(try fresh.covers(party: "jobcenter-fredericia", purpose: .referral, on: Fixture.day(2024, 9, 2)), "K1 never expires")
+        // A party named twice in one new consent joins the table once.
+        try fresh.addConsent(id: "K3", parties: ["boligkontoret", "grocer-1", "boligkontoret"], purposes: [.informationSharing], validUntil: nil)
+        let three = try fresh.bytes.withUnsafeBytes { try CaseRuleState(decoding: $0) }
+        #expect(three.consents.last?.parties == ["boligkontoret", "grocer-1", "boligkontoret"])
+        #expect(fresh.bytes == three.encoded())
 
         // A section's count past 127 takes a second varint byte.
         var many = CaseRow.opened

@@ -118,37 +118,57 @@ struct CaseRow {
     }
 
     /// Adds a consent that has not lapsed (the id must be new): its parties go into the
-    /// row's table where missing, the consent at the end of the consents.
+    /// row's table where missing, the consent at the end of the consents. One walk over the
+    /// row, then the new row is written in one pass.
     mutating func addConsent(id: String, parties: [OrganisationID], purposes: [ConsentPurpose], validUntil: CalendarDate?) throws {
+        var table: [Range<Int>] = []
+        let (tableCount, tableStart, consentsAt, consentsStart, consentCount, consentsEnd) = try bytes.withUnsafeBytes { raw in
+            var r = BinaryReader(raw, offset: 1)
+            let tableCount = try r.varint()
+            let tableStart = r.offset
+            for _ in 0..<tableCount {
+                let n = try r.varint()
+                guard n <= UInt64(r.remaining) else { throw LogError.corrupt("a case rule row's string runs past its end") }
+                table.append(r.offset..<(r.offset + Int(n)))
+                r.offset += Int(n)
+            }
+            let consentsAt = r.offset
+            let consentCount = try r.varint()
+            let consentsStart = r.offset
+            for _ in 0..<consentCount {
+                try Self.skipString(&r)
+                try Self.skipConsentAfterID(&r)
+            }
+            return (tableCount, tableStart, consentsAt, consentsStart, consentCount, r.offset)
+        }
+        // Each party's index in the table, new parties after the known ones (as `encoded()`).
+        var added: [OrganisationID] = []
         var indexes: [UInt64] = []
         indexes.reserveCapacity(parties.count)
         for party in parties {
-            let found: (index: UInt64?, count: UInt64, end: Int) = try scan { r, sections in
-                r.offset = 1
-                let n = try r.varint()
-                var index: UInt64?
-                for i in 0..<n {
-                    if try Self.string(&r, equals: party), index == nil { index = i }
-                }
-                return (index, n, sections.consents)
-            }
-            if let i = found.index {
-                indexes.append(i)
+            if let i = table.firstIndex(where: { party.utf8.elementsEqual(bytes[$0]) }) {
+                indexes.append(UInt64(i))
+            } else if let j = added.firstIndex(of: party) {
+                indexes.append(tableCount + UInt64(j))
             } else {
-                var entry = BinaryWriter(capacity: party.utf8.count + 1)
-                entry.string(party)
-                try insert(entry.bytes, at: found.end, countAt: 1)
-                indexes.append(found.count)
+                indexes.append(tableCount + UInt64(added.count))
+                added.append(party)
             }
         }
-        var entry = BinaryWriter(capacity: id.utf8.count + parties.count + purposes.count + 9)
-        entry.string(id)
-        entry.u8(validUntil == nil ? 0 : 2)
-        entry.array(indexes) { $0.varint($1) }
-        entry.array(purposes) { $0.enumCase($1) }
-        if let validUntil { entry.date(validUntil) }
-        let (count, end) = try scan { r, sections in (sections.consents, sections.referrals) }
-        try insert(entry.bytes, at: end, countAt: count)
+        var w = BinaryWriter(capacity: bytes.count + id.utf8.count + parties.count + purposes.count + 32)
+        w.u8(bytes[0])
+        w.varint(tableCount + UInt64(added.count))
+        w.raw(bytes[tableStart..<consentsAt])
+        for party in added { w.string(party) }
+        w.varint(consentCount + 1)
+        w.raw(bytes[consentsStart..<consentsEnd])
+        w.string(id)
+        w.u8(validUntil == nil ? 0 : 2)
+        w.array(indexes) { $0.varint($1) }
+        w.array(purposes) { $0.enumCase($1) }
+        if let validUntil { w.date(validUntil) }
+        w.raw(bytes[consentsEnd...])
+        bytes = w.bytes
     }
 
     /// Adds an unanswered referral (the id must be new): an entry at the end of the
