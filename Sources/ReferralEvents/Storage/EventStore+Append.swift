@@ -124,6 +124,11 @@ extension EventStore {
         slotStreams.reserveCapacity(fresh.count)
         var chunks = try StreamTails(txn, streams)
         defer { chunks.close() }
+        // One cursor each for the log and the id index, kept at their ends between appends.
+        let eventCursor = try txn.cursor(events)
+        defer { eventCursor.close() }
+        let idCursor = try txn.cursor(eventIDs)
+        defer { idCursor.close() }
         func slot(_ s: StreamID) throws -> Int {
             if let i = slotOf[s] { return i }
             let i = tails.count
@@ -193,10 +198,10 @@ extension EventStore {
             }
             // Keys from stack values: an array for each cost an allocation an event.
             try withUnsafeBytes(of: position.bigEndian) { posKey in
-                try bytes.withUnsafeBytes { try txn.put(events, posKey, $0, append: true) }
+                try bytes.withUnsafeBytes { try eventCursor.put(posKey, $0, append: true) }
                 let id = IDOrder(e.id)
                 let atEnd = greatestID.map { id > $0 } ?? true
-                try withUnsafeBytes(of: e.id.uuid) { try txn.put(eventIDs, $0, posKey, append: atEnd, noOverwrite: true) }
+                try withUnsafeBytes(of: e.id.uuid) { try idCursor.put($0, posKey, append: atEnd, noOverwrite: true) }
                 if atEnd { greatestID = id }
             }
             previousHash = hash

@@ -312,6 +312,17 @@ struct Cursor {
 
     func close() { mdb_cursor_close(handle) }
 
+    /// `put` through the cursor. With `append`, a cursor already at the tree's end (after its
+    /// last append) goes straight to the last leaf instead of searching from the root.
+    func put(_ k: UnsafeRawBufferPointer, _ v: UnsafeRawBufferPointer, append: Bool = false, noOverwrite: Bool = false) throws {
+        var kv = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
+        var vv = MDB_val(mv_size: v.count, mv_data: UnsafeMutableRawPointer(mutating: v.baseAddress))
+        var flags: UInt32 = 0
+        if append { flags |= UInt32(MDB_APPEND) }
+        if noOverwrite { flags |= UInt32(MDB_NOOVERWRITE) }
+        try check(mdb_cursor_put(handle, &kv, &vv, flags), "writing")
+    }
+
     /// The entry with the greatest key ≤ `key`, if any; pointers valid until the next write.
     func last(atOrBefore key: UnsafeRawBufferPointer) throws -> (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)? {
         var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
