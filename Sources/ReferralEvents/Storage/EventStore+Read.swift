@@ -93,8 +93,19 @@ extension EventStore {
     /// goes, so a replay of the whole log keeps a window of tens of MiB of the file resident,
     /// not all of it.
     public func replay(from: UInt64 = 1, through: UInt64 = .max, _ body: (EventView) throws -> Bool) throws {
-        guard from <= through else { return }
+        try replay(from: from, through: through, body, finishing: {})
+    }
+
+    /// `replay(from:through:_:)`, then `finish` inside the same read transaction, whether the
+    /// replay ended, stopped or threw.
+    ///
+    /// For a caller that hands views to other threads: they stay valid until the transaction
+    /// ends, so `finish` waits for those threads to be done with them.
+    public func replay(from: UInt64 = 1, through: UInt64 = .max, _ body: (EventView) throws -> Bool,
+                       finishing finish: () -> Void) throws {
+        guard from <= through else { return finish() }
         try env.read { txn in
+            defer { finish() }
             // A long replay would otherwise leave every page of the log it read mapped
             // (and counted as resident); see `MapPageReleaser`.
             var pages = lowMemoryReplay ? MapPageReleaser(env) : nil

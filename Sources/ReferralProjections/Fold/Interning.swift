@@ -50,8 +50,10 @@ protocol NameTable {
 /// keeps the full fold free of per-event allocation. The slot is the top bits of a
 /// Fibonacci-multiplied hash.
 final class ByteInterner: NameTable {
+    /// 16 bytes: the case index of a 10M-event log has two million of them. Only half the
+    /// hash is kept (to skip most byte comparisons); growing hashes the bytes again.
     private struct Slot {
-        var hash: UInt64
+        var hash: UInt32
         var start: UInt32
         var length: UInt32
         /// 0 for an empty slot, else id + 1.
@@ -98,7 +100,7 @@ final class ByteInterner: NameTable {
         while true {
             let s = slots[i]
             if s.idPlus1 == 0 { break }
-            if s.hash == h && Int(s.length) == bytes.count && equal(arena + Int(s.start), bytes) { return s.idPlus1 - 1 }
+            if s.hash == UInt32(truncatingIfNeeded: h >> 32) && Int(s.length) == bytes.count && equal(arena + Int(s.start), bytes) { return s.idPlus1 - 1 }
             i = (i + 1) & mask
         }
         let id = UInt32(count)
@@ -106,7 +108,7 @@ final class ByteInterner: NameTable {
         if let base = bytes.baseAddress, bytes.count > 0 {
             (arena + arenaCount).update(from: base.assumingMemoryBound(to: UInt8.self), count: bytes.count)
         }
-        slots[i] = Slot(hash: h, start: UInt32(arenaCount), length: UInt32(bytes.count), idPlus1: id + 1)
+        slots[i] = Slot(hash: UInt32(truncatingIfNeeded: h >> 32), start: UInt32(arenaCount), length: UInt32(bytes.count), idPlus1: id + 1)
         arenaCount += bytes.count
         starts.append(UInt32(arenaCount))
         if count * 2 > slotCount { growSlots() }
@@ -121,7 +123,7 @@ final class ByteInterner: NameTable {
         while true {
             let s = slots[i]
             if s.idPlus1 == 0 { return nil }
-            if s.hash == h && Int(s.length) == bytes.count && equal(arena + Int(s.start), bytes) { return s.idPlus1 - 1 }
+            if s.hash == UInt32(truncatingIfNeeded: h >> 32) && Int(s.length) == bytes.count && equal(arena + Int(s.start), bytes) { return s.idPlus1 - 1 }
             i = (i + 1) & mask
         }
     }
@@ -173,7 +175,8 @@ final class ByteInterner: NameTable {
         slots.initialize(repeating: Slot(hash: 0, start: 0, length: 0, idPlus1: 0), count: slotCount)
         let mask = slotCount - 1
         for j in 0..<oldCount where old[j].idPlus1 != 0 {
-            var i = slot(old[j].hash)
+            let o = old[j]
+            var i = slot(idHash(UnsafeRawBufferPointer(start: arena + Int(o.start), count: Int(o.length))))
             while slots[i].idPlus1 != 0 { i = (i + 1) & mask }
             slots[i] = old[j]
         }

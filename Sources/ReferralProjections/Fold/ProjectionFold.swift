@@ -8,8 +8,13 @@ import ReferralEvents
 /// field straight from the LMDB page and identifiers interned without making Strings.
 struct ProjectionFold {
     var names = ByteInterner(capacity: 1024)
+    /// This fold's cases: stream id → index into `cases`.
     let caseIndex = ByteInterner(capacity: 4096)
-    var cases: [CaseState] = []
+    let cases = CaseTable()
+    /// Cases of other shares merged in (`absorb`), their name ids already translated into
+    /// `names`. Kept where they were folded instead of copied: a copy would hold two of
+    /// them at once.
+    var absorbed: [(index: ByteInterner, cases: CaseTable)] = []
     var registry = RegistryState()
     var agreements: [UInt32: AgreementState] = [:]
     /// Events retracted at or before the fold's position, and the streams they are in.
@@ -26,7 +31,7 @@ struct ProjectionFold {
     static let casePrefix = Array("case-".utf8)
 
     @inline(__always)
-    func owns(caseHash h: UInt64) -> Bool { shares == 1 || Int(truncatingIfNeeded: h >> 40) % shares == share }
+    func owns(caseHash h: UInt64) -> Bool { shares == 1 || Self.share(caseHash: h, of: shares) == share }
 
     static let agreementPrefix = Array("agreement-".utf8)
 
@@ -37,8 +42,8 @@ struct ProjectionFold {
             let h = idHash(stream)
             guard owns(caseHash: h) else { return }
             let idx = Int(caseIndex.id(stream, hash: h))
-            if idx == cases.count { cases.append(CaseState()) }
-            try cases[idx].apply(view, names: &names)
+            if idx == cases.count { cases.append() }
+            try cases.apply(idx, view, names: &names)
         } else if code >= EventType.hoursAgreementMade.code && code <= EventType.hoursAgreementEnded.code {
             guard share == 0 else { return }
             let id = names.id(UnsafeRawBufferPointer(rebasing: view.streamBytes.dropFirst(Self.agreementPrefix.count)))
@@ -65,52 +70,87 @@ struct ProjectionFold {
     /// stream that met a retraction is then folded again from its own events without the
     /// retracted ones. Retractions are rare; the common path pays nothing for them.
     ///
-    /// With `shares` > 1 each share of the cases is folded on its own thread, each thread
-    /// walking the log in its own read transaction (one consistent snapshot each, all cut
-    /// at the same position), and the shares are merged: cases are independent of each
-    /// other, and the per-case work is what costs.
+    /// With `shares` > 1 the cases are split by a hash of their stream into shares, each
+    /// folded on its own thread, and the shares are merged: cases are independent of each
+    /// other, and the per-case work is what costs. The log is read once, by the caller's
+    /// thread (which folds share 0, the registry and the agreements): it hands the other
+    /// shares' events to their threads in batches of views into the map, and its read
+    /// transaction stays open until they are done with them. Reading once, not once per
+    /// thread, saves a replay per thread and, with `lowMemoryReplay`, the page faults of
+    /// threads re-reading pages another's release dropped.
     static func run(store: EventStore, through cut: UInt64, meter: inout ProgressMeter, shares: Int = 1) throws -> ProjectionFold {
         let n = max(1, shares)
-        guard n > 1 else { return try runShare(store: store, through: cut, share: 0, of: 1, meter: &meter) }
-        // Share 0 runs here, with the caller's progress callback; the others on their own threads.
+        var fold = ProjectionFold()
+        fold.shares = n
+        guard cut > 0 else { return fold }
+        let pipes = n > 1 ? (1..<n).map { _ in SharePipe() } : []
         let results = ShareResults(count: n)
         let done = DispatchSemaphore(value: 0)
-        let phase = meter.phase
-        for i in 1..<n {
+        for i in 1..<max(1, n) {
+            let pipe = pipes[i - 1]
             let thread = Thread {
-                var quiet = ProgressMeter(phase: phase, total: cut, callback: nil)
-                results.set(i, Result { try runShare(store: store, through: cut, share: i, of: n, meter: &quiet) })
+                results.set(i, Result { try fed(store: store, through: cut, share: i, of: n, pipe: pipe) })
                 done.signal()
             }
             thread.start()
         }
-        let mine = Result { try runShare(store: store, through: cut, share: 0, of: n, meter: &meter) }
-        for _ in 1..<n { done.wait() }
-        results.set(0, mine)
+        let mine = Result {
+            // Stops the other threads also when the replay fails before it starts.
+            defer { for p in pipes { p.finish() } }
+            try store.replay(from: 1, through: cut, { view in
+                if n > 1 {
+                    let code = view.typeCode
+                    let isCase = code >= EventType.caseOpened.code && code <= EventType.caseReopened.code
+                    if isCase || (code == EventType.eventRetracted.code && view.streamBytes.starts(with: Self.casePrefix)) {
+                        let s = Self.share(caseHash: idHash(view.streamBytes), of: n)
+                        if s != 0 { pipes[s - 1].add(view.buffer) }
+                    }
+                }
+                try fold.apply(view)
+                fold.position = view.position
+                if view.position == cut { fold.hash = Array(view.hashBytes) }
+                meter.tick()
+                return true
+            }, finishing: { for p in pipes { p.finish() } })
+            try fold.refoldRetracted(store: store, through: cut)
+        }
+        for _ in 1..<max(1, n) { done.wait() }
+        results.set(0, mine.map { fold })
         var merged = try results.take(0)
         for i in 1..<n { try merged.absorb(try results.take(i)) }
         return merged
     }
 
-    static func runShare(store: EventStore, through cut: UInt64, share: Int, of shares: Int, meter: inout ProgressMeter) throws -> ProjectionFold {
+    /// The share of the cases a case stream's hash falls in.
+    @inline(__always)
+    static func share(caseHash h: UInt64, of shares: Int) -> Int { Int(truncatingIfNeeded: h >> 40) % shares }
+
+    /// Folds share `share` of `shares` from the views another thread's replay hands over.
+    static func fed(store: EventStore, through cut: UInt64, share: Int, of shares: Int, pipe: SharePipe) throws -> ProjectionFold {
         var fold = ProjectionFold()
         fold.share = share
         fold.shares = shares
-        guard cut > 0 else { return fold }
-        try store.replay(from: 1, through: cut) { view in
-            try fold.apply(view)
-            fold.position = view.position
-            if view.position == cut { fold.hash = Array(view.hashBytes) }
-            meter.tick()
-            return true
+        do {
+            while let batch = pipe.next() {
+                for record in batch { try fold.apply(EventView(unchecked: record)) }
+            }
+            pipe.consumerFinished()
+        } catch {
+            pipe.consumerFinished()
+            throw error
         }
-        for (i, stream) in fold.retractedStreams.sorted(by: bytesPrecede).enumerated() {
-            try fold.refold(StreamID(String(decoding: stream, as: UTF8.self)), store: store, through: cut)
+        try fold.refoldRetracted(store: store, through: cut)
+        return fold
+    }
+
+    /// Folds again, without their retracted events, the streams that met a retraction.
+    mutating func refoldRetracted(store: EventStore, through cut: UInt64) throws {
+        for (i, stream) in retractedStreams.sorted(by: bytesPrecede).enumerated() {
+            try refold(StreamID(String(decoding: stream, as: UTF8.self)), store: store, through: cut)
             // Each refold reads scattered pages of the log, and each read maps its
             // neighbours too: let them go now and then (see `EventStore.releaseMappedPages`).
             if store.lowMemoryReplay, i % 64 == 63 { try store.releaseMappedPages() }
         }
-        return fold
     }
 
     /// Takes over another share's cases, translating its name ids into this fold's.
@@ -118,20 +158,17 @@ struct ProjectionFold {
         var map: [UInt32] = []
         map.reserveCapacity(other.names.count)
         for id in 0..<UInt32(other.names.count) {
-            map.append(other.names.bytes(id).withUnsafeBytes { names.id($0) })
+            map.append(other.names.withBytes(id) { names.id($0) })
         }
-        // One exact reallocation instead of doubling: the merged cases are at most both shares'.
-        cases.reserveCapacity(cases.count + other.cases.count)
-        for i in other.cases.indices where other.cases[i].exists {
-            var c = other.cases[i]
-            c.translate(map)
-            let key = other.caseIndex.bytes(UInt32(i))
-            let idx = Int(key.withUnsafeBytes { caseIndex.id($0) })
-            while cases.count <= idx { cases.append(CaseState()) }
-            cases[idx] = c
+        for part in [(other.caseIndex, other.cases)] + other.absorbed {
+            part.1.translate(map)
+            absorbed.append((index: part.0, cases: part.1))
         }
         retracted.formUnion(other.retracted)
     }
+
+    /// This fold's cases and the absorbed ones.
+    var caseParts: [(index: ByteInterner, cases: CaseTable)] { [(caseIndex, cases)] + absorbed }
 
     /// Resets one stream's state and applies its events up to `cut` again, skipping retracted ones.
     mutating func refold(_ stream: StreamID, store: EventStore, through cut: UInt64) throws {
@@ -140,7 +177,7 @@ struct ProjectionFold {
         case "case":
             let idx = bytes.withUnsafeBytes { caseIndex.find($0) }
             guard let idx else { return }
-            cases[Int(idx)] = CaseState()
+            cases.reset(Int(idx))
         case "agreement":
             let id = Array(stream.entityID.utf8).withUnsafeBytes { names.find($0) }
             guard let id else { return }
@@ -161,39 +198,16 @@ struct ProjectionFold {
 
     /// Every row of a generation holding this fold's state and checkpoint.
     func rows(storeID: String) -> RowSet {
-        var set = derivedRows(storeID: storeID)
-        var all: [Row] = []
-        all.reserveCapacity(cases.count)
-        caseRows(chunk: 100_000) { all.append(contentsOf: $0) }
-        set.tables[.cases] = all
+        var set = smallRows(storeID: storeID)
+        let order = caseOrder()
+        for t in [Table.cases, .open, .counters] { set.tables[t] = [] }
+        largeRows(order: order, chunk: 100_000) { t, rows in set.tables[t, default: []].append(contentsOf: rows) }
         return set
     }
 
-    /// Every row except the case rows (`caseRows(chunk:_:)`), each table sorted.
-    ///
-    /// The case rows are the bulk of a generation (one per case, a few hundred bytes each);
-    /// a rebuild writes them in chunks straight from the state instead of holding all of
-    /// them beside it.
-    func derivedRows(storeID: String) -> RowSet {
+    /// The small tables (agreements, registry, names, state), each sorted.
+    func smallRows(storeID: String) -> RowSet {
         var set = RowSet()
-        var counters = CounterTable(capacity: cases.count)
-        var openRows: [Row] = []
-        cases.withUnsafeBufferPointer { all in
-            for i in all.indices where all[i].exists {
-                if all[i].isOpen {
-                    let key = caseIndex.withBytes(UInt32(i)) { caseKey(stream: $0) }
-                    let row = OpenCaseRow(all[i])
-                    let value = row.encoded()
-                    for k in row.keys(caseKey: key) { openRows.append(Row(key: k, value: value)) }
-                }
-                all[i].contribute { k, v in counters.add(k, v) }
-            }
-        }
-        set.tables[.open] = openRows
-        var counterRows: [Row] = []
-        counterRows.reserveCapacity(counters.count)
-        counters.forEach { k, v in counterRows.append(Row(key: k.bytes, value: le64(v))) }
-        set.tables[.counters] = counterRows
         set.tables[.agreements] = agreements.compactMap { id, a in a.exists ? Row(key: beBytes(id), value: a.encoded()) : nil }
         set.tables[.registry] = registry.rows().map { Row(key: $0.key, value: $0.value) }
         set.tables[.names] = nameRows(names)
@@ -207,21 +221,37 @@ struct ProjectionFold {
         return set
     }
 
-    /// The case rows in key order, handed to `body` `chunk` at a time.
-    func caseRows(chunk: Int, _ body: ([Row]) throws -> Void) rethrows {
-        // Sort the case indices by their row key (the stream id without `case-`), reading
-        // the keys in place: no key is copied until its row is made.
-        var order: [UInt32] = []
-        order.reserveCapacity(cases.count)
-        for i in cases.indices where cases[i].exists { order.append(UInt32(i)) }
+    /// The tables with a row or more per case (cases, open cases, counters), each in key
+    /// order, handed to `body` at most `chunk` rows at a time, table after table.
+    ///
+    /// They are the bulk of a generation (one case row of a few hundred bytes per case, four
+    /// open-case rows per open case, a counter per distinct key), so a rebuild writes them
+    /// chunk by chunk straight from the packed state instead of building them all beside it.
+    func largeRows(order: [UInt64], chunk: Int, _ body: (Table, [Row]) throws -> Void) rethrows {
+        try caseRows(order: order, chunk: chunk) { try body(.cases, $0) }
+        try openRows(order: order, chunk: chunk) { try body(.open, $0) }
+        try counterRows(chunk: chunk) { try body(.counters, $0) }
+    }
+
+    /// Every case that exists, as `part << 32 | index`, in row-key order (the stream id
+    /// without `case-`); the keys are read in place, none is copied.
+    func caseOrder() -> [UInt64] {
+        let parts = caseParts
+        var order: [UInt64] = []
+        order.reserveCapacity(parts.reduce(0) { $0 + $1.cases.count })
+        for (p, part) in parts.enumerated() {
+            for i in 0..<part.cases.count where part.cases.head(i).exists { order.append(UInt64(p) << 32 | UInt64(i)) }
+        }
         let prefix = Self.casePrefix.count
         func key(_ b: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
             b.starts(with: Self.casePrefix) ? UnsafeRawBufferPointer(rebasing: b.dropFirst(prefix)) : b
         }
+        func bytes<T>(_ e: UInt64, _ body: (UnsafeRawBufferPointer) -> T) -> T {
+            parts[Int(e >> 32)].index.withBytes(UInt32(truncatingIfNeeded: e)) { body(key($0)) }
+        }
         order.sort { a, b in
-            caseIndex.withBytes(a) { pa in
-                caseIndex.withBytes(b) { pb in
-                    let x = key(pa), y = key(pb)
+            bytes(a) { x in
+                bytes(b) { y in
                     let n = min(x.count, y.count)
                     if n > 0, let xb = x.baseAddress, let yb = y.baseAddress {
                         let c = memcmp(xb, yb, n)
@@ -231,11 +261,79 @@ struct ProjectionFold {
                 }
             }
         }
+        return order
+    }
+
+    /// Calls `body` with rows of up to `chunk`, made by `make` for each element of `items`.
+    private func chunked<T>(_ items: [T], chunk: Int, _ make: (T, inout CaseState) -> Row,
+                            _ body: ([Row]) throws -> Void) rethrows {
         var rows: [Row] = []
-        rows.reserveCapacity(min(chunk, order.count))
-        for i in order {
-            let k = caseIndex.withBytes(i) { caseKey(stream: $0) }
-            rows.append(Row(key: k, value: cases[Int(i)].encoded()))
+        rows.reserveCapacity(min(chunk, items.count))
+        var state = CaseState()
+        for item in items {
+            rows.append(make(item, &state))
+            if rows.count >= chunk {
+                try body(rows)
+                rows.removeAll(keepingCapacity: true)
+            }
+        }
+        if !rows.isEmpty { try body(rows) }
+    }
+
+    /// The case rows in key order (`order` from `caseOrder()`).
+    func caseRows(order: [UInt64], chunk: Int, _ body: ([Row]) throws -> Void) rethrows {
+        let parts = caseParts
+        try chunked(order, chunk: chunk, { e, state in
+            let part = parts[Int(e >> 32)], i = UInt32(truncatingIfNeeded: e)
+            part.cases.load(Int(i), into: &state)
+            return Row(key: part.index.withBytes(i) { caseKey(stream: $0) }, value: state.encoded())
+        }, body)
+    }
+
+    /// The open-case rows in key order: every open case under `0 ‖ case`, then under
+    /// `1 ‖ liaison ‖ case`, `2 ‖ organisation ‖ case` and `3 ‖ area ‖ case`.
+    func openRows(order: [UInt64], chunk: Int, _ body: ([Row]) throws -> Void) rethrows {
+        let parts = caseParts
+        // (rank in case-key order, case) of every open case; each index is this sorted by
+        // its id first (big-endian ids sort as numbers), then by case key.
+        var open: [(rank: UInt32, e: UInt64)] = []
+        for (rank, e) in order.enumerated() where parts[Int(e >> 32)].cases.head(Int(UInt32(truncatingIfNeeded: e))).isOpen {
+            open.append((UInt32(rank), e))
+        }
+        func head(_ e: UInt64) -> CaseTable.Head { parts[Int(e >> 32)].cases.head(Int(UInt32(truncatingIfNeeded: e))) }
+        for prefix: UInt8 in 0...3 {
+            var sorted = open
+            switch prefix {
+            case 1: sorted.sort { (head($0.e).liaison, $0.rank) < (head($1.e).liaison, $1.rank) }
+            case 2: sorted.sort { (head($0.e).organisation, $0.rank) < (head($1.e).organisation, $1.rank) }
+            case 3: sorted.sort { (head($0.e).area, $0.rank) < (head($1.e).area, $1.rank) }
+            default: break
+            }
+            try chunked(sorted, chunk: chunk, { entry, state in
+                let part = parts[Int(entry.e >> 32)], i = UInt32(truncatingIfNeeded: entry.e)
+                part.cases.load(Int(i), into: &state)
+                let row = OpenCaseRow(state)
+                let key = part.index.withBytes(i) { caseKey(stream: $0) }
+                return Row(key: row.keys(caseKey: key)[Int(prefix)], value: row.encoded())
+            }, body)
+        }
+    }
+
+    /// The counter rows in key order: every case's contribution summed.
+    func counterRows(chunk: Int, _ body: ([Row]) throws -> Void) rethrows {
+        let parts = caseParts
+        var counters = CounterTable(capacity: 1 << 16)
+        var state = CaseState()
+        for part in parts {
+            for i in 0..<part.cases.count where part.cases.head(i).exists {
+                part.cases.load(i, into: &state)
+                state.contribute { k, v in counters.add(k, v) }
+            }
+        }
+        var rows: [Row] = []
+        rows.reserveCapacity(min(chunk, counters.count))
+        try counters.forEachSorted { k, v in
+            rows.append(Row(key: k.bytes, value: le64(v)))
             if rows.count >= chunk {
                 try body(rows)
                 rows.removeAll(keepingCapacity: true)
@@ -249,6 +347,70 @@ func le64(_ v: Int64) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($
 
 func readLE64(_ b: UnsafeRawBufferPointer) -> Int64 {
     b.count >= 8 ? Int64(littleEndian: b.loadUnaligned(as: Int64.self)) : 0
+}
+
+/// Hands one share's views from the reading thread to the thread folding that share, in
+/// batches, at most two batches ahead.
+///
+/// The views point into the reader's LMDB transaction; the reader calls `finish()` before
+/// ending it, which waits until the folding thread has said it is done (`consumerFinished`).
+final class SharePipe: @unchecked Sendable {
+    static let batchSize = 512
+    private let condition = NSCondition()
+    private var filling: [UnsafeRawBufferPointer] = []
+    private var queue: [[UnsafeRawBufferPointer]] = []
+    private var closed = false
+    private var consumerDone = false
+
+    init() { filling.reserveCapacity(Self.batchSize) }
+
+    /// Queues one view (reader's thread).
+    @inline(__always)
+    func add(_ record: UnsafeRawBufferPointer) {
+        filling.append(record)
+        if filling.count == Self.batchSize { push() }
+    }
+
+    private func push() {
+        guard !filling.isEmpty else { return }
+        condition.lock()
+        while queue.count >= 2 && !consumerDone { condition.wait() }
+        if !consumerDone { queue.append(filling) }
+        condition.broadcast()
+        condition.unlock()
+        filling = []
+        filling.reserveCapacity(Self.batchSize)
+    }
+
+    /// No more views: hands over what is queued and waits until the folding thread is done
+    /// with every view (reader's thread, inside its transaction). Calling it again does nothing.
+    func finish() {
+        push()
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        while !consumerDone { condition.wait() }
+        condition.unlock()
+    }
+
+    /// The next batch, or nil once the reader has finished (folding thread).
+    func next() -> [UnsafeRawBufferPointer]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.isEmpty && !closed { condition.wait() }
+        guard !queue.isEmpty else { return nil }
+        condition.broadcast()
+        return queue.removeFirst()
+    }
+
+    /// The folding thread will touch no view again (done, or failed).
+    func consumerFinished() {
+        condition.lock()
+        consumerDone = true
+        queue.removeAll()
+        condition.broadcast()
+        condition.unlock()
+    }
 }
 
 /// Where the share threads leave their folds.
