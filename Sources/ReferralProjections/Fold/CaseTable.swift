@@ -7,7 +7,7 @@ import ReferralEvents
 /// any later position: an outcome a year after the close, a reopening), so the state's size
 /// per case is the rebuild's memory. `CaseState` spends a struct and up to six Swift
 /// arrays on a case (about 800 bytes with allocator overhead at 10M events); here a case is
-/// one fixed 56-byte head plus its episodes, consents, referrals, contacts, placements and
+/// one fixed 48-byte head plus its episodes, consents, referrals, contacts, placements and
 /// outcomes as tagged records of 32-bit words, appended in event order to a chain of
 /// 8-word chunks in one shared pool (about 150 bytes a case on the demo data). Nothing is
 /// allocated per case; the pool and the heads grow in fixed blocks, so growing never copies.
@@ -23,8 +23,8 @@ final class CaseTable {
         var liaison: UInt32 = 0
         var targetGroup: UInt32 = 0
         var lastActivity: Day = .min
-        /// First and last chunk of the record chain (0: none yet).
-        var first: UInt32 = 0
+        /// The last chunk of the record chain (0: none yet). The chain is a ring: the last
+        /// chunk's link word points back to the first, which saves a field (48 bytes a head).
         var last: UInt32 = 0
         /// Record words in the chain.
         var words: UInt32 = 0
@@ -37,11 +37,11 @@ final class CaseTable {
         var isOpen: Bool { flags & 2 != 0 }
     }
 
-    /// Record tags (low 4 bits of a record's first word); small fields ride in its upper bytes.
+    /// Record tags (low 4 bits of a record's first word); small fields ride in its upper bits.
     enum Tag: UInt32 {
         /// opened, closed
         case episode = 1
-        /// byte 1 active; id low, id high, valid until
+        /// bit 8 active; id low, id high, valid until
         case consent = 2
         /// byte 1 kind, byte 2 answer; id low, id high, from, to, made
         case referral = 3
@@ -51,6 +51,14 @@ final class CaseTable {
         case placement = 5
         /// byte 1 months, byte 2 status; day
         case outcome = 6
+        /// A referral whose from and to ids are both under 2^16: byte 1 kind, byte 2 answer;
+        /// id low, id high, from | to << 16, made
+        case referralShort = 7
+        /// A contact whose day fits in 28 bits: the day in bits 4…31 (no more words)
+        case contactShort = 8
+        /// An outcome whose months and status are under 16 and whose day fits in 20 bits:
+        /// months in bits 4…7, status in bits 8…11, the day in bits 12…31 (no more words)
+        case outcomeShort = 9
 
         /// Words after the tag word.
         var length: Int {
@@ -61,9 +69,18 @@ final class CaseTable {
             case .contact: 1
             case .placement: 4
             case .outcome: 1
+            case .referralShort: 4
+            case .contactShort, .outcomeShort: 0
             }
         }
     }
+
+    /// Name ids of this table are translated with this map when read (`absorb` of another
+    /// share's fold, whose names were interned in its own table); empty: as stored.
+    var nameMap: [UInt32] = []
+
+    @inline(__always)
+    private func name(_ id: UInt32) -> UInt32 { Int(id) < nameMap.count ? nameMap[Int(id)] : id }
 
     static let chunkWords = 8
     private static let headBlockShift = 16
@@ -94,8 +111,16 @@ final class CaseTable {
         headBlocks[i >> Self.headBlockShift] + (i & ((1 << Self.headBlockShift) - 1))
     }
 
+    /// Case `i`'s head, its name ids translated (`nameMap`).
     @inline(__always)
-    func head(_ i: Int) -> Head { headPointer(i).pointee }
+    func head(_ i: Int) -> Head {
+        var h = headPointer(i).pointee
+        if !nameMap.isEmpty {
+            h.area = name(h.area); h.organisation = name(h.organisation)
+            h.liaison = name(h.liaison); h.targetGroup = name(h.targetGroup)
+        }
+        return h
+    }
 
     /// Adds an empty (not yet opened) case; its index.
     @discardableResult
@@ -135,13 +160,16 @@ final class CaseTable {
     private func push(_ h: UnsafeMutablePointer<Head>, _ v: UInt32) {
         let payload = Self.chunkWords - 1
         let used = Int(h.pointee.words)
-        if h.pointee.first == 0 {
+        if h.pointee.last == 0 {
             let c = newChunk()
-            h.pointee.first = c
+            word(Int(c) * Self.chunkWords).pointee = c
             h.pointee.last = c
         } else if used % payload == 0 {
+            // Link the new chunk in after the last one, before the first (the ring).
             let c = newChunk()
-            word(Int(h.pointee.last) * Self.chunkWords).pointee = c
+            let lastLink = word(Int(h.pointee.last) * Self.chunkWords)
+            word(Int(c) * Self.chunkWords).pointee = lastLink.pointee
+            lastLink.pointee = c
             h.pointee.last = c
         }
         let offset = used % payload + 1
@@ -158,7 +186,8 @@ final class CaseTable {
     @inline(__always)
     private func records(_ i: Int, _ body: (Tag, UInt32, (Int) -> Int) -> Bool) {
         let h = headPointer(i).pointee
-        var chunk = Int(h.first)
+        guard h.last != 0 else { return }
+        var chunk = Int(word(Int(h.last) * Self.chunkWords).pointee)
         var offset = 1
         var left = Int(h.words)
         var addresses: (Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0)
@@ -262,17 +291,25 @@ final class CaseTable {
             let kind = try r.u8()
             let from = try names.id(r.stringBytes())
             let to = try names.id(r.stringBytes())
-            push(h, Tag.referral.rawValue | UInt32(kind) << 8, id.0, id.1, from, to, Self.word(day))
+            if from < 1 << 16 && to < 1 << 16 {
+                push(h, Tag.referralShort.rawValue | UInt32(kind) << 8, id.0, id.1, from | to << 16, Self.word(day))
+            } else {
+                push(h, Tag.referral.rawValue | UInt32(kind) << 8, id.0, id.1, from, to, Self.word(day))
+            }
         case EventType.referralAnswered.code:
             let id = Self.split(idHash(try r.stringBytes()))
             let accepted = try r.bool()
             records(i) { tag, t, a in
-                guard tag == .referral, (t >> 16) & 0xFF == 0, read(a(1)) == id.0, read(a(2)) == id.1 else { return true }
+                guard tag == .referral || tag == .referralShort, (t >> 16) & 0xFF == 0, read(a(1)) == id.0, read(a(2)) == id.1 else { return true }
                 write(a(0), t | (accepted ? 1 : 2) << 16)
                 return false
             }
         case EventType.jobcenterContactHeld.code:
-            push(h, Tag.contact.rawValue, Self.word(day))
+            if day >= -(1 << 27) && day < 1 << 27 {
+                push(h, Tag.contactShort.rawValue | UInt32(bitPattern: day << 4))
+            } else {
+                push(h, Tag.contact.rawValue, Self.word(day))
+            }
         case EventType.placementStarted.code:
             let id = Self.split(idHash(try r.stringBytes()))
             let kind = try r.u8()
@@ -292,7 +329,11 @@ final class CaseTable {
         case EventType.outcomeRecorded.code:
             let months = try r.u8()
             let status = try r.u8()
-            push(h, Tag.outcome.rawValue | UInt32(months) << 8 | UInt32(status) << 16, Self.word(day))
+            if months < 16 && status < 16 && day >= -(1 << 19) && day < 1 << 19 {
+                push(h, Tag.outcomeShort.rawValue | UInt32(months) << 4 | UInt32(status) << 8 | UInt32(bitPattern: day << 12))
+            } else {
+                push(h, Tag.outcome.rawValue | UInt32(months) << 8 | UInt32(status) << 16, Self.word(day))
+            }
         case EventType.caseClosed.code:
             guard h.pointee.isOpen else { return }
             h.pointee.flags &= ~2
@@ -309,24 +350,6 @@ final class CaseTable {
             push(h, Tag.episode.rawValue, Self.word(day), Self.word(.none))
         default:
             break
-        }
-    }
-
-    /// Replaces every interned id of every case by `map[id]` (when folds with their own name
-    /// tables merge).
-    func translate(_ map: [UInt32]) {
-        func t(_ id: UInt32) -> UInt32 { Int(id) < map.count ? map[Int(id)] : id }
-        for i in 0..<count {
-            let h = headPointer(i)
-            h.pointee.area = t(h.pointee.area); h.pointee.organisation = t(h.pointee.organisation)
-            h.pointee.liaison = t(h.pointee.liaison); h.pointee.targetGroup = t(h.pointee.targetGroup)
-            records(i) { tag, _, a in
-                if tag == .referral {
-                    write(a(3), t(read(a(3))))
-                    write(a(4), t(read(a(4))))
-                }
-                return true
-            }
         }
     }
 
@@ -355,10 +378,19 @@ final class CaseTable {
             case .consent:
                 s.consents.append(ConsentState(id: id(), validUntil: Self.day(read(a(3))), active: t & (1 << 8) != 0))
             case .referral:
-                s.referrals.append(ReferralState(id: id(), kind: UInt8(truncatingIfNeeded: t >> 8), from: read(a(3)), to: read(a(4)),
+                s.referrals.append(ReferralState(id: id(), kind: UInt8(truncatingIfNeeded: t >> 8), from: name(read(a(3))), to: name(read(a(4))),
                                                  made: Self.day(read(a(5))), answer: UInt8(truncatingIfNeeded: t >> 16)))
+            case .referralShort:
+                let ends = read(a(3))
+                s.referrals.append(ReferralState(id: id(), kind: UInt8(truncatingIfNeeded: t >> 8), from: name(ends & 0xFFFF), to: name(ends >> 16),
+                                                 made: Self.day(read(a(4))), answer: UInt8(truncatingIfNeeded: t >> 16)))
             case .contact:
                 s.contacts.append(Self.day(read(a(1))))
+            case .contactShort:
+                s.contacts.append(Day(bitPattern: t) >> 4)
+            case .outcomeShort:
+                s.outcomes.append(OutcomeState(months: UInt8(truncatingIfNeeded: t >> 4) & 0xF, status: UInt8(truncatingIfNeeded: t >> 8) & 0xF,
+                                               day: Day(bitPattern: t) >> 12))
             case .placement:
                 s.placements.append(PlacementState(id: id(), kind: UInt8(truncatingIfNeeded: t >> 8), start: Self.day(read(a(3))),
                                                    end: Self.day(read(a(4))), outcome: UInt8(truncatingIfNeeded: t >> 16)))

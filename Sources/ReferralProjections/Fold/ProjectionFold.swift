@@ -11,9 +11,9 @@ struct ProjectionFold {
     /// This fold's cases: stream id → index into `cases`.
     let caseIndex = ByteInterner(capacity: 4096)
     let cases = CaseTable()
-    /// Cases of other shares merged in (`absorb`), their name ids already translated into
-    /// `names`. Kept where they were folded instead of copied: a copy would hold two of
-    /// them at once.
+    /// Cases of other shares merged in (`absorb`), read through a map from their name ids
+    /// to this fold's. Kept where they were folded instead of copied: a copy would hold two
+    /// of them at once.
     var absorbed: [(index: ByteInterner, cases: CaseTable)] = []
     var registry = RegistryState()
     var agreements: [UInt32: AgreementState] = [:]
@@ -115,6 +115,8 @@ struct ProjectionFold {
             try fold.refoldRetracted(store: store, through: cut)
         }
         for _ in 1..<max(1, n) { done.wait() }
+        // The rows are derived and written next: the log's pages are not needed for that.
+        if store.lowMemoryReplay { try store.releaseMappedPages() }
         results.set(0, mine.map { fold })
         var merged = try results.take(0)
         for i in 1..<n { try merged.absorb(try results.take(i)) }
@@ -149,7 +151,7 @@ struct ProjectionFold {
             try refold(StreamID(String(decoding: stream, as: UTF8.self)), store: store, through: cut)
             // Each refold reads scattered pages of the log, and each read maps its
             // neighbours too: let them go now and then (see `EventStore.releaseMappedPages`).
-            if store.lowMemoryReplay, i % 64 == 63 { try store.releaseMappedPages() }
+            if store.lowMemoryReplay, i % 16 == 15 { try store.releaseMappedPages() }
         }
     }
 
@@ -161,7 +163,9 @@ struct ProjectionFold {
             map.append(other.names.withBytes(id) { names.id($0) })
         }
         for part in [(other.caseIndex, other.cases)] + other.absorbed {
-            part.1.translate(map)
+            // Translated as they are read: nothing is rewritten, and a short record (ids
+            // under 2^16) can never overflow.
+            part.1.nameMap = part.1.nameMap.isEmpty ? map : part.1.nameMap.map { Int($0) < map.count ? map[Int($0)] : $0 }
             absorbed.append((index: part.0, cases: part.1))
         }
         retracted.formUnion(other.retracted)
