@@ -95,8 +95,8 @@ final class CaseTable {
     init() {}
 
     deinit {
-        for b in headBlocks { b.deinitialize(count: 1 << Self.headBlockShift); b.deallocate() }
-        for b in wordBlocks { b.deallocate() }
+        for b in headBlocks { b.deinitialize(count: 1 << Self.headBlockShift); LargeBlocks.free(b) }
+        for b in wordBlocks { LargeBlocks.free(b) }
     }
 
     /// Bytes held, for the benchmark's breakdown.
@@ -122,11 +122,19 @@ final class CaseTable {
         return h
     }
 
+    /// Reads case `i`'s head and the last word of its records (to have them in the cache).
+    @inline(__always)
+    func warm(_ i: Int) -> UInt32 {
+        let h = headPointer(i).pointee
+        guard h.last != 0 else { return h.words }
+        return word(Int(h.last) * Self.chunkWords).pointee &+ h.words
+    }
+
     /// Adds an empty (not yet opened) case; its index.
     @discardableResult
     func append() -> Int {
         if count >> Self.headBlockShift == headBlocks.count {
-            let b = UnsafeMutablePointer<Head>.allocate(capacity: 1 << Self.headBlockShift)
+            let b = LargeBlocks.allocate(MemoryLayout<Head>.stride << Self.headBlockShift).bindMemory(to: Head.self, capacity: 1 << Self.headBlockShift)
             b.initialize(repeating: Head(), count: 1 << Self.headBlockShift)
             headBlocks.append(b)
         }
@@ -148,7 +156,7 @@ final class CaseTable {
         let c = chunks
         let w = c * Self.chunkWords
         if w >> Self.wordBlockShift == wordBlocks.count {
-            wordBlocks.append(.allocate(capacity: 1 << Self.wordBlockShift))
+            wordBlocks.append(LargeBlocks.allocate(4 << Self.wordBlockShift).bindMemory(to: UInt32.self, capacity: 1 << Self.wordBlockShift))
         }
         chunks += 1
         word(w).pointee = 0

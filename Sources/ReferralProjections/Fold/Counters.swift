@@ -228,8 +228,9 @@ struct CounterTable {
         }
     }
 
-    /// Every key with a non-zero sum, in key order (the order of `CounterKey.bytes`).
-    func forEachSorted(_ body: (CounterKey, Int64) throws -> Void) rethrows {
+    /// Entry indices in key order (the order of `CounterKey.bytes`).
+    func sortedOrder() -> [Int32] {
+        // Sorting packed words instead of keys: compares are two integer compares.
         var order = Array(0..<Int32(keys.count))
         keys.withUnsafeBufferPointer { k in
             order.sort { x, y in
@@ -239,8 +240,11 @@ struct CounterTable {
                 return words(k[Int(x)]) < words(k[Int(y)])
             }
         }
-        for i in order where values[Int(i)] != 0 { try body(keys[Int(i)], values[Int(i)]) }
+        return order
     }
+
+    /// Entry `i`: its key and sum.
+    func entry(_ i: Int) -> (CounterKey, Int64) { (keys[i], values[i]) }
 
     /// Every key with a non-zero sum.
     func forEach(_ body: (CounterKey, Int64) -> Void) {

@@ -74,15 +74,20 @@ final class ByteInterner: NameTable {
         while n < capacity * 2 { n <<= 1 }
         slotCount = n
         shift = UInt64(64 - n.trailingZeroBitCount)
-        slots = .allocate(capacity: n)
-        slots.initialize(repeating: Slot(hash: 0, start: 0, length: 0, idPlus1: 0), count: n)
+        slots = Self.allocateSlots(n)
         arenaCapacity = max(64, capacity * 16)
-        arena = .allocate(capacity: arenaCapacity)
+        arena = LargeBlocks.allocate(arenaCapacity).bindMemory(to: UInt8.self, capacity: arenaCapacity)
+    }
+
+    private static func allocateSlots(_ n: Int) -> UnsafeMutablePointer<Slot> {
+        let p = LargeBlocks.allocate(n * MemoryLayout<Slot>.stride).bindMemory(to: Slot.self, capacity: n)
+        p.initialize(repeating: Slot(hash: 0, start: 0, length: 0, idPlus1: 0), count: n)
+        return p
     }
 
     deinit {
-        slots.deallocate()
-        arena.deallocate()
+        LargeBlocks.free(slots)
+        LargeBlocks.free(arena)
     }
 
     var count: Int { starts.count - 1 }
@@ -160,11 +165,12 @@ final class ByteInterner: NameTable {
     }
 
     private func growArena(_ needed: Int) {
-        var capacity = arenaCapacity * 2
-        while capacity < needed { capacity *= 2 }
-        let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+        // By half again, not double: the case index's arena is megabytes.
+        var capacity = arenaCapacity + arenaCapacity / 2
+        while capacity < needed { capacity += capacity / 2 }
+        let bigger = LargeBlocks.allocate(capacity).bindMemory(to: UInt8.self, capacity: capacity)
         bigger.update(from: arena, count: arenaCount)
-        arena.deallocate()
+        LargeBlocks.free(arena)
         arena = bigger
         arenaCapacity = capacity
     }
@@ -173,8 +179,7 @@ final class ByteInterner: NameTable {
         let old = slots, oldCount = slotCount
         slotCount *= 2
         shift -= 1
-        slots = .allocate(capacity: slotCount)
-        slots.initialize(repeating: Slot(hash: 0, start: 0, length: 0, idPlus1: 0), count: slotCount)
+        slots = Self.allocateSlots(slotCount)
         let mask = slotCount - 1
         for j in 0..<oldCount where old[j].idPlus1 != 0 {
             let o = old[j]
@@ -182,7 +187,7 @@ final class ByteInterner: NameTable {
             while slots[i].idPlus1 != 0 { i = (i + 1) & mask }
             slots[i] = old[j]
         }
-        old.deallocate()
+        LargeBlocks.free(old)
     }
 }
 

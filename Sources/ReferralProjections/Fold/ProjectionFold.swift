@@ -35,6 +35,30 @@ struct ProjectionFold {
 
     static let agreementPrefix = Array("agreement-".utf8)
 
+    /// Applies views of records that were checked when read, in order.
+    ///
+    /// First touches each event's case (index slot, key, head, last chunk), changing
+    /// nothing, then folds: the cache misses of different events overlap instead of each
+    /// stalling in turn (the state of a large log is far larger than the caches).
+    mutating func apply(_ batch: [UnsafeRawBufferPointer]) throws {
+        var s: UInt32 = 0
+        for record in batch { s &+= warm(EventView(unchecked: record)) }
+        sink = s
+        for record in batch { try apply(EventView(unchecked: record)) }
+    }
+
+    /// Keeps `warm`'s loads from being optimised away.
+    var sink: UInt32 = 0
+
+    /// Reads what applying `view` will touch, changing nothing.
+    @inline(__always)
+    func warm(_ view: EventView) -> UInt32 {
+        let code = view.typeCode
+        guard code >= EventType.caseOpened.code && code <= EventType.caseReopened.code else { return 0 }
+        guard let idx = caseIndex.find(view.streamBytes), Int(idx) < cases.count else { return 0 }
+        return cases.warm(Int(idx))
+    }
+
     mutating func apply(_ view: EventView) throws {
         let code = view.typeCode
         if code >= EventType.caseOpened.code && code <= EventType.caseReopened.code {
@@ -89,14 +113,22 @@ struct ProjectionFold {
         for i in 1..<max(1, n) {
             let pipe = pipes[i - 1]
             let thread = Thread {
+                let t = threadSeconds(), w = monotonicSeconds()
                 results.set(i, Result { try fed(store: store, through: cut, share: i, of: n, pipe: pipe) })
+                if debugTimes { print("fold share \(i): \(threadSeconds() - t) s CPU, \(monotonicSeconds() - w) s wall") }
                 done.signal()
             }
             thread.start()
         }
+        let t0 = threadSeconds(), w0 = monotonicSeconds()
         let mine = Result {
             // Stops the other threads also when the replay fails before it starts.
             defer { for p in pipes { p.finish() } }
+            // This thread's own events are folded in batches too (see `apply(_:)`), each
+            // batch before the read transaction ends.
+            var batch: [UnsafeRawBufferPointer] = []
+            batch.reserveCapacity(SharePipe.batchSize)
+            var failure: (any Error)?
             try store.replay(from: 1, through: cut, { view in
                 if n > 1 {
                     let code = view.typeCode
@@ -106,14 +138,24 @@ struct ProjectionFold {
                         if s != 0 { pipes[s - 1].add(view.buffer) }
                     }
                 }
-                try fold.apply(view)
+                batch.append(view.buffer)
+                if batch.count == SharePipe.batchSize {
+                    try fold.apply(batch)
+                    batch.removeAll(keepingCapacity: true)
+                }
                 fold.position = view.position
                 if view.position == cut { fold.hash = Array(view.hashBytes) }
                 meter.tick()
                 return true
-            }, finishing: { for p in pipes { p.finish() } })
+            }, finishing: {
+                do { try fold.apply(batch) } catch { failure = error }
+                batch.removeAll()
+                for p in pipes { p.finish() }
+            })
+            if let failure { throw failure }
             try fold.refoldRetracted(store: store, through: cut)
         }
+        if debugTimes { print("fold share 0 (reading the log): \(threadSeconds() - t0) s CPU, \(monotonicSeconds() - w0) s wall") }
         for _ in 1..<max(1, n) { done.wait() }
         // The rows are derived and written next: the log's pages are not needed for that.
         if store.lowMemoryReplay { try store.releaseMappedPages() }
@@ -124,8 +166,17 @@ struct ProjectionFold {
     }
 
     /// The share of the cases a case stream's hash falls in.
+    ///
+    /// Share 0's thread also reads the log and folds the registry and the agreements (about
+    /// a quarter of a share's work on the demo log), so it takes three quarters of an equal
+    /// share of the cases and the others split the rest.
     @inline(__always)
-    static func share(caseHash h: UInt64, of shares: Int) -> Int { Int(truncatingIfNeeded: h >> 40) % shares }
+    static func share(caseHash h: UInt64, of shares: Int) -> Int {
+        guard shares > 1 else { return 0 }
+        let u = (h >> 32) & 0xFFFF, first = 0xC000 / shares  // 3/4 of 65,536 ÷ shares
+        guard Int(u) >= first else { return 0 }
+        return 1 + (Int(u) - first) * (shares - 1) / (0x10000 - first)
+    }
 
     /// Folds share `share` of `shares` from the views another thread's replay hands over.
     static func fed(store: EventStore, through cut: UInt64, share: Int, of shares: Int, pipe: SharePipe) throws -> ProjectionFold {
@@ -133,9 +184,7 @@ struct ProjectionFold {
         fold.share = share
         fold.shares = shares
         do {
-            while let batch = pipe.next() {
-                for record in batch { try fold.apply(EventView(unchecked: record)) }
-            }
+            while let batch = pipe.next() { try fold.apply(batch) }
             pipe.consumerFinished()
         } catch {
             pipe.consumerFinished()
@@ -203,9 +252,8 @@ struct ProjectionFold {
     /// Every row of a generation holding this fold's state and checkpoint.
     func rows(storeID: String) -> RowSet {
         var set = smallRows(storeID: storeID)
-        let order = caseOrder()
         for t in [Table.cases, .open, .counters] { set.tables[t] = [] }
-        largeRows(order: order, chunk: 100_000) { t, rows in set.tables[t, default: []].append(contentsOf: rows) }
+        largeRows(chunk: 100_000) { t, rows in set.tables[t, default: []].append(contentsOf: rows) }
         return set
     }
 
@@ -231,10 +279,14 @@ struct ProjectionFold {
     /// They are the bulk of a generation (one case row of a few hundred bytes per case, four
     /// open-case rows per open case, a counter per distinct key), so a rebuild writes them
     /// chunk by chunk straight from the packed state instead of building them all beside it.
-    func largeRows(order: [UInt64], chunk: Int, _ body: (Table, [Row]) throws -> Void) rethrows {
-        try caseRows(order: order, chunk: chunk) { try body(.cases, $0) }
-        try openRows(order: order, chunk: chunk) { try body(.open, $0) }
-        try counterRows(chunk: chunk) { try body(.counters, $0) }
+    /// The counters and open cases are summed up on a second thread while this one sorts
+    /// and hands over the case rows.
+    func largeRows(chunk: Int, _ body: (Table, [Row]) throws -> Void) rethrows {
+        let derived = DerivedTables.start(self)
+        try caseRows(order: caseOrder(), chunk: chunk) { try body(.cases, $0) }
+        let tables = derived.wait()
+        try tables.openRows(chunk: chunk) { try body(.open, $0) }
+        try tables.counterRows(chunk: chunk) { try body(.counters, $0) }
     }
 
     /// Every case that exists, as `part << 32 | index`, in row-key order (the stream id
@@ -294,49 +346,118 @@ struct ProjectionFold {
         }, body)
     }
 
-    /// The open-case rows in key order: every open case under `0 ‖ case`, then under
-    /// `1 ‖ liaison ‖ case`, `2 ‖ organisation ‖ case` and `3 ‖ area ‖ case`.
-    func openRows(order: [UInt64], chunk: Int, _ body: ([Row]) throws -> Void) rethrows {
-        let parts = caseParts
-        // (rank in case-key order, case) of every open case; each index is this sorted by
-        // its id first (big-endian ids sort as numbers), then by case key.
-        var open: [(rank: UInt32, e: UInt64)] = []
-        for (rank, e) in order.enumerated() where parts[Int(e >> 32)].cases.head(Int(UInt32(truncatingIfNeeded: e))).isOpen {
-            open.append((UInt32(rank), e))
-        }
-        func head(_ e: UInt64) -> CaseTable.Head { parts[Int(e >> 32)].cases.head(Int(UInt32(truncatingIfNeeded: e))) }
-        for prefix: UInt8 in 0...3 {
-            var sorted = open
-            switch prefix {
-            case 1: sorted.sort { (head($0.e).liaison, $0.rank) < (head($1.e).liaison, $1.rank) }
-            case 2: sorted.sort { (head($0.e).organisation, $0.rank) < (head($1.e).organisation, $1.rank) }
-            case 3: sorted.sort { (head($0.e).area, $0.rank) < (head($1.e).area, $1.rank) }
-            default: break
-            }
-            try chunked(sorted, chunk: chunk, { entry, state in
-                let part = parts[Int(entry.e >> 32)], i = UInt32(truncatingIfNeeded: entry.e)
-                part.cases.load(Int(i), into: &state)
-                let row = OpenCaseRow(state)
-                let key = part.index.withBytes(i) { caseKey(stream: $0) }
-                return Row(key: row.keys(caseKey: key)[Int(prefix)], value: row.encoded())
-            }, body)
-        }
+}
+
+/// The open-case and counter tables of a fold, summed up over every case: what a case
+/// contributes is a pure function of its state, read here from the packed state.
+struct DerivedTables: Sendable {
+    /// Open cases: index ids and row key, and the encoded caseload row.
+    struct OpenCase: Sendable {
+        var liaison: UInt32
+        var organisation: UInt32
+        var area: UInt32
+        var key: [UInt8]
+        var value: [UInt8]
     }
 
-    /// The counter rows in key order: every case's contribution summed.
-    func counterRows(chunk: Int, _ body: ([Row]) throws -> Void) rethrows {
-        let parts = caseParts
-        var counters = CounterTable(capacity: 1 << 16)
+    var open: [OpenCase] = []
+    /// `open`'s indices for each of the four index prefixes, in key order.
+    var openOrders: [[Int32]] = []
+    var counters = CounterTable(capacity: 1 << 16)
+    var counterOrder: [Int32] = []
+
+    /// Sums up `fold`'s cases (it must not change meanwhile: only reads happen).
+    init(_ fold: ProjectionFold) {
         var state = CaseState()
-        for part in parts {
+        for part in fold.caseParts {
             for i in 0..<part.cases.count where part.cases.head(i).exists {
                 part.cases.load(i, into: &state)
                 state.contribute { k, v in counters.add(k, v) }
+                if state.isOpen {
+                    let row = OpenCaseRow(state)
+                    open.append(OpenCase(liaison: row.liaison, organisation: row.organisation, area: row.area,
+                                         key: part.index.withBytes(UInt32(i)) { caseKey(stream: $0) }, value: row.encoded()))
+                }
             }
         }
+        counterOrder = counters.sortedOrder()
+        // Every index sorts by its id (big-endian ids sort as numbers), then by case key.
+        var byKey = Array(0..<Int32(open.count))
+        open.withUnsafeBufferPointer { o in
+            byKey.sort { bytesPrecede(o[Int($0)].key, o[Int($1)].key) }
+        }
+        var rank = [UInt32](repeating: 0, count: open.count)
+        for (r, i) in byKey.enumerated() { rank[Int(i)] = UInt32(r) }
+        openOrders = [byKey]
+        for field in [\OpenCase.liaison, \OpenCase.organisation, \OpenCase.area] {
+            var keys = open.indices.map { UInt64(open[$0][keyPath: field]) << 32 | UInt64(rank[$0]) }
+            keys.sort()
+            openOrders.append(keys.map { Int32(byKey[Int(UInt32(truncatingIfNeeded: $0))]) })
+        }
+    }
+
+    /// Starts summing up on a thread of its own; `wait()` for the result.
+    static func start(_ fold: ProjectionFold) -> Pending {
+        let pending = Pending()
+        let box = UncheckedBox(fold)
+        Thread {
+            pending.set(DerivedTables(box.value))
+        }.start()
+        return pending
+    }
+
+    final class Pending: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var result: DerivedTables?
+
+        func set(_ r: DerivedTables) {
+            condition.lock()
+            result = r
+            condition.broadcast()
+            condition.unlock()
+        }
+
+        func wait() -> DerivedTables {
+            condition.lock()
+            defer { condition.unlock() }
+            while result == nil { condition.wait() }
+            return result ?? DerivedTables()
+        }
+    }
+
+    private init() {}
+
+    /// The open-case rows in key order: every open case under `0 ‖ case`, then under
+    /// `1 ‖ liaison ‖ case`, `2 ‖ organisation ‖ case` and `3 ‖ area ‖ case`.
+    func openRows(chunk: Int, _ body: ([Row]) throws -> Void) rethrows {
         var rows: [Row] = []
-        rows.reserveCapacity(min(chunk, counters.count))
-        try counters.forEachSorted { k, v in
+        for (prefix, order) in openOrders.enumerated() {
+            for i in order {
+                let o = open[Int(i)]
+                let key: [UInt8]
+                switch prefix {
+                case 0: key = [0] + o.key
+                case 1: key = [1] + beBytes(o.liaison) + o.key
+                case 2: key = [2] + beBytes(o.organisation) + o.key
+                default: key = [3] + beBytes(o.area) + o.key
+                }
+                rows.append(Row(key: key, value: o.value))
+                if rows.count >= chunk {
+                    try body(rows)
+                    rows.removeAll(keepingCapacity: true)
+                }
+            }
+        }
+        if !rows.isEmpty { try body(rows) }
+    }
+
+    /// The counter rows in key order.
+    func counterRows(chunk: Int, _ body: ([Row]) throws -> Void) rethrows {
+        var rows: [Row] = []
+        rows.reserveCapacity(min(chunk, counterOrder.count))
+        for i in counterOrder {
+            let (k, v) = counters.entry(Int(i))
+            guard v != 0 else { continue }
             rows.append(Row(key: k.bytes, value: le64(v)))
             if rows.count >= chunk {
                 try body(rows)
@@ -345,6 +466,22 @@ struct ProjectionFold {
         }
         if !rows.isEmpty { try body(rows) }
     }
+}
+
+/// Hands a value that is only read to another thread.
+final class UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+/// `REFERRAL_FOLD_TIMES=1` prints each fold thread's CPU and wall time (for the benchmarks).
+let debugTimes = ProcessInfo.processInfo.environment["REFERRAL_FOLD_TIMES"] == "1"
+
+/// CPU seconds of the calling thread.
+func threadSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
 func le64(_ v: Int64) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }

@@ -32,9 +32,7 @@ extension Projections {
         // and the state is let go as soon as they are written: the rebuild never holds the
         // state and a second full copy of it as rows.
         try install(rows, streamed: [.cases, .open, .counters]) { emit in
-            if let order = fold?.caseOrder() {
-                try fold?.largeRows(order: order, chunk: Self.rowsPerWriteTransaction, emit)
-            }
+            try fold?.largeRows(chunk: Self.rowsPerWriteTransaction, emit)
             fold = nil
         }
         writing.report()
