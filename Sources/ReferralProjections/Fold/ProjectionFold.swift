@@ -156,12 +156,16 @@ struct ProjectionFold {
             try fold.refoldRetracted(store: store, through: cut)
         }
         if debugTimes { print("fold share 0 (reading the log): \(threadSeconds() - t0) s CPU, \(monotonicSeconds() - w0) s wall") }
+        debugMemory("fold: share 0 done")
         for _ in 1..<max(1, n) { done.wait() }
         // The rows are derived and written next: the log's pages are not needed for that.
         if store.lowMemoryReplay { try store.releaseMappedPages() }
         results.set(0, mine.map { fold })
         var merged = try results.take(0)
         for i in 1..<n { try merged.absorb(try results.take(i)) }
+        // Nothing is looked up by key any more: the rows only read keys by index.
+        for part in merged.caseParts { part.index.dropLookup() }
+        debugMemory("fold: done")
         return merged
     }
 
@@ -196,11 +200,10 @@ struct ProjectionFold {
 
     /// Folds again, without their retracted events, the streams that met a retraction.
     mutating func refoldRetracted(store: EventStore, through cut: UInt64) throws {
-        for (i, stream) in retractedStreams.sorted(by: bytesPrecede).enumerated() {
-            try refold(StreamID(String(decoding: stream, as: UTF8.self)), store: store, through: cut)
-            // Each refold reads scattered pages of the log, and each read maps its
-            // neighbours too: let them go now and then (see `EventStore.releaseMappedPages`).
-            if store.lowMemoryReplay, i % 16 == 15 { try store.releaseMappedPages() }
+        var read = 0
+        debugMemory("share \(share): before refolding \(retractedStreams.count) streams")
+        for stream in retractedStreams.sorted(by: bytesPrecede) {
+            try refold(StreamID(String(decoding: stream, as: UTF8.self)), store: store, through: cut, read: &read)
         }
     }
 
@@ -224,7 +227,13 @@ struct ProjectionFold {
     var caseParts: [(index: ByteInterner, cases: CaseTable)] { [(caseIndex, cases)] + absorbed }
 
     /// Resets one stream's state and applies its events up to `cut` again, skipping retracted ones.
-    mutating func refold(_ stream: StreamID, store: EventStore, through cut: UInt64) throws {
+    ///
+    /// `read` counts the events read again so far: each is on its own page of the log,
+    /// scattered over the file, and each read maps its neighbours too, so with
+    /// `lowMemoryReplay` the pages are let go every 64 events (each read also maps the
+    /// index and branch pages on its way, and an agreement's stream alone can have thousands
+    /// of events spread over years of log; see `EventStore.releaseMappedPages`).
+    mutating func refold(_ stream: StreamID, store: EventStore, through cut: UInt64, read: inout Int) throws {
         let bytes = Array(stream.rawValue.utf8)
         switch stream.category {
         case "case":
@@ -240,12 +249,23 @@ struct ProjectionFold {
         default:
             return
         }
-        for event in try store.readStream(stream) where event.position <= cut && !retracted.contains(event.id) {
-            if case .eventRetracted = event.payload { continue }
-            try store.replay(from: event.position, through: event.position) { view in
-                try apply(view)
-                return false
+        // A page of the stream at a time: reading a long stream (an agreement's hours) in
+        // one go would map a page of the log for each of its events before any is let go.
+        let page = store.lowMemoryReplay ? 64 : Int.max
+        var version: UInt64 = 1
+        while true {
+            let events = try store.readStream(stream, fromVersion: version, limit: page)
+            for event in events where event.position <= cut && !retracted.contains(event.id) {
+                if case .eventRetracted = event.payload { continue }
+                try store.replay(from: event.position, through: event.position) { view in
+                    try apply(view)
+                    return false
+                }
+                read += 1
+                if store.lowMemoryReplay, read % 64 == 0 { try store.releaseMappedPages() }
             }
+            guard events.count == page, let last = events.last else { break }
+            version = last.envelope.version + 1
         }
     }
 
@@ -282,9 +302,17 @@ struct ProjectionFold {
     /// The counters and open cases are summed up on a second thread while this one sorts
     /// and hands over the case rows.
     func largeRows(chunk: Int, _ body: (Table, [Row]) throws -> Void) rethrows {
+        debugMemory("rows: start")
         let derived = DerivedTables.start(self)
-        try caseRows(order: caseOrder(), chunk: chunk) { try body(.cases, $0) }
+        let order = caseOrder()
+        debugMemory("rows: case order")
+        try caseRows(order: order, chunk: chunk) { try body(.cases, $0) }
+        debugMemory("rows: case rows written")
         let tables = derived.wait()
+        debugMemory("rows: counters summed")
+        if debugTimes {
+            print("cases: \(caseParts.map { $0.cases.count }), state blocks \(caseParts.map { $0.cases.bytesHeld >> 20 }) MiB, index \(caseParts.map { $0.index.bytesHeld >> 20 }) MiB; counters \(tables.counters.count), open \(tables.open.count)")
+        }
         try tables.openRows(chunk: chunk) { try body(.open, $0) }
         try tables.counterRows(chunk: chunk) { try body(.counters, $0) }
     }
@@ -476,6 +504,13 @@ final class UncheckedBox<T>: @unchecked Sendable {
 
 /// `REFERRAL_FOLD_TIMES=1` prints each fold thread's CPU and wall time (for the benchmarks).
 let debugTimes = ProcessInfo.processInfo.environment["REFERRAL_FOLD_TIMES"] == "1"
+
+/// With `REFERRAL_FOLD_TIMES=1`, prints the process's resident memory at `point`.
+func debugMemory(_ point: String) {
+    guard debugTimes, let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return }
+    let fields = status.split(separator: "\n").filter { $0.hasPrefix("RssAnon") || $0.hasPrefix("RssFile") || $0.hasPrefix("VmHWM") }
+    print(point + ": " + fields.map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }.joined(separator: ", "))
+}
 
 /// CPU seconds of the calling thread.
 func threadSeconds() -> Double {
