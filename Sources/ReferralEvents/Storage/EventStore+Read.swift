@@ -56,6 +56,42 @@ extension EventStore {
         }
     }
 
+    /// The log positions of `stream`'s events up to `through`, in order, from the stream
+    /// index alone (no event is read).
+    public func positions(of stream: StreamID, through: UInt64 = .max) throws -> [UInt64] {
+        guard Self.couldBeStored(stream) else { return [] }
+        return try env.read { txn in
+            var out: [UInt64] = []
+            var prefix = Array(stream.rawValue.utf8)
+            prefix.append(0)
+            try txn.forEach(streams, from: streamVersionKey(stream, 1)) { key, value in
+                guard key.count == prefix.count + 8, key.starts(with: prefix) else { return false }
+                let pos = readBigEndian(value)
+                guard pos <= through else { return false }
+                out.append(pos)
+                return true
+            }
+            return out
+        }
+    }
+
+    /// Calls `body` with the event at each of `positions` (ascending), in one read
+    /// transaction: `replay` for a scattered set of events (e.g. every event of some streams).
+    /// Positions not in the log are skipped. With `lowMemoryReplay`, pages are released as
+    /// the reads go, as in `replay`.
+    public func replay(positions: [UInt64], _ body: (EventView) throws -> Bool) throws {
+        guard !positions.isEmpty else { return }
+        try env.read { txn in
+            var pages = lowMemoryReplay ? MapPageReleaser(env, window: MapPageReleaser.window / 8) : nil
+            for pos in positions {
+                guard let value = try txn.get(events, bigEndianKey(pos)) else { continue }
+                let more = try body(try EventView(checking: value))
+                pages?.passed(value)
+                if !more { return }
+            }
+        }
+    }
+
     /// The stream's last version, 0 if it does not exist.
     public func streamVersion(_ stream: StreamID) throws -> UInt64 {
         guard Self.couldBeStored(stream) else { return 0 }

@@ -36,9 +36,13 @@ struct MapPageReleaser {
     private var region: (start: UInt, end: UInt)?
     private var looked = false
 
+    /// Blocks entered between releases (`window` unless given).
+    private let limit: Int
+
     /// Call inside the read transaction of the scan.
-    init(_ env: Environment) {
+    init(_ env: Environment, window: Int = MapPageReleaser.window) {
         self.env = env
+        limit = max(1, window)
     }
 
     /// Records that `record` (a value pointing into the map) has been read and will not be
@@ -50,7 +54,7 @@ struct MapPageReleaser {
         guard block != lastBlock else { return }
         lastBlock = block
         blocks += 1
-        if blocks >= Self.window {
+        if blocks >= limit {
             blocks = 0
             if !looked {
                 looked = true

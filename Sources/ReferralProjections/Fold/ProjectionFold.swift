@@ -97,9 +97,8 @@ struct ProjectionFold {
     /// With `shares` > 1 the cases are split by a hash of their stream into shares, each
     /// folded on its own thread, and the shares are merged: cases are independent of each
     /// other, and the per-case work is what costs. The log is read once, by the caller's
-    /// thread (which folds share 0, the registry and the agreements): it hands the other
-    /// shares' events to their threads in batches of views into the map, and its read
-    /// transaction stays open until they are done with them. Reading once, not once per
+    /// thread (which folds share 0, the registry and the agreements): it copies the other
+    /// shares' events to their threads in batches (`SharePipe`). Reading once, not once per
     /// thread, saves a replay per thread and, with `lowMemoryReplay`, the page faults of
     /// threads re-reading pages another's release dropped.
     static func run(store: EventStore, through cut: UInt64, meter: inout ProgressMeter, shares: Int = 1) throws -> ProjectionFold {
@@ -188,7 +187,7 @@ struct ProjectionFold {
         fold.share = share
         fold.shares = shares
         do {
-            while let batch = pipe.next() { try fold.apply(batch) }
+            while let batch = pipe.next() { try batch.withRecords { try fold.apply($0) } }
             pipe.consumerFinished()
         } catch {
             pipe.consumerFinished()
@@ -199,12 +198,30 @@ struct ProjectionFold {
     }
 
     /// Folds again, without their retracted events, the streams that met a retraction.
+    ///
+    /// Each such stream's state is reset, then the events of all of them are read in one
+    /// pass in log order (their positions from the stream index): streams are independent,
+    /// so only each stream's own order matters, and reading in log order keeps the reads
+    /// near each other (the index pages on the way stay mapped and cached) instead of
+    /// jumping about the file stream by stream.
     mutating func refoldRetracted(store: EventStore, through cut: UInt64) throws {
-        var read = 0
-        debugMemory("share \(share): before refolding \(retractedStreams.count) streams")
-        for stream in retractedStreams.sorted(by: bytesPrecede) {
-            try refold(StreamID(String(decoding: stream, as: UTF8.self)), store: store, through: cut, read: &read)
+        guard !retractedStreams.isEmpty else { return }
+        let t = threadSeconds()
+        var positions: [UInt64] = []
+        for (i, stream) in retractedStreams.sorted(by: bytesPrecede).enumerated() {
+            let id = StreamID(String(decoding: stream, as: UTF8.self))
+            guard reset(id) else { continue }
+            positions.append(contentsOf: try store.positions(of: id, through: cut))
+            // Each look-up maps a page of the stream index (and its neighbours).
+            if store.lowMemoryReplay, i % 64 == 63 { try store.releaseMappedPages() }
         }
+        positions.sort()
+        let retractedCode = EventType.eventRetracted.code
+        try store.replay(positions: positions) { view in
+            if view.typeCode != retractedCode && !retracted.contains(view.id) { try apply(view) }
+            return true
+        }
+        if debugTimes { print("share \(share): refolded \(retractedStreams.count) streams, \(positions.count) events, in \(threadSeconds() - t) s CPU") }
     }
 
     /// Takes over another share's cases, translating its name ids into this fold's.
@@ -226,47 +243,24 @@ struct ProjectionFold {
     /// This fold's cases and the absorbed ones.
     var caseParts: [(index: ByteInterner, cases: CaseTable)] { [(caseIndex, cases)] + absorbed }
 
-    /// Resets one stream's state and applies its events up to `cut` again, skipping retracted ones.
-    ///
-    /// `read` counts the events read again so far: each is on its own page of the log,
-    /// scattered over the file, and each read maps its neighbours too, so with
-    /// `lowMemoryReplay` the pages are let go every 64 events (each read also maps the
-    /// index and branch pages on its way, and an agreement's stream alone can have thousands
-    /// of events spread over years of log; see `EventStore.releaseMappedPages`).
-    mutating func refold(_ stream: StreamID, store: EventStore, through cut: UInt64, read: inout Int) throws {
-        let bytes = Array(stream.rawValue.utf8)
+    /// Resets one stream's state (before its events are applied again); false if this fold
+    /// has no state for it.
+    mutating func reset(_ stream: StreamID) -> Bool {
         switch stream.category {
         case "case":
-            let idx = bytes.withUnsafeBytes { caseIndex.find($0) }
-            guard let idx else { return }
+            let idx = Array(stream.rawValue.utf8).withUnsafeBytes { caseIndex.find($0) }
+            guard let idx else { return false }
             cases.reset(Int(idx))
         case "agreement":
             let id = Array(stream.entityID.utf8).withUnsafeBytes { names.find($0) }
-            guard let id else { return }
+            guard let id else { return false }
             agreements[id] = AgreementState()
         case "registry":
             registry = RegistryState()
         default:
-            return
+            return false
         }
-        // A page of the stream at a time: reading a long stream (an agreement's hours) in
-        // one go would map a page of the log for each of its events before any is let go.
-        let page = store.lowMemoryReplay ? 64 : Int.max
-        var version: UInt64 = 1
-        while true {
-            let events = try store.readStream(stream, fromVersion: version, limit: page)
-            for event in events where event.position <= cut && !retracted.contains(event.id) {
-                if case .eventRetracted = event.payload { continue }
-                try store.replay(from: event.position, through: event.position) { view in
-                    try apply(view)
-                    return false
-                }
-                read += 1
-                if store.lowMemoryReplay, read % 64 == 0 { try store.releaseMappedPages() }
-            }
-            guard events.count == page, let last = events.last else { break }
-            version = last.envelope.version + 1
-        }
+        return true
     }
 
     /// Every row of a generation holding this fold's state and checkpoint.
@@ -525,41 +519,66 @@ func readLE64(_ b: UnsafeRawBufferPointer) -> Int64 {
     b.count >= 8 ? Int64(littleEndian: b.loadUnaligned(as: Int64.self)) : 0
 }
 
-/// Hands one share's views from the reading thread to the thread folding that share, in
+/// Hands one share's events from the reading thread to the thread folding that share, in
 /// batches, at most two batches ahead.
 ///
-/// The views point into the reader's LMDB transaction; the reader calls `finish()` before
-/// ending it, which waits until the folding thread has said it is done (`consumerFinished`).
+/// The records are copied into the batch (a few hundred bytes each, far cheaper than
+/// folding them): the folding thread never touches the log's map, so it cannot fault in
+/// pages the reader has already released (`lowMemoryReplay`), and nothing it holds depends
+/// on the reader's transaction.
 final class SharePipe: @unchecked Sendable {
+    /// Records laid end to end, and where each ends.
+    struct Batch {
+        var bytes: [UInt8] = []
+        var ends: [Int] = []
+
+        init() {
+            bytes.reserveCapacity(SharePipe.batchSize * 320)
+            ends.reserveCapacity(SharePipe.batchSize)
+        }
+
+        /// Calls `body` with a view of every record, in order.
+        func withRecords<T>(_ body: ([UnsafeRawBufferPointer]) throws -> T) rethrows -> T {
+            try bytes.withUnsafeBytes { all in
+                var start = 0
+                var records: [UnsafeRawBufferPointer] = []
+                records.reserveCapacity(ends.count)
+                for end in ends {
+                    records.append(UnsafeRawBufferPointer(rebasing: all[start..<end]))
+                    start = end
+                }
+                return try body(records)
+            }
+        }
+    }
+
     static let batchSize = 512
     private let condition = NSCondition()
-    private var filling: [UnsafeRawBufferPointer] = []
-    private var queue: [[UnsafeRawBufferPointer]] = []
+    private var filling = Batch()
+    private var queue: [Batch] = []
     private var closed = false
     private var consumerDone = false
 
-    init() { filling.reserveCapacity(Self.batchSize) }
-
-    /// Queues one view (reader's thread).
+    /// Queues a copy of one record (reader's thread).
     @inline(__always)
     func add(_ record: UnsafeRawBufferPointer) {
-        filling.append(record)
-        if filling.count == Self.batchSize { push() }
+        filling.bytes.append(contentsOf: record)
+        filling.ends.append(filling.bytes.count)
+        if filling.ends.count == Self.batchSize { push() }
     }
 
     private func push() {
-        guard !filling.isEmpty else { return }
+        guard !filling.ends.isEmpty else { return }
         condition.lock()
         while queue.count >= 2 && !consumerDone { condition.wait() }
         if !consumerDone { queue.append(filling) }
         condition.broadcast()
         condition.unlock()
-        filling = []
-        filling.reserveCapacity(Self.batchSize)
+        filling = Batch()
     }
 
-    /// No more views: hands over what is queued and waits until the folding thread is done
-    /// with every view (reader's thread, inside its transaction). Calling it again does nothing.
+    /// No more records: hands over what is left and waits until the folding thread has
+    /// taken everything (reader's thread). Calling it again does nothing.
     func finish() {
         push()
         condition.lock()
@@ -570,7 +589,7 @@ final class SharePipe: @unchecked Sendable {
     }
 
     /// The next batch, or nil once the reader has finished (folding thread).
-    func next() -> [UnsafeRawBufferPointer]? {
+    func next() -> Batch? {
         condition.lock()
         defer { condition.unlock() }
         while queue.isEmpty && !closed { condition.wait() }
@@ -579,7 +598,7 @@ final class SharePipe: @unchecked Sendable {
         return queue.removeFirst()
     }
 
-    /// The folding thread will touch no view again (done, or failed).
+    /// The folding thread takes nothing more (done, or failed).
     func consumerFinished() {
         condition.lock()
         consumerDone = true
