@@ -27,11 +27,13 @@ struct ProjectionFold {
     /// hash); the registry and the agreements belong to share 0.
     var share = 0
     var shares = 1
+    /// Share 0's part of the cases, in 65,536ths (`firstShare(of:lowMemory:)`).
+    var firstShare = 0x10000
 
     static let casePrefix = Array("case-".utf8)
 
     @inline(__always)
-    func owns(caseHash h: UInt64) -> Bool { shares == 1 || Self.share(caseHash: h, of: shares) == share }
+    func owns(caseHash h: UInt64) -> Bool { shares == 1 || Self.share(caseHash: h, of: shares, first: firstShare) == share }
 
     static let agreementPrefix = Array("agreement-".utf8)
 
@@ -105,6 +107,7 @@ struct ProjectionFold {
         let n = max(1, shares)
         var fold = ProjectionFold()
         fold.shares = n
+        fold.firstShare = firstShare(of: n, lowMemory: store.lowMemoryReplay)
         guard cut > 0 else { return fold }
         let pipes = n > 1 ? (1..<n).map { _ in SharePipe() } : []
         let results = ShareResults(count: n)
@@ -133,7 +136,7 @@ struct ProjectionFold {
                     let code = view.typeCode
                     let isCase = code >= EventType.caseOpened.code && code <= EventType.caseReopened.code
                     if isCase || (code == EventType.eventRetracted.code && view.streamBytes.starts(with: Self.casePrefix)) {
-                        let s = Self.share(caseHash: idHash(view.streamBytes), of: n)
+                        let s = Self.share(caseHash: idHash(view.streamBytes), of: n, first: fold.firstShare)
                         if s != 0 { pipes[s - 1].add(view.buffer) }
                     }
                 }
@@ -168,17 +171,23 @@ struct ProjectionFold {
         return merged
     }
 
-    /// The share of the cases a case stream's hash falls in.
-    ///
-    /// Share 0's thread also reads the log and folds the registry and the agreements (about
-    /// a quarter of a share's work on the demo log), so it takes three quarters of an equal
-    /// share of the cases and the others split the rest.
+    /// The share of the cases a case stream's hash falls in, share 0 taking `first`
+    /// 65,536ths of them and the others splitting the rest.
     @inline(__always)
-    static func share(caseHash h: UInt64, of shares: Int) -> Int {
+    static func share(caseHash h: UInt64, of shares: Int, first: Int) -> Int {
         guard shares > 1 else { return 0 }
-        let u = (h >> 32) & 0xFFFF, first = 0xC000 / shares  // 3/4 of 65,536 ÷ shares
-        guard Int(u) >= first else { return 0 }
-        return 1 + (Int(u) - first) * (shares - 1) / (0x10000 - first)
+        let u = Int((h >> 32) & 0xFFFF)
+        guard u >= first else { return 0 }
+        return 1 + (u - first) * (shares - 1) / (0x10000 - first)
+    }
+
+    /// Share 0's part of the cases (65,536ths): its thread also reads the log and folds the
+    /// registry and the agreements, about a quarter of a share's work on the demo log, so it
+    /// takes three quarters of an equal share. With `lowMemoryReplay` reading also releases
+    /// and re-faults the log's pages (about as much again as folding the cases), so it
+    /// takes a quarter.
+    static func firstShare(of shares: Int, lowMemory: Bool) -> Int {
+        (lowMemory ? 0x4000 : 0xC000) / max(1, shares)
     }
 
     /// Folds share `share` of `shares` from the views another thread's replay hands over.
@@ -186,6 +195,7 @@ struct ProjectionFold {
         var fold = ProjectionFold()
         fold.share = share
         fold.shares = shares
+        fold.firstShare = firstShare(of: shares, lowMemory: store.lowMemoryReplay)
         do {
             while let batch = pipe.next() { try batch.withRecords { try fold.apply($0) } }
             pipe.consumerFinished()
