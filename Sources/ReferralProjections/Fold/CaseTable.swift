@@ -122,12 +122,31 @@ final class CaseTable {
         return h
     }
 
-    /// Reads case `i`'s head and the last word of its records (to have them in the cache).
+    // Reads that only bring memory into the cache (see `ProjectionFold.apply(_:)`): each
+    // returns something of what it read, so the reads are not optimised away.
+
+    /// Case `i`'s last chunk (reads its head).
     @inline(__always)
-    func warm(_ i: Int) -> UInt32 {
+    func touchHead(_ i: Int) -> UInt32 { headPointer(i).pointee.last }
+
+    /// Reads the link word of `chunk` (0: none) and returns it.
+    @inline(__always)
+    func touchChunk(_ chunk: UInt32) -> UInt32 { chunk == 0 ? 0 : word(Int(chunk) * Self.chunkWords).pointee }
+
+    /// Reads every chunk of case `i`'s records (for events that search them).
+    @inline(__always)
+    func touchChain(_ i: Int) -> UInt32 {
         let h = headPointer(i).pointee
-        guard h.last != 0 else { return h.words }
-        return word(Int(h.last) * Self.chunkWords).pointee &+ h.words
+        guard h.last != 0 else { return 0 }
+        var c = word(Int(h.last) * Self.chunkWords).pointee
+        var n = (Int(h.words) + Self.chunkWords - 2) / (Self.chunkWords - 1)
+        var s: UInt32 = 0
+        while n > 1 {
+            s &+= c
+            c = word(Int(c) * Self.chunkWords).pointee
+            n -= 1
+        }
+        return s
     }
 
     /// Adds an empty (not yet opened) case; its index.

@@ -135,9 +135,16 @@ final class ByteInterner: NameTable {
         return id
     }
 
+    /// Reads the slot `hash` starts probing at (to have it in the cache).
+    @inline(__always)
+    func touch(hash h: UInt64) -> UInt32 { slots[slot(h)].idPlus1 }
+
     /// The id of `bytes` if it was interned.
-    func find(_ bytes: UnsafeRawBufferPointer) -> UInt32? {
-        let h = idHash(bytes)
+    func find(_ bytes: UnsafeRawBufferPointer) -> UInt32? { find(bytes, hash: idHash(bytes)) }
+
+    /// The id of `bytes`, whose `idHash` the caller already has, if it was interned.
+    @inline(__always)
+    func find(_ bytes: UnsafeRawBufferPointer, hash h: UInt64) -> UInt32? {
         var i = slot(h)
         let mask = slotCount - 1
         while true {

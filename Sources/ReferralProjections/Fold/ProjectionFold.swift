@@ -39,27 +39,56 @@ struct ProjectionFold {
 
     /// Applies views of records that were checked when read, in order.
     ///
-    /// First touches each event's case (index slot, key, head, last chunk), changing
-    /// nothing, then folds: the cache misses of different events overlap instead of each
-    /// stalling in turn (the state of a large log is far larger than the caches).
+    /// First reads, changing nothing, what folding each event will touch — its case's index
+    /// slot, key, head, last chunk and, for an event that searches the case's records (an
+    /// answer, an end, a withdrawal, a close), every chunk — one step at a time for the
+    /// whole batch, then folds. On a large log the state is far larger than the caches and
+    /// each of these reads misses; within one step the batch's reads are independent, so
+    /// the misses overlap instead of stalling one after another.
     mutating func apply(_ batch: [UnsafeRawBufferPointer]) throws {
+        let n = batch.count
+        if warmIDs.count < n { warmIDs = [Int32](repeating: -1, count: n); warmHashes = [UInt64](repeating: 0, count: n) }
         var s: UInt32 = 0
-        for record in batch { s &+= warm(EventView(unchecked: record)) }
+        let first = EventType.caseOpened.code, last = EventType.caseReopened.code
+        for k in 0..<n {
+            let view = EventView(unchecked: batch[k])
+            let code = view.typeCode
+            guard code >= first && code <= last else { warmHashes[k] = 0; continue }
+            let h = idHash(view.streamBytes)
+            warmHashes[k] = h | 1
+            s &+= caseIndex.touch(hash: h)
+        }
+        for k in 0..<n {
+            warmIDs[k] = -1
+            guard warmHashes[k] != 0 else { continue }
+            let view = EventView(unchecked: batch[k])
+            let stream = view.streamBytes
+            if let id = caseIndex.find(stream, hash: idHash(stream)), Int(id) < cases.count { warmIDs[k] = Int32(id) }
+        }
+        var lastChunks = [UInt32](repeating: 0, count: 0)
+        lastChunks.reserveCapacity(n)
+        for k in 0..<n { lastChunks.append(warmIDs[k] >= 0 ? cases.touchHead(Int(warmIDs[k])) : 0) }
+        for c in lastChunks { s &+= cases.touchChunk(c) }
+        for k in 0..<n where warmIDs[k] >= 0 && Self.searching(EventView(unchecked: batch[k]).typeCode) {
+            s &+= cases.touchChain(Int(warmIDs[k]))
+        }
         sink = s
         for record in batch { try apply(EventView(unchecked: record)) }
     }
 
-    /// Keeps `warm`'s loads from being optimised away.
-    var sink: UInt32 = 0
-
-    /// Reads what applying `view` will touch, changing nothing.
+    /// Whether a case event of type `code` searches the case's records.
     @inline(__always)
-    func warm(_ view: EventView) -> UInt32 {
-        let code = view.typeCode
-        guard code >= EventType.caseOpened.code && code <= EventType.caseReopened.code else { return 0 }
-        guard let idx = caseIndex.find(view.streamBytes), Int(idx) < cases.count else { return 0 }
-        return cases.warm(Int(idx))
-    }
+    static func searching(_ code: UInt16) -> Bool { code < 64 && (searchingMask >> UInt64(code)) & 1 != 0 }
+
+    static let searchingMask: UInt64 = [EventType.referralAnswered, .placementEnded, .consentWithdrawn, .caseClosed]
+        .reduce(0) { $0 | 1 << UInt64($1.code) }
+
+    /// Scratch for `apply(_:)`.
+    var warmIDs: [Int32] = []
+    var warmHashes: [UInt64] = []
+
+    /// Keeps the warming reads from being optimised away.
+    var sink: UInt32 = 0
 
     mutating func apply(_ view: EventView) throws {
         let code = view.typeCode
@@ -181,13 +210,14 @@ struct ProjectionFold {
         return 1 + (u - first) * (shares - 1) / (0x10000 - first)
     }
 
-    /// Share 0's part of the cases (65,536ths): its thread also reads the log and folds the
-    /// registry and the agreements, about a quarter of a share's work on the demo log, so it
-    /// takes three quarters of an equal share. With `lowMemoryReplay` reading also releases
-    /// and re-faults the log's pages (about as much again as folding the cases), so it
-    /// takes a quarter.
+    /// Share 0's part of the cases (65,536ths): its thread also reads the log, copies the
+    /// other shares' events and folds the registry and the agreements, about half as much
+    /// work as folding all the cases on the 10M demo log (measured per thread with
+    /// `REFERRAL_FOLD_TIMES=1`), so with two threads it takes under a quarter of the cases
+    /// (15/32 of an equal share). With `lowMemoryReplay` reading also releases and
+    /// re-faults the log's pages, as much work again as folding every case, so it takes none.
     static func firstShare(of shares: Int, lowMemory: Bool) -> Int {
-        (lowMemory ? 0x4000 : 0xC000) / max(1, shares)
+        lowMemory ? 0 : 0x7800 / max(1, shares)
     }
 
     /// Folds share `share` of `shares` from the views another thread's replay hands over.
