@@ -4,7 +4,8 @@ docs/lmdb-layout.md, using Python's own LMDB binding (PyPI `lmdb`), none of the 
 
 Checks: positions gapless from 1; every record's length matches its header; the SHA-256 of
 each record and the link to the previous record's hash; recorded-at never decreasing; stream
-versions contiguous; the event_ids, streams and stream_heads indexes agree with the records.
+versions contiguous; the event_ids and streams indexes agree with the records (the streams
+index in chunks of 64 versions, varint-packed positions; store layout format 2).
 
 usage: check_store.py STORE_DIR
 """
@@ -14,7 +15,29 @@ import sys
 
 import lmdb
 
+CHUNK = 64
 KNOWN_CODES = {1, 2, 3, 4, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 30, 31, 32, 40, 50, 51}
+
+
+def chunk_positions(value):
+    """The positions of a streams chunk: LEB128 varints, the first absolute, then deltas."""
+    out, pos, i = [], 0, 0
+    while i < len(value):
+        delta, shift = 0, 0
+        while True:
+            if i >= len(value):
+                raise ValueError("varint runs off the end")
+            b = value[i]
+            i += 1
+            delta |= (b & 0x7F) << shift
+            shift += 7
+            if b < 0x80:
+                break
+        if out and delta == 0:
+            raise ValueError("positions do not increase")
+        pos += delta
+        out.append(pos)
+    return out
 
 
 def main(store):
@@ -22,10 +45,29 @@ def main(store):
     events = env.open_db(b"events", create=False)
     ids = env.open_db(b"event_ids", create=False)
     streams = env.open_db(b"streams", create=False)
-    heads = env.open_db(b"stream_heads", create=False)
+    meta = env.open_db(b"meta", create=False)
     failures = []
     checked = 0
     with env.begin() as txn:
+        layout = txn.get(b"format", db=meta)
+        if layout != b"\x02":
+            print(f"FAIL: store layout format {layout!r}; this reader knows format 2", file=sys.stderr)
+            return 1
+        chunks = {}
+
+        def slot(stream, version):
+            first = (version - 1) // CHUNK * CHUNK + 1
+            key = stream + b"\x00" + struct.pack(">Q", first)
+            if key not in chunks:
+                raw = txn.get(key, db=streams)
+                try:
+                    chunks[key] = None if raw is None else chunk_positions(bytes(raw))
+                except ValueError:
+                    chunks[key] = None
+            got = chunks[key]
+            i = version - first
+            return got[i] if got is not None and i < len(got) else None
+
         prev_hash = bytes(32)
         last_recorded = None
         versions = {}
@@ -60,14 +102,23 @@ def main(store):
                 failures.append(f"{where}: stream {stream!r} version {version}, expected {versions[stream]}")
             if txn.get(rec[40:56], db=ids) != key:
                 failures.append(f"{where}: event_ids index disagrees")
-            if txn.get(stream + b"\x00" + struct.pack(">Q", version), db=streams) != key:
+            if slot(stream, version) != pos:
                 failures.append(f"{where}: streams index disagrees")
             types[code] = types.get(code, 0) + 1
-        for stream, version in versions.items():
-            stored = txn.get(stream, db=heads)
-            if stored is None or struct.unpack(">Q", stored)[0] != version:
-                failures.append(f"stream_heads of {stream!r} disagrees with the log ({version})")
-        if txn.stat(ids)["entries"] != checked or txn.stat(streams)["entries"] != checked:
+        indexed = 0
+        for key, value in txn.cursor(db=streams):
+            first = struct.unpack(">Q", key[-8:])[0]
+            try:
+                n = len(chunk_positions(bytes(value)))
+            except ValueError:
+                n = 0
+            if key[-9] != 0 or (first - 1) % CHUNK != 0 or not 1 <= n <= CHUNK:
+                failures.append(f"malformed streams entry {bytes(key)!r}")
+            stream = bytes(key[:-9])
+            if first + n - 1 > versions.get(stream, 0):
+                failures.append(f"streams index of {stream!r} goes past the log's version {versions.get(stream, 0)}")
+            indexed += n
+        if txn.stat(ids)["entries"] != checked or indexed != checked:
             failures.append("index sizes differ from the number of events")
     for f in failures:
         print("FAIL:", f, file=sys.stderr)

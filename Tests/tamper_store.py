@@ -7,7 +7,7 @@ has open.
 usage: tamper_store.py STORE_DIR OPERATION ARGS...
   delete P          remove the record at position P (indexes untouched)
   delete-all P      remove P and its id and stream index entries, as a careful forger would
-  truncate P        remove P and everything after it, indexes and stream heads fixed up:
+  truncate P        remove P and everything after it, indexes fixed up:
                     a clean rollback that only an external head can reveal
   swap P Q          exchange the records at P and Q
   flip P I          xor byte I of the record at P with 0xFF
@@ -23,6 +23,67 @@ def be(n):
     return struct.pack(">Q", n)
 
 
+CHUNK = 64
+
+
+def varints(positions):
+    out, prev = bytearray(), 0
+    for p in positions:
+        v = p - prev
+        prev = p
+        while v >= 0x80:
+            out.append((v & 0x7F) | 0x80)
+            v >>= 7
+        out.append(v)
+    return bytes(out)
+
+
+def positions(value):
+    out, pos, i = [], 0, 0
+    while i < len(value):
+        delta, shift = 0, 0
+        while True:
+            b = value[i]
+            i += 1
+            delta |= (b & 0x7F) << shift
+            shift += 7
+            if b < 0x80:
+                break
+        pos += delta
+        out.append(pos)
+    return out
+
+
+def drop_from_stream(txn, streams, stream, version):
+    """Removes the stream index entry of `version` and every later one (chunks of 64)."""
+    first = (version - 1) // CHUNK * CHUNK + 1
+    cursor = txn.cursor(db=streams)
+    prefix = stream + b"\x00"
+    doomed = []
+    if cursor.set_range(prefix + be(first)):
+        for key, value in cursor:
+            if not key.startswith(prefix) or len(key) != len(prefix) + 8:
+                break
+            doomed.append((bytes(key), bytes(value)))
+    for key, value in doomed:
+        start = struct.unpack(">Q", key[-8:])[0]
+        txn.delete(key, db=streams)
+        kept = positions(value)[:max(0, version - start)]
+        if kept:
+            txn.put(key, varints(kept), db=streams)
+
+
+def remove_entry(txn, streams, stream, version):
+    """Removes just the stream index entry of `version` from its chunk."""
+    first = (version - 1) // CHUNK * CHUNK + 1
+    key = stream + b"\x00" + be(first)
+    kept = positions(bytes(txn.get(key, db=streams)))
+    del kept[version - first]
+    txn.delete(key, db=streams)
+    if kept:
+        txn.put(key, varints(kept), db=streams)
+
+
 def parse(rec):
     slen = struct.unpack_from("<H", rec, 6)[0]
     version = struct.unpack_from("<Q", rec, 16)[0]
@@ -34,7 +95,6 @@ def main(store, op, args):
     events = env.open_db(b"events", create=False)
     ids = env.open_db(b"event_ids", create=False)
     streams = env.open_db(b"streams", create=False)
-    heads = env.open_db(b"stream_heads", create=False)
     with env.begin(write=True) as txn:
         def record(p):
             rec = txn.get(be(p), db=events)
@@ -48,7 +108,7 @@ def main(store, op, args):
             eid, stream, version = parse(record(args[0]))
             txn.delete(be(args[0]), db=events)
             txn.delete(eid, db=ids)
-            txn.delete(stream + b"\x00" + be(version), db=streams)
+            remove_entry(txn, streams, stream, version)
         elif op == "truncate":
             p = args[0]
             last = {}
@@ -59,14 +119,10 @@ def main(store, op, args):
                 eid, stream, version = parse(bytes(rec))
                 txn.delete(be(p), db=events)
                 txn.delete(eid, db=ids)
-                txn.delete(stream + b"\x00" + be(version), db=streams)
                 last[stream] = min(last.get(stream, version), version)
                 p += 1
             for stream, first_removed in last.items():
-                if first_removed == 1:
-                    txn.delete(stream, db=heads)
-                else:
-                    txn.put(stream, be(first_removed - 1), db=heads)
+                drop_from_stream(txn, streams, stream, first_removed)
         elif op == "swap":
             a, b = record(args[0]), record(args[1])
             txn.put(be(args[0]), b, db=events)

@@ -121,8 +121,9 @@ public struct DemoGenerator: Sendable {
     /// No event is recorded after this; the store's clock must not be before it.
     public static let demoNow = Timestamp(fixedDate(2025, 12, 31), hour: 23, minute: 59)
     /// Changes whenever the same seed and size would give different events, so that stores
-    /// kept for benchmarks can tell they are stale.
-    public static let dataVersion = 3
+    /// kept for benchmarks can tell they are stale; also when the store's layout changes
+    /// (4: the chunked stream index, store format 2), so an old store is not reused.
+    public static let dataVersion = 4
 
     public var size: DemoSize
     public var seed: UInt64

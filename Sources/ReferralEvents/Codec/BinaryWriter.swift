@@ -85,6 +85,14 @@ public struct BinaryWriter: Sendable {
         for item in items { write(&self, item) }
     }
 
+    /// Appends `count` zero bytes and lets `fill` write them in place: a fixed-size header in
+    /// one append instead of one per field.
+    mutating func fixed(_ count: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void) {
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: count))
+        bytes.withUnsafeMutableBytes { fill(UnsafeMutableRawBufferPointer(rebasing: $0[start..<(start + count)])) }
+    }
+
     mutating func patchU32(at offset: Int, _ v: UInt32) {
         withUnsafeBytes(of: v.littleEndian) { src in
             for i in 0..<4 { bytes[offset + i] = src[i] }

@@ -47,35 +47,38 @@ public enum EventRecord {
             throw LogError(.invalidInput, "an event's stream, actor or organisation is longer than 65,535 bytes; shorten it")
         }
         var w = BinaryWriter(capacity: headerSize + streamCount + actorCount + orgCount + 32 + 256 + hashSize)
-        w.u8(format)
-        w.u8(type.schemaVersion)
-        w.u16(type.code)
-        w.u8((event.correlationId == nil ? 0 : 1) | (event.causationId == nil ? 0 : 2))
-        w.u8(0)
-        w.u16(UInt16(streamCount))
-        w.u64(position)
-        w.u64(version)
-        w.i64(event.occurredAt.millisecondsSinceEpoch)
-        w.i64(recordedAt.millisecondsSinceEpoch)
-        w.uuid(event.id)
-        w.raw(previousHash.bytes)
-        w.u16(UInt16(actorCount))
-        w.u16(UInt16(orgCount))
-        w.u32(0)  // payload length, patched below
+        // The fixed header in one go (one append, then stores in place), not field by field.
+        w.fixed(headerSize) { h in
+            h[0] = format
+            h[1] = type.schemaVersion
+            h.storeBytes(of: type.code.littleEndian, toByteOffset: 2, as: UInt16.self)
+            h[4] = (event.correlationId == nil ? 0 : 1) | (event.causationId == nil ? 0 : 2)
+            h.storeBytes(of: UInt16(streamCount).littleEndian, toByteOffset: 6, as: UInt16.self)
+            h.storeBytes(of: position.littleEndian, toByteOffset: 8, as: UInt64.self)
+            h.storeBytes(of: version.littleEndian, toByteOffset: 16, as: UInt64.self)
+            h.storeBytes(of: event.occurredAt.millisecondsSinceEpoch.littleEndian, toByteOffset: 24, as: Int64.self)
+            h.storeBytes(of: recordedAt.millisecondsSinceEpoch.littleEndian, toByteOffset: 32, as: Int64.self)
+            withUnsafeBytes(of: event.id.uuid) { UnsafeMutableRawBufferPointer(rebasing: h[40..<56]).copyMemory(from: $0) }
+            previousHash.bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: h[56..<88]).copyMemory(from: $0) }
+            h.storeBytes(of: UInt16(actorCount).littleEndian, toByteOffset: 88, as: UInt16.self)
+            h.storeBytes(of: UInt16(orgCount).littleEndian, toByteOffset: 90, as: UInt16.self)
+            // 92: the payload length, patched below.
+        }
         w.utf8(event.stream.rawValue)
         w.utf8(event.actor)
         w.utf8(event.organisation)
         if let c = event.correlationId { w.uuid(c) }
         if let c = event.causationId { w.uuid(c) }
         let payloadStart = w.bytes.count
-        event.payload.binaryPayload.encode(to: &w)
+        event.payload.encodeBinary(to: &w)
         let payloadCount = w.bytes.count - payloadStart
         guard payloadCount <= Int(UInt32.max) else {
             throw LogError(.invalidInput, "an event's payload is longer than 4 GiB; shorten it")
         }
         w.patchU32(at: 92, UInt32(payloadCount))
         let digest = SHA256.hash(data: w.bytes)
-        let hash = Digest(bytes: Array(digest))
+        // Through its bytes: `Array(digest)` walked the digest as a generic sequence.
+        let hash = Digest(bytes: digest.withUnsafeBytes { Array($0) })
         w.raw(hash.bytes)
         return (w.bytes, hash)
     }

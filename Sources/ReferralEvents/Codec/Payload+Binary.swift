@@ -226,6 +226,35 @@ extension EventPayload {
         }
     }
 
+    /// Writes the stored payload. A switch rather than `binaryPayload.encode`: boxing the
+    /// payload in an existential allocated for every appended event.
+    func encodeBinary(to w: inout BinaryWriter) {
+        switch self {
+        case .organisationRegistered(let p): p.encode(to: &w)
+        case .housingAreaRegistered(let p): p.encode(to: &w)
+        case .liaisonRegistered(let p): p.encode(to: &w)
+        case .targetGroupDefined(let p): p.encode(to: &w)
+        case .caseOpened(let p): p.encode(to: &w)
+        case .caseAssigned(let p): p.encode(to: &w)
+        case .consentGiven(let p): p.encode(to: &w)
+        case .consentWithdrawn(let p): p.encode(to: &w)
+        case .referralMade(let p): p.encode(to: &w)
+        case .referralAnswered(let p): p.encode(to: &w)
+        case .jobcenterContactHeld(let p): p.encode(to: &w)
+        case .placementStarted(let p): p.encode(to: &w)
+        case .placementEnded(let p): p.encode(to: &w)
+        case .outcomeRecorded(let p): p.encode(to: &w)
+        case .caseClosed(let p): p.encode(to: &w)
+        case .caseReopened(let p): p.encode(to: &w)
+        case .hoursAgreementMade(let p): p.encode(to: &w)
+        case .sharedHoursLogged(let p): p.encode(to: &w)
+        case .hoursAgreementEnded(let p): p.encode(to: &w)
+        case .eventRetracted(let p): p.encode(to: &w)
+        case .residentErased(let p): p.encode(to: &w)
+        case .erasureRefused(let p): p.encode(to: &w)
+        }
+    }
+
     /// Decodes the stored payload of an event of `type`; the reader must cover exactly the payload.
     public static func decode(type: EventType, from r: inout BinaryReader) throws -> EventPayload {
         let p: EventPayload

@@ -23,12 +23,14 @@ struct RuleEngine {
         self.streams = streams
     }
 
-    /// Case rows this append has read or changed, by stream. A batch touches each of its
-    /// cases many times; the row is decoded once, checked and changed in memory, and
-    /// written back once by `flush()`, instead of a get, decode, encode and put per event.
-    private var cases: [StreamID: CaseRuleState] = [:]
-    /// Cases whose row in `cases` differs from the stored one.
-    private var changedCases: Set<StreamID> = []
+    /// Case rows this append has read or changed, by the batch-local number of their stream
+    /// (the caller's `slot`, so a stream id is hashed once per event, not at every look-up).
+    /// A batch touches each of its cases many times; the row is decoded once, checked and
+    /// changed in memory, and written back once by `flush()`, instead of a get, decode,
+    /// encode and put per event.
+    private var slots: [CaseSlot] = []
+    /// The slot of the event being checked.
+    private var current = 0
     /// Registry rows (organisations, areas, liaisons) this append has found, so each is
     /// looked up in the B-tree once per batch rather than once per event that names it.
     private var knownRows: Set<RegistryRow> = []
@@ -36,18 +38,23 @@ struct RuleEngine {
     /// Writes back the case rows the batch changed. Call once, after the last `check`,
     /// inside the same transaction.
     mutating func flush() throws {
-        for stream in changedCases {
-            if let state = cases[stream] { try put(RuleKey.caseState(stream), state.encoded()) }
+        for i in slots.indices where slots[i].changed {
+            if let stream = slots[i].stream, let row = slots[i].row { try put(RuleKey.caseState(stream), row.bytes) }
+            slots[i].changed = false
         }
-        changedCases.removeAll()
     }
 
     // MARK: - Checking one event
 
-    mutating func check(_ e: ProposedEvent, recordedAt: Timestamp, now: Timestamp) throws {
+    /// Checks `e` and applies it to the rule state. `slot` numbers `e.stream` within the
+    /// batch: the same number for every event of one stream, small and dense.
+    mutating func check(_ e: ProposedEvent, slot: Int, recordedAt: Timestamp, now: Timestamp) throws {
+        while slots.count <= slot { slots.append(CaseSlot()) }
+        if slots[slot].stream == nil { slots[slot].stream = e.stream }
+        current = slot
         let type = e.payload.type
         if let category = type.category {
-            guard e.stream.category == category, category == "registry" ? e.stream.rawValue == "registry" : !e.stream.entityID.isEmpty else {
+            guard Self.stream(e.stream, isIn: category) else {
                 let expected = category == "registry" ? "'registry'" : "'\(category)-<id>'"
                 throw violation(.wrongStream, "a \(type.name) event belongs in a stream named \(expected), not '\(e.stream)'")
             }
@@ -104,7 +111,7 @@ struct RuleEngine {
             try putTargetGroupRanges(p.code, ranges)
 
         case .caseOpened(let p):
-            guard try caseState(e.stream) == nil else {
+            guard try !loadCase() else {
                 throw violation(.caseAlreadyExists, "case '\(e.stream.entityID)' already exists; pick a new case id or reopen it with `referral reopen`")
             }
             try knownArea(p.areaId)
@@ -120,11 +127,10 @@ struct RuleEngine {
             if let sealed = p.personalData, sealed.combined.count > 16_384 {
                 throw violation(.invalidValue, "sealed personal data is \(sealed.combined.count) bytes; at most 16384 are allowed")
             }
-            try putCase(e.stream, CaseRuleState())
+            try putCase(.opened)
 
-        // The case events below check against the case's cached row by reading it in place
-        // (`row`), and change it in place at the end (`changeCase`): holding a copy of the
-        // row while changing it would copy its arrays and dictionaries on every event.
+        // The case events below check against the case's cached row, in its stored form
+        // (`CaseRow`), and change it in place at the end (`changeCase`), after every check.
         case .caseAssigned(let p):
             try requireCase(e, open: true)
             try knownLiaison(p.liaisonId)
@@ -139,21 +145,21 @@ struct RuleEngine {
             if let until = p.validUntil, until < day {
                 throw violation(.dateOrder, "consent '\(p.consentId)' is valid until \(until.danish), before it was given (\(day.danish))")
             }
-            guard !row(e.stream).consents.contains(where: { $0.id == p.consentId }) else {
+            guard try row().consentFlags(p.consentId) == nil else {
                 throw violation(.alreadyRegistered, "consent '\(p.consentId)' already exists in case '\(e.stream.entityID)'; use a new consent id")
             }
-            changeCase(e.stream) { $0.consents.append(ConsentRow(id: p.consentId, parties: p.parties, purposes: p.purposes, validUntil: p.validUntil, lapsed: false)) }
+            try changeCase { try $0.addConsent(id: p.consentId, parties: p.parties, purposes: p.purposes, validUntil: p.validUntil) }
 
         case .consentWithdrawn(let p):
             try requireCase(e, open: false)
             try text(p.reason, "reason")
-            guard let i = row(e.stream).consents.firstIndex(where: { $0.id == p.consentId }) else {
+            guard let flags = try row().consentFlags(p.consentId) else {
                 throw violation(.unknownConsent, "case '\(e.stream.entityID)' has no consent '\(p.consentId)'")
             }
-            guard !row(e.stream).consents[i].lapsed else {
+            guard row().byte(at: flags) & 1 == 0 else {
                 throw violation(.unknownConsent, "consent '\(p.consentId)' in case '\(e.stream.entityID)' is already withdrawn or lapsed")
             }
-            changeCase(e.stream) { $0.consents[i].lapsed = true }
+            changeCase { $0.setBits(1, at: flags) }
 
         case .referralMade(let p):
             try requireCase(e, open: true)
@@ -162,27 +168,27 @@ struct RuleEngine {
             try knownOrganisation(p.fromOrganisation)
             try knownOrganisation(p.toOrganisation)
             try knownLiaison(p.decidedBy)
-            guard row(e.stream).referrals[p.referralId] == nil else {
+            guard try row().referral(p.referralId) == nil else {
                 throw violation(.alreadyRegistered, "referral '\(p.referralId)' already exists in case '\(e.stream.entityID)'")
             }
-            guard row(e.stream).consents.contains(where: { $0.covers(party: p.toOrganisation, purpose: .referral, on: day) }) else {
+            guard try row().covers(party: p.toOrganisation, purpose: .referral, on: day) else {
                 throw violation(.consentRequired, "no valid consent in case '\(e.stream.entityID)' covers referral to '\(p.toOrganisation)' on \(day.danish); record the resident's consent for that party and the purpose 'referral' first")
             }
-            changeCase(e.stream) { $0.referrals[p.referralId] = false }
+            try changeCase { try $0.addReferral(p.referralId) }
 
         case .referralAnswered(let p):
             try requireCase(e, open: false)
             try text(p.reason, "reason")
-            guard let answered = row(e.stream).referrals[p.referralId] else {
+            guard let answered = try row().referral(p.referralId) else {
                 throw violation(.unknownReferral, "case '\(e.stream.entityID)' has no referral '\(p.referralId)'")
             }
-            guard !answered else { throw violation(.referralAlreadyAnswered, "referral '\(p.referralId)' has already been answered") }
-            changeCase(e.stream) { $0.referrals[p.referralId] = true }
+            guard row().byte(at: answered) == 0 else { throw violation(.referralAlreadyAnswered, "referral '\(p.referralId)' has already been answered") }
+            changeCase { $0.setByte(1, at: answered) }
 
         case .jobcenterContactHeld(let p):
             try requireCase(e, open: true)
             try knownOrganisation(p.jobcenter)
-            if let r = p.referralId, row(e.stream).referrals[r] == nil {
+            if let r = p.referralId, try row().referral(r) == nil {
                 throw violation(.unknownReferral, "case '\(e.stream.entityID)' has no referral '\(r)'")
             }
 
@@ -190,51 +196,52 @@ struct RuleEngine {
             try requireCase(e, open: true)
             try identifier(p.placementId, "placement id")
             try knownOrganisation(p.employer)
-            guard row(e.stream).placements[p.placementId] == nil else {
+            guard try row().placement(p.placementId) == nil else {
                 throw violation(.placementAlreadyStarted, "placement '\(p.placementId)' has already started in case '\(e.stream.entityID)'")
             }
             if let end = p.plannedEndDate, end < p.startDate {
                 throw violation(.dateOrder, "placement '\(p.placementId)' is planned to end (\(end.danish)) before it starts (\(p.startDate.danish))")
             }
             try weeklyHours(p.hoursPerWeek, "hours a week of placement '\(p.placementId)'")
-            if let r = p.referralId, row(e.stream).referrals[r] == nil {
+            if let r = p.referralId, try row().referral(r) == nil {
                 throw violation(.unknownReferral, "case '\(e.stream.entityID)' has no referral '\(r)'")
             }
-            changeCase(e.stream) { $0.placements[p.placementId] = (p.startDate, false) }
+            try changeCase { try $0.addPlacement(p.placementId, start: p.startDate) }
 
         case .placementEnded(let p):
             try requireCase(e, open: false)
-            guard let placement = row(e.stream).placements[p.placementId] else {
+            guard let at = try row().placement(p.placementId) else {
                 throw violation(.placementNotStarted, "placement '\(p.placementId)' never started in case '\(e.stream.entityID)'; a placement can only end if it started")
             }
-            guard !placement.ended else { throw violation(.placementAlreadyEnded, "placement '\(p.placementId)' has already ended") }
-            guard p.endDate >= placement.start else {
-                throw violation(.dateOrder, "placement '\(p.placementId)' cannot end (\(p.endDate.danish)) before it started (\(placement.start.danish))")
+            guard row().byte(at: at + 4) == 0 else { throw violation(.placementAlreadyEnded, "placement '\(p.placementId)' has already ended") }
+            let start = try row().date(at: at)
+            guard p.endDate >= start else {
+                throw violation(.dateOrder, "placement '\(p.placementId)' cannot end (\(p.endDate.danish)) before it started (\(start.danish))")
             }
-            changeCase(e.stream) { $0.placements[p.placementId] = (placement.start, true) }
+            changeCase { $0.setByte(1, at: at + 4) }
 
         case .outcomeRecorded(let p):
             try requireCase(e, open: false)
             guard [1, 3, 6, 12].contains(p.monthsAfterClose) else {
                 throw violation(.invalidValue, "outcomes are recorded 1, 3, 6 or 12 months after close, not \(p.monthsAfterClose)")
             }
-            guard !row(e.stream).open else {
+            guard !row().open else {
                 throw violation(.caseMustBeClosed, "case '\(e.stream.entityID)' is open; outcomes are recorded after a case closes")
             }
 
         case .caseClosed(let p):
             try requireCase(e, open: true)
             try text(p.reason, "reason", required: true)
-            changeCase(e.stream) { state in
-                state.open = false
-                for i in state.consents.indices { state.consents[i].lapsed = true }
+            try changeCase { row in
+                row.setOpen(false)
+                try row.lapseAllConsents()
             }
 
         case .caseReopened(let p):
             try requireCase(e, open: false)
             try text(p.reason, "reason", required: true)
-            guard !row(e.stream).open else { throw violation(.caseMustBeClosed, "case '\(e.stream.entityID)' is already open") }
-            changeCase(e.stream) { $0.open = true }
+            guard !row().open else { throw violation(.caseMustBeClosed, "case '\(e.stream.entityID)' is already open") }
+            changeCase { $0.setOpen(true) }
 
         case .hoursAgreementMade(let p):
             try identifier(p.agreementId, "agreement id")
@@ -344,11 +351,7 @@ struct RuleEngine {
     /// Replays one case or agreement stream (without retracted events) into fresh rule rows.
     private mutating func rebuildStreamState(_ stream: StreamID) throws {
         var replay: [RecordedEvent] = []
-        var prefix = Array(stream.rawValue.utf8)
-        prefix.append(0)
-        try txn.forEach(streams, from: prefix) { key, value in
-            guard key.count == prefix.count + 8, key.starts(with: prefix) else { return false }
-            let pos = readBigEndian(value)
+        try txn.forEachStreamPosition(streams, stream) { _, pos in
             guard let record = try txn.get(events, bigEndianKey(pos)) else { return true }
             let event = try EventView(checking: record).decode()
             if try get(RuleKey.retracted(uuidKey(event.id))) == nil { replay.append(event) }
@@ -356,8 +359,9 @@ struct RuleEngine {
         }
         // The cached row (possibly changed earlier in this batch) goes with the stored one:
         // the replay below derives it again, this batch's earlier events included.
-        cases[stream] = nil
-        changedCases.remove(stream)
+        slots[current].row = nil
+        slots[current].loaded = true
+        slots[current].changed = false
         try txn.delete(rules, RuleKey.caseState(stream))
         try txn.delete(rules, RuleKey.agreement(stream))
         var hourKeys: [[UInt8]] = []
@@ -377,7 +381,7 @@ struct RuleEngine {
             let proposed = ProposedEvent(id: event.id, stream: event.stream, payload: event.payload, occurredAt: event.envelope.occurredAt,
                                          actor: event.envelope.actor, organisation: event.envelope.organisation)
             do {
-                try check(proposed, recordedAt: event.envelope.recordedAt, now: event.envelope.recordedAt)
+                try check(proposed, slot: current, recordedAt: event.envelope.recordedAt, now: event.envelope.recordedAt)
             } catch let error as LogError where error.code == .ruleViolation {
                 continue
             }
@@ -385,6 +389,16 @@ struct RuleEngine {
     }
 
     // MARK: - Helpers
+
+    /// Whether `stream` is `registry` (for the registry's category) or `<category>-<id>` with
+    /// a non-empty id. Compares UTF-8 bytes: slicing the stream id into a category and an id
+    /// cost more than the rest of a typical event's checks.
+    static func stream(_ stream: StreamID, isIn category: String) -> Bool {
+        let s = stream.rawValue.utf8, c = category.utf8
+        if category == "registry" { return stream.rawValue == "registry" }
+        guard s.count > c.count + 1, s.starts(with: c) else { return false }
+        return s[s.index(s.startIndex, offsetBy: c.count)] == UInt8(ascii: "-")
+    }
 
     private func violation(_ rule: DomainRule, _ message: String) -> LogError {
         var e = LogError(.ruleViolation, message)
@@ -458,38 +472,40 @@ struct RuleEngine {
         }
     }
 
-    private mutating func caseState(_ stream: StreamID) throws -> CaseRuleState? {
-        if let cached = cases[stream] { return cached }
-        guard let raw = try get(RuleKey.caseState(stream)) else { return nil }
-        let state = try CaseRuleState(decoding: raw)
-        cases[stream] = state
-        return state
+    /// Reads the case's row into its slot once per append; true if the case exists.
+    private mutating func loadCase() throws -> Bool {
+        if !slots[current].loaded, let stream = slots[current].stream {
+            slots[current].row = try get(RuleKey.caseState(stream)).map { CaseRow(stored: $0) }
+            slots[current].loaded = true
+        }
+        return slots[current].row != nil
     }
 
     /// Loads the case's row into the cache; throws unless the case exists (and, with
     /// `open`, is open).
     private mutating func requireCase(_ e: ProposedEvent, open: Bool) throws {
-        guard let s = try caseState(e.stream) else {
+        guard try loadCase() else {
             throw violation(.caseMustExist, "case '\(e.stream.entityID)' does not exist; open it first or check the case id")
         }
-        guard !open || s.open else {
+        guard !open || slots[current].row?.open == true else {
             throw violation(.caseMustBeOpen, "case '\(e.stream.entityID)' is closed; reopen it before recording a \(e.payload.type.name)")
         }
     }
 
-    /// The cached row of a case `requireCase` has loaded, for reading within one expression.
-    private func row(_ stream: StreamID) -> CaseRuleState { cases[stream] ?? CaseRuleState() }
+    /// The cached row of a case `requireCase` has loaded.
+    private func row() -> CaseRow { slots[current].row ?? .opened }
 
     /// Changes the cached row of a case `requireCase` has loaded, in place, after every check
     /// has passed; `flush()` writes it.
-    private mutating func changeCase(_ stream: StreamID, _ change: (inout CaseRuleState) -> Void) {
-        if let i = cases.index(forKey: stream) { change(&cases.values[i]) }
-        changedCases.insert(stream)
+    private mutating func changeCase(_ change: (inout CaseRow) throws -> Void) rethrows {
+        if slots[current].row != nil { try change(&slots[current].row!) }
+        slots[current].changed = true
     }
 
-    private mutating func putCase(_ stream: StreamID, _ state: CaseRuleState) throws {
-        cases[stream] = state
-        changedCases.insert(stream)
+    private mutating func putCase(_ row: CaseRow) throws {
+        slots[current].row = row
+        slots[current].loaded = true
+        slots[current].changed = true
     }
 
     private func existingAgreement(_ e: ProposedEvent) throws -> AgreementRuleState {
@@ -515,6 +531,17 @@ struct RuleEngine {
         var r = BinaryReader(raw)
         return try r.hours()
     }
+}
+
+/// One stream's case row as an append holds it.
+private struct CaseSlot {
+    var stream: StreamID?
+    /// The row; nil when the stream has no case row (yet).
+    var row: CaseRow?
+    /// Whether `row` has been read from the store (a nil `row` then means "no row").
+    var loaded = false
+    /// Whether `row` differs from the stored row.
+    var changed = false
 }
 
 /// A registry row (organisation, area or liaison) an append has found.

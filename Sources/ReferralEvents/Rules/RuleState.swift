@@ -20,25 +20,42 @@ struct CaseRuleState: Hashable {
     var open = true
     var consents: [ConsentRow] = []
     /// Referral id → answered.
-    var referrals: [String: Bool] = [:]
+    var referrals = SmallMap<Bool>()
     /// Placement id → (start date, ended).
-    var placements: [String: (start: CalendarDate, ended: Bool)] = [:]
+    var placements = SmallMap<(start: CalendarDate, ended: Bool)>()
 
     static func == (a: CaseRuleState, b: CaseRuleState) -> Bool {
-        a.open == b.open && a.consents == b.consents && a.referrals == b.referrals
-            && a.placements.mapValues { "\($0.start.daysSinceEpoch)/\($0.ended)" } == b.placements.mapValues { "\($0.start.daysSinceEpoch)/\($0.ended)" }
+        a.open == b.open && a.consents == b.consents
+            && a.referrals.entries.count == b.referrals.entries.count && a.referrals.entries.allSatisfy { b.referrals[$0.key] == $0.value }
+            && a.placements.entries.count == b.placements.entries.count
+            && a.placements.entries.allSatisfy { e in b.placements[e.key].map { $0.start == e.value.start && $0.ended == e.value.ended } ?? false }
     }
     func hash(into h: inout Hasher) { h.combine(open); h.combine(consents) }
 
+    /// The stored row. Consents of one case mostly name the same parties again (a new
+    /// consent extends the last one), so the parties' ids are written once, in a table at the
+    /// front, and consents refer to them by index. That halves the typical row, and with it
+    /// the pages of the `rules` tree an append rewrites. (Lapsed consents keep their parties:
+    /// `consentState(ofCase:)` shows them to explain a refusal.)
     func encoded() -> [UInt8] {
-        var w = BinaryWriter(capacity: 64)
+        var w = BinaryWriter(capacity: 96)
         w.bool(open)
-        w.array(consents) { w, c in
-            w.string(c.id); w.array(c.parties) { $0.string($1) }; w.array(c.purposes) { $0.enumCase($1) }
-            w.optional(c.validUntil) { $0.date($1) }; w.bool(c.lapsed)
+        // A handful of parties a case: a linear search beats hashing them.
+        var table: [OrganisationID] = []
+        for c in consents {
+            for party in c.parties where !table.contains(party) { table.append(party) }
         }
-        w.array(referrals.sorted { $0.key < $1.key }) { w, r in w.string(r.key); w.bool(r.value) }
-        w.array(placements.sorted { $0.key < $1.key }) { w, p in w.string(p.key); w.date(p.value.start); w.bool(p.value.ended) }
+        w.array(table) { $0.string($1) }
+        w.array(consents) { w, c in
+            w.string(c.id)
+            // bit 0: lapsed; bit 1: a valid-until date follows.
+            w.u8((c.lapsed ? 1 : 0) | (c.validUntil == nil ? 0 : 2))
+            w.array(c.parties) { w, party in w.varint(UInt64(table.firstIndex(of: party) ?? 0)) }
+            w.array(c.purposes) { $0.enumCase($1) }
+            if let until = c.validUntil { w.date(until) }
+        }
+        w.array(referrals.entries) { w, r in w.string(r.key); w.bool(r.value) }
+        w.array(placements.entries) { w, p in w.string(p.key); w.date(p.value.start); w.bool(p.value.ended) }
         return w.bytes
     }
 
@@ -49,12 +66,41 @@ struct CaseRuleState: Hashable {
         open = try r.bool()
         // Rule rows are derived data this code wrote in the same store: their strings are
         // not validated as UTF-8 again (that was most of the cost of reading a row).
+        let table = try r.array { try $0.trustedString() }
         consents = try r.array { r in
-            ConsentRow(id: try r.trustedString(), parties: try r.array { try $0.trustedString() }, purposes: try r.array { try $0.enumCase(ConsentPurpose.self) },
-                       validUntil: try r.optional { try $0.date() }, lapsed: try r.bool())
+            let id = try r.trustedString()
+            let flags = try r.u8()
+            let parties = try r.array { r in
+                let i = Int(try r.varint())
+                guard i < table.count else { throw LogError.corrupt("a case rule row names party \(i) of \(table.count)") }
+                return table[i]
+            }
+            let purposes = try r.array { try $0.enumCase(ConsentPurpose.self) }
+            let until = flags & 2 != 0 ? try r.date() : nil
+            return ConsentRow(id: id, parties: parties, purposes: purposes, validUntil: until, lapsed: flags & 1 != 0)
         }
-        for (k, v) in try r.array({ r in (try r.trustedString(), try r.bool()) }) { referrals[k] = v }
-        for (k, s, e) in try r.array({ r in (try r.trustedString(), try r.date(), try r.bool()) }) { placements[k] = (s, e) }
+        referrals = SmallMap(entries: try r.array { r in (try r.trustedString(), try r.bool()) })
+        placements = SmallMap(entries: try r.array { r in (try r.trustedString(), (try r.date(), try r.bool())) })
+    }
+}
+
+/// A few entries by id, in the order they were added: a case has a handful of referrals
+/// and placements, and a linear search of short ids is cheaper than a dictionary's hashing
+/// and allocation when a row is decoded and encoded at every append.
+struct SmallMap<Value> {
+    private(set) var entries: [(key: String, value: Value)]
+
+    init(entries: [(key: String, value: Value)] = []) { self.entries = entries }
+
+    subscript(key: String) -> Value? {
+        get { entries.first { $0.key == key }?.value }
+        set {
+            if let i = entries.firstIndex(where: { $0.key == key }) {
+                if let newValue { entries[i].value = newValue } else { entries.remove(at: i) }
+            } else if let newValue {
+                entries.append((key, newValue))
+            }
+        }
     }
 }
 

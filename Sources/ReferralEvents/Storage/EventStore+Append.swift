@@ -65,14 +65,14 @@ extension EventStore {
         // Idempotency: ids already in the log are reported, not written.
         var results: [AppendedEvent?] = []
         var fresh: [Int] = []  // indices, not copies of the events
-        for (i, e) in batch.enumerated() {
-            if let existing = try txn.get(eventIDs, uuidKey(e.id)) {
+        for i in batch.indices {
+            if let existing = try withUnsafeBytes(of: batch[i].id.uuid, { try txn.get(eventIDs, $0) }) {
                 let pos = readBigEndian(existing)
                 guard let record = try txn.get(events, bigEndianKey(pos)) else {
                     throw LogError.corrupt("the id index names position \(pos), which is not in the log", position: pos)
                 }
                 let view = try EventView(checking: record)
-                results.append(AppendedEvent(id: e.id, stream: view.stream, position: pos, version: view.version, duplicate: true))
+                results.append(AppendedEvent(id: batch[i].id, stream: view.stream, position: pos, version: view.version, duplicate: true))
             } else {
                 results.append(nil)
                 fresh.append(i)
@@ -96,17 +96,30 @@ extension EventStore {
             recordedAt = max(now, lastRecordedAt)
         }
 
-        // Expected versions, for streams that get new events.
-        var versions: [StreamID: UInt64] = [:]
-        func currentVersion(_ s: StreamID) throws -> UInt64 {
-            if let v = versions[s] { return v }
-            let v = try txn.get(streamHeads, Array(s.rawValue.utf8)).map(readBigEndian) ?? 0
-            versions[s] = v
-            return v
+        // Each stream gets a batch-local number (its slot) the first time it is seen, so its
+        // id is hashed once per event; the stream's last chunk of the stream index is read
+        // then, once per append: it gives the stream's version for the expected-version
+        // checks, and the new positions go onto it.
+        var slotOf: [StreamID: Int] = [:]
+        var tails: [StreamTail] = []
+        var slotStreams: [StreamID] = []
+        func slot(_ s: StreamID) throws -> Int {
+            if let i = slotOf[s] { return i }
+            let i = tails.count
+            let t = try txn.streamTail(streams, s)
+            // New positions are stored as distances from the chunk's last one.
+            guard t.lastPosition <= position else {
+                throw LogError.corrupt("the stream index of '\(s)' names position \(t.lastPosition), after the log's last event (\(position))", position: position + 1)
+            }
+            tails.append(t)
+            slotStreams.append(s)
+            slotOf[s] = i
+            return i
         }
+        func currentVersion(_ s: StreamID) throws -> UInt64 { tails[try slot(s)].version }
         // A set, not `fresh.contains`: a large import touches thousands of streams, and a
         // scan of the batch per stream made appending quadratic.
-        let freshStreams = Set(fresh.map { batch[$0].stream })
+        let freshStreams = expecting.isEmpty ? [] : Set(fresh.map { batch[$0].stream })
         for (stream, expected) in expecting where freshStreams.contains(stream) {
             let actual = try currentVersion(stream)
             let ok: Bool
@@ -121,10 +134,20 @@ extension EventStore {
 
         // Domain rules, then the writes, event by event in one transaction.
         var engine = RuleEngine(txn: txn, rules: rules, eventIDs: eventIDs, events: events, streams: streams)
-        for i in fresh {
-            let e = batch[i]
+        // One event, borrowed from the batch: binding `batch[i]` to a local copied the event
+        // (and retained all its strings) once per event.
+        func appendOne(_ e: borrowing ProposedEvent, at i: Int) throws {
+            let s = try slot(e.stream)
+            if case .eventRetracted = e.payload {
+                // A retraction replays its stream from the index (`RuleEngine`), which must
+                // hold this batch's earlier events too.
+                for j in tails.indices where tails[j].changed {
+                    try txn.putStreamTail(streams, slotStreams[j], tails[j])
+                    tails[j].changed = false
+                }
+            }
             do {
-                try engine.check(e, recordedAt: recordedAt, now: now)
+                try engine.check(e, slot: s, recordedAt: recordedAt, now: now)
             } catch var error as LogError {
                 error.eventIndex = i
                 error.eventId = e.id
@@ -132,8 +155,14 @@ extension EventStore {
                 throw error
             }
             position += 1
-            let version = try currentVersion(e.stream) + 1
-            versions[e.stream] = version
+            if tails[s].isFull {
+                // The chunk is full: it is final (written now if this batch filled it) and
+                // the stream goes on in a new one.
+                if tails[s].changed { try txn.putStreamTail(streams, e.stream, tails[s]) }
+                tails[s] = tails[s].next
+            }
+            tails[s].append(position)
+            let version = tails[s].version
             let (bytes, hash) = try EventRecord.encode(e, position: position, version: version, recordedAt: recordedAt, previousHash: previousHash)
             guard bytes.count <= Self.maxRecordSize else {
                 var err = LogError(.invalidInput, "event \(i + 1) of the batch (\(e.payload.type.name)) would be \(bytes.count) bytes stored; at most \(Self.maxRecordSize) are allowed: shorten its texts or lists")
@@ -141,16 +170,17 @@ extension EventStore {
                 err.eventId = e.id
                 throw err
             }
-            let posKey = bigEndianKey(position)
-            try txn.put(events, posKey, bytes, append: true)
-            try txn.put(eventIDs, uuidKey(e.id), posKey, noOverwrite: true)
-            try txn.put(streams, streamVersionKey(e.stream, version), posKey, append: false)
+            // Keys from stack values: an array for each cost an allocation an event.
+            try withUnsafeBytes(of: position.bigEndian) { posKey in
+                try bytes.withUnsafeBytes { try txn.put(events, posKey, $0, append: true) }
+                try withUnsafeBytes(of: e.id.uuid) { try txn.put(eventIDs, $0, posKey, noOverwrite: true) }
+            }
             previousHash = hash
             results[i] = AppendedEvent(id: e.id, stream: e.stream, position: position, version: version, duplicate: false)
         }
-        // `versions` holds exactly the streams that got new events.
-        for (stream, version) in versions {
-            try txn.put(streamHeads, Array(stream.rawValue.utf8), bigEndianKey(version))
+        for i in fresh { try appendOne(batch[i], at: i) }
+        for j in tails.indices where tails[j].changed {
+            try txn.putStreamTail(streams, slotStreams[j], tails[j])
         }
         try engine.flush()
         return AppendResult(events: results.map { $0! }, headPosition: position, recordedAt: recordedAt)
@@ -163,12 +193,13 @@ extension EventStore {
 
     /// The checks made before any transaction: every envelope, and no id twice in the batch.
     static func validateBatch(_ events: [ProposedEvent]) throws {
-        for (i, e) in events.enumerated() { try validateEnvelope(e, index: i) }
+        for i in events.indices { try validateEnvelope(events[i], index: i) }
         var seen = Set<UUID>()
-        for (i, e) in events.enumerated() where !seen.insert(e.id).inserted {
-            var err = LogError(.invalidInput, "event \(i + 1) of the batch repeats the id \(e.id) of an earlier event in the same batch; give every event its own id")
+        seen.reserveCapacity(events.count)
+        for i in events.indices where !seen.insert(events[i].id).inserted {
+            var err = LogError(.invalidInput, "event \(i + 1) of the batch repeats the id \(events[i].id) of an earlier event in the same batch; give every event its own id")
             err.eventIndex = i
-            err.eventId = e.id
+            err.eventId = events[i].id
             throw err
         }
     }
@@ -186,7 +217,11 @@ extension EventStore {
             guard !value.isEmpty else { throw fail("the event's \(name) is empty; every event needs a \(name)") }
             guard value.utf8.count <= maxIdentifierLength else { throw fail("the event's \(name) is longer than \(maxIdentifierLength) bytes") }
             // Printable ASCII (nearly every id) needs no Unicode property lookup.
-            guard value.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) || !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            // Over the contiguous UTF-8 when there is one (a native string): the generic
+            // UTF8View iteration cost several times more.
+            let printable = value.utf8.withContiguousStorageIfAvailable { $0.allSatisfy { $0 >= 0x20 && $0 < 0x7F } }
+                ?? value.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
+            guard printable || !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
                 throw fail("the event's \(name) contains control characters")
             }
         }
@@ -201,12 +236,4 @@ extension EventStore {
 
 func uuidKey(_ id: UUID) -> [UInt8] {
     withUnsafeBytes(of: id.uuid) { Array($0) }
-}
-
-/// `stream ‖ 0x00 ‖ version (8 bytes big-endian)`: one stream's events sort together, in version order.
-func streamVersionKey(_ stream: StreamID, _ version: UInt64) -> [UInt8] {
-    var key = Array(stream.rawValue.utf8)
-    key.append(0)
-    key.append(contentsOf: bigEndianKey(version))
-    return key
 }

@@ -41,11 +41,8 @@ extension EventStore {
         guard Self.couldBeStored(stream) else { return [] }
         return try env.read { txn in
             var out: [RecordedEvent] = []
-            var prefix = Array(stream.rawValue.utf8)
-            prefix.append(0)
-            try txn.forEach(streams, from: streamVersionKey(stream, fromVersion)) { key, value in
-                guard out.count < limit, key.count == prefix.count + 8, key.starts(with: prefix) else { return false }
-                let pos = readBigEndian(value)
+            try txn.forEachStreamPosition(streams, stream, fromVersion: fromVersion) { _, pos in
+                guard out.count < limit else { return false }
                 guard let record = try txn.get(events, bigEndianKey(pos)) else {
                     throw LogError.corrupt("stream index of '\(stream)' names position \(pos), which is not in the log", position: pos)
                 }
@@ -62,11 +59,7 @@ extension EventStore {
         guard Self.couldBeStored(stream) else { return [] }
         return try env.read { txn in
             var out: [UInt64] = []
-            var prefix = Array(stream.rawValue.utf8)
-            prefix.append(0)
-            try txn.forEach(streams, from: streamVersionKey(stream, 1)) { key, value in
-                guard key.count == prefix.count + 8, key.starts(with: prefix) else { return false }
-                let pos = readBigEndian(value)
+            try txn.forEachStreamPosition(streams, stream, fromVersion: 1) { _, pos in
                 guard pos <= through else { return false }
                 out.append(pos)
                 return true
@@ -95,7 +88,7 @@ extension EventStore {
     /// The stream's last version, 0 if it does not exist.
     public func streamVersion(_ stream: StreamID) throws -> UInt64 {
         guard Self.couldBeStored(stream) else { return 0 }
-        return try env.read { txn in try txn.get(streamHeads, Array(stream.rawValue.utf8)).map(readBigEndian) ?? 0 }
+        return try env.read { txn in try txn.streamVersion(streams, stream) }
     }
 
     /// Every stream id with its last version, in id order, optionally only those starting with `prefix`.
@@ -104,9 +97,19 @@ extension EventStore {
         return try env.read { txn in
             var out: [(StreamID, UInt64)] = []
             let p = Array(prefix.utf8)
-            try txn.forEach(streamHeads, from: p.isEmpty ? nil : p) { key, value in
+            // Chunks of one stream are adjacent; the last one gives its version.
+            try txn.forEach(streams, from: p.isEmpty ? nil : p) { key, value in
                 guard key.starts(with: p) else { return false }
-                out.append((StreamID(String(decoding: key, as: UTF8.self)), readBigEndian(value)))
+                guard let (name, first) = StreamIndex.parse(key) else {
+                    throw LogError.corrupt("the stream index has a malformed key")
+                }
+                let version = first + UInt64(StreamIndex.count(value)) - 1
+                let stream = StreamID(String(decoding: name, as: UTF8.self))
+                if let last = out.last, last.0 == stream {
+                    out[out.count - 1].1 = version
+                } else {
+                    out.append((stream, version))
+                }
                 return true
             }
             return out

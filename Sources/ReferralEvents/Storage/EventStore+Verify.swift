@@ -14,7 +14,7 @@ public struct VerifyReport: Sendable, Hashable {
 extension EventStore {
     /// Checks the whole log: positions gapless from 1, every record's structure and hash, each
     /// record's link to the previous hash, recorded-at never decreasing, stream versions
-    /// contiguous, and the id, stream and stream-head indexes against the records.
+    /// contiguous, and the id and stream indexes against the records.
     ///
     /// - Parameters:
     ///   - expectedHead: a head kept outside the store (`referral verify --head FILE`); a log
@@ -29,7 +29,6 @@ extension EventStore {
             var previousHash = Digest.zero.bytes
             var lastRecordedAt = Timestamp(millisecondsSinceEpoch: .min)
             var streamVersions: [StreamID: UInt64] = [:]
-            var streamLastPosition: [StreamID: UInt64] = [:]
             var failure: LogError?
             var head = LogHead(position: 0, hash: Digest.zero.hex, recordedAt: nil)
             var headHashAtExpected: String?
@@ -67,11 +66,12 @@ extension EventStore {
                     return fail(pos, "stream '\(stream)' jumps to version \(view.version) after \(version - 1)")
                 }
                 streamVersions[stream] = version
-                streamLastPosition[stream] = pos
                 guard let idPos = try txn.get(eventIDs, uuidKey(view.id)), readBigEndian(idPos) == pos else {
                     return fail(pos, "the id index does not point to this event")
                 }
-                guard let sPos = try txn.get(streams, streamVersionKey(stream, version)), readBigEndian(sPos) == pos else {
+                let chunk = StreamIndex.chunkStart(version)
+                guard let entry = try txn.get(streams, StreamIndex.key(stream, chunk)),
+                      StreamIndex.position(entry, at: Int(version - chunk)) == pos else {
                     return fail(pos, "the stream index of '\(stream)' version \(version) does not point to this event")
                 }
                 previousHash = Array(view.hashBytes)
@@ -86,22 +86,29 @@ extension EventStore {
             if failure == nil {
                 // Every event checked above has its own index entries, so surplus entries mean
                 // events after the last record were removed: the first bad position is the next one.
-                let ids = try txn.count(eventIDs), indexed = try txn.count(streams)
+                let ids = try txn.count(eventIDs)
+                var indexed = 0
+                var malformed: String?
+                try txn.forEach(streams) { key, value in
+                    guard let (_, first) = StreamIndex.parse(key), first >= 1, (first - 1) % StreamIndex.chunkSize == 0,
+                          StreamIndex.decode(value) != nil else {
+                        malformed = String(decoding: key.prefix(while: { $0 != 0 }), as: UTF8.self)
+                        return false
+                    }
+                    let n = StreamIndex.count(value)
+                    guard n >= 1, n <= Int(StreamIndex.chunkSize) else {
+                        malformed = String(decoding: key.prefix(while: { $0 != 0 }), as: UTF8.self)
+                        return false
+                    }
+                    indexed += n
+                    return true
+                }
                 if ids != Int(checked) {
                     failure = LogError.corrupt("the id index has \(ids) entries for \(checked) events: events after position \(checked) were removed", position: checked + 1)
+                } else if let malformed {
+                    failure = LogError.corrupt("the stream index of '\(malformed)' has a malformed entry", position: checked + 1)
                 } else if indexed != Int(checked) {
                     failure = LogError.corrupt("the stream index has \(indexed) entries for \(checked) events: events after position \(checked) were removed", position: checked + 1)
-                } else if try txn.count(streamHeads) != streamVersions.count {
-                    failure = LogError.corrupt("the stream heads list \(try txn.count(streamHeads)) streams, the log has \(streamVersions.count)", position: checked + 1)
-                } else {
-                    for (stream, version) in streamVersions.sorted(by: { $0.key < $1.key }) {
-                        let stored = try txn.get(streamHeads, Array(stream.rawValue.utf8)).map(readBigEndian)
-                        if stored != version {
-                            let at = (stored ?? 0) > version ? checked + 1 : streamLastPosition[stream] ?? checked
-                            failure = LogError.corrupt("stream '\(stream)' head says version \(stored ?? 0), the log has \(version)", position: at)
-                            break
-                        }
-                    }
                 }
             }
             if failure == nil, let expectedHead {

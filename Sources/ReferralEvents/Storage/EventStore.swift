@@ -23,13 +23,18 @@ public final class EventStore: Sendable {
     let events: Database
     let eventIDs: Database
     let streams: Database
-    let streamHeads: Database
     let meta: Database
     let rules: Database
     /// A clock the tests can set; production uses the wall clock.
     let clock: @Sendable () -> Timestamp
     /// Whether `replay` unmaps the pages it has passed (see `init(at:…lowMemoryReplay:)`).
     public let lowMemoryReplay: Bool
+
+    /// The layout of `log.mdb` (its databases and their keys), kept in `meta` under `format`.
+    /// 1: a `streams` entry per event and a `stream_heads` tree; 2: the stream index in
+    /// chunks and no heads tree (docs/lmdb-layout.md). The records themselves are
+    /// `EventRecord.format`.
+    static let layoutFormat: UInt8 = 2
 
     /// Where the log's LMDB file lives inside a store directory.
     public static func logPath(in directory: String) -> String { directory + "/log.mdb" }
@@ -68,18 +73,17 @@ public final class EventStore: Sendable {
         events = try env.openDatabase("events")
         eventIDs = try env.openDatabase("event_ids")
         streams = try env.openDatabase("streams")
-        streamHeads = try env.openDatabase("stream_heads")
         meta = try env.openDatabase("meta")
         rules = try env.openDatabase("rules")
         try env.write { txn in
             let key = Array("format".utf8)
             if let f = try txn.get(meta, key) {
                 let version = f.first ?? 0
-                guard version == EventRecord.format else {
-                    throw LogError(.unsupportedFormat, "the store at \(directory) has format \(version); this build reads format \(EventRecord.format)")
+                guard version == Self.layoutFormat else {
+                    throw LogError(.unsupportedFormat, "the store at \(directory) has format \(version); this build reads format \(Self.layoutFormat): export its events with the build that wrote it (`referral export`) and import them into a new store")
                 }
             } else {
-                try txn.put(meta, key, [EventRecord.format])
+                try txn.put(meta, key, [Self.layoutFormat])
                 try txn.put(meta, Array("store-id".utf8), Array(UUID().uuidString.utf8))
             }
         }

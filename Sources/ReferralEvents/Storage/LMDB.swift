@@ -213,15 +213,18 @@ struct Transaction {
 
     func put(_ db: Database, _ key: [UInt8], _ value: [UInt8], append: Bool = false, noOverwrite: Bool = false) throws {
         try key.withUnsafeBytes { k in
-            try value.withUnsafeBytes { v in
-                var kv = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
-                var vv = MDB_val(mv_size: v.count, mv_data: UnsafeMutableRawPointer(mutating: v.baseAddress))
-                var flags: UInt32 = 0
-                if append { flags |= UInt32(MDB_APPEND) }
-                if noOverwrite { flags |= UInt32(MDB_NOOVERWRITE) }
-                try check(mdb_put(handle, db.dbi, &kv, &vv, flags), "writing")
-            }
+            try value.withUnsafeBytes { v in try put(db, k, v, append: append, noOverwrite: noOverwrite) }
         }
+    }
+
+    /// `put` from bytes the caller already has (a stack value, a record), without making arrays.
+    func put(_ db: Database, _ k: UnsafeRawBufferPointer, _ v: UnsafeRawBufferPointer, append: Bool = false, noOverwrite: Bool = false) throws {
+        var kv = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
+        var vv = MDB_val(mv_size: v.count, mv_data: UnsafeMutableRawPointer(mutating: v.baseAddress))
+        var flags: UInt32 = 0
+        if append { flags |= UInt32(MDB_APPEND) }
+        if noOverwrite { flags |= UInt32(MDB_NOOVERWRITE) }
+        try check(mdb_put(handle, db.dbi, &kv, &vv, flags), "writing")
     }
 
     /// Deletes `key`; returns false if it was not there.

@@ -1,0 +1,266 @@
+/// A case's rule row in its stored form (`CaseRuleState.encoded()`), checked and changed
+/// in place.
+///
+/// An append reads the row of every case its batch touches; decoding each into arrays and
+/// strings, encoding it again and freeing it all cost more than the checks themselves. Most
+/// case events only read the row or flip one flag (a consent lapses, a referral is answered,
+/// a placement ends, the case closes), which this does on the bytes. Events that add an
+/// entry (a consent, referral or placement) go through `CaseRuleState` (`update`).
+struct CaseRow {
+    private(set) var bytes: [UInt8]
+
+    init(stored raw: UnsafeRawBufferPointer) { bytes = Array(raw) }
+    init(_ state: CaseRuleState) { bytes = state.encoded() }
+
+    /// A new case's row: open, no parties, consents, referrals or placements.
+    static let opened = CaseRow(CaseRuleState())
+
+    var open: Bool { bytes.first == 1 }
+
+    mutating func setOpen(_ open: Bool) { bytes[0] = open ? 1 : 0 }
+
+    /// Decodes, changes and re-encodes the row (for changes that add entries).
+    mutating func update(_ change: (inout CaseRuleState) -> Void) throws {
+        var state = try bytes.withUnsafeBytes { try CaseRuleState(decoding: $0) }
+        change(&state)
+        bytes = state.encoded()
+    }
+
+    /// The offset of the consent's flags byte (bit 0: lapsed), nil if the case has no such consent.
+    func consentFlags(_ id: String) throws -> Int? {
+        try scan { r, sections in
+            r.offset = sections.consents
+            let n = try r.varint()
+            for _ in 0..<n {
+                let match = try Self.string(&r, equals: id)
+                if match { return r.offset }
+                try Self.skipConsentAfterID(&r)
+            }
+            return nil
+        }
+    }
+
+    func byte(at offset: Int) -> UInt8 { bytes[offset] }
+    mutating func setBits(_ bits: UInt8, at offset: Int) { bytes[offset] |= bits }
+    mutating func setByte(_ value: UInt8, at offset: Int) { bytes[offset] = value }
+
+    /// Marks every consent lapsed (the case closed).
+    mutating func lapseAllConsents() throws {
+        let offsets: [Int] = try scan { r, sections in
+            r.offset = sections.consents
+            var out: [Int] = []
+            for _ in 0..<(try r.varint()) {
+                try Self.skipString(&r)
+                out.append(r.offset)
+                try Self.skipConsentAfterID(&r)
+            }
+            return out
+        }
+        for o in offsets { bytes[o] |= 1 }
+    }
+
+    /// Whether a consent not lapsed names `party` for `purpose` and is valid on `date`
+    /// (`ConsentRow.covers`).
+    func covers(party: OrganisationID, purpose: ConsentPurpose, on date: CalendarDate) throws -> Bool {
+        let purposeCode = UInt8(ConsentPurpose.allCases.firstIndex(of: purpose) ?? 0)
+        return try scan { r, sections in
+            // The party's index in the row's table of parties.
+            r.offset = 1
+            var partyIndex: UInt64?
+            let tableCount = try r.varint()
+            for i in 0..<tableCount {
+                if try Self.string(&r, equals: party), partyIndex == nil { partyIndex = i }
+            }
+            guard let partyIndex else { return false }
+            let n = try r.varint()
+            for _ in 0..<n {
+                try Self.skipString(&r)
+                let flags = try r.u8()
+                var named = false
+                for _ in 0..<(try r.varint()) {
+                    if try r.varint() == partyIndex { named = true }
+                }
+                var hasPurpose = false
+                for _ in 0..<(try r.varint()) {
+                    if try r.u8() == purposeCode { hasPurpose = true }
+                }
+                var valid = true
+                if flags & 2 != 0 { valid = date <= (try r.date()) }
+                if flags & 1 == 0, named, hasPurpose, valid { return true }
+            }
+            return false
+        }
+    }
+
+    /// The offset of the referral's answered byte, nil if the case has no such referral.
+    func referral(_ id: String) throws -> Int? {
+        try scan { r, sections in
+            r.offset = sections.referrals
+            for _ in 0..<(try r.varint()) {
+                if try Self.string(&r, equals: id) { return r.offset }
+                r.offset += 1
+            }
+            return nil
+        }
+    }
+
+    /// The offset of the placement's start date (its ended byte follows it), nil if the
+    /// case has no such placement.
+    func placement(_ id: String) throws -> Int? {
+        try scan { r, sections in
+            r.offset = sections.placements
+            for _ in 0..<(try r.varint()) {
+                if try Self.string(&r, equals: id) { return r.offset }
+                r.offset += 5
+            }
+            return nil
+        }
+    }
+
+    /// Adds a consent that has not lapsed (the id must be new): its parties go into the
+    /// row's table where missing, the consent at the end of the consents. One walk over the
+    /// row, then the new row is written in one pass.
+    mutating func addConsent(id: String, parties: [OrganisationID], purposes: [ConsentPurpose], validUntil: CalendarDate?) throws {
+        var table: [Range<Int>] = []
+        let (tableCount, tableStart, consentsAt, consentsStart, consentCount, consentsEnd) = try bytes.withUnsafeBytes { raw in
+            var r = BinaryReader(raw, offset: 1)
+            let tableCount = try r.varint()
+            let tableStart = r.offset
+            for _ in 0..<tableCount {
+                let n = try r.varint()
+                guard n <= UInt64(r.remaining) else { throw LogError.corrupt("a case rule row's string runs past its end") }
+                table.append(r.offset..<(r.offset + Int(n)))
+                r.offset += Int(n)
+            }
+            let consentsAt = r.offset
+            let consentCount = try r.varint()
+            let consentsStart = r.offset
+            for _ in 0..<consentCount {
+                try Self.skipString(&r)
+                try Self.skipConsentAfterID(&r)
+            }
+            return (tableCount, tableStart, consentsAt, consentsStart, consentCount, r.offset)
+        }
+        // Each party's index in the table, new parties after the known ones (as `encoded()`).
+        var added: [OrganisationID] = []
+        var indexes: [UInt64] = []
+        indexes.reserveCapacity(parties.count)
+        for party in parties {
+            if let i = table.firstIndex(where: { party.utf8.elementsEqual(bytes[$0]) }) {
+                indexes.append(UInt64(i))
+            } else if let j = added.firstIndex(of: party) {
+                indexes.append(tableCount + UInt64(j))
+            } else {
+                indexes.append(tableCount + UInt64(added.count))
+                added.append(party)
+            }
+        }
+        var w = BinaryWriter(capacity: bytes.count + id.utf8.count + parties.count + purposes.count + 32)
+        w.u8(bytes[0])
+        w.varint(tableCount + UInt64(added.count))
+        w.raw(bytes[tableStart..<consentsAt])
+        for party in added { w.string(party) }
+        w.varint(consentCount + 1)
+        w.raw(bytes[consentsStart..<consentsEnd])
+        w.string(id)
+        w.u8(validUntil == nil ? 0 : 2)
+        w.array(indexes) { $0.varint($1) }
+        w.array(purposes) { $0.enumCase($1) }
+        if let validUntil { w.date(validUntil) }
+        w.raw(bytes[consentsEnd...])
+        bytes = w.bytes
+    }
+
+    /// Adds an unanswered referral (the id must be new): an entry at the end of the
+    /// referrals, without decoding the row.
+    mutating func addReferral(_ id: String) throws {
+        var entry = BinaryWriter(capacity: id.utf8.count + 2)
+        entry.string(id)
+        entry.bool(false)
+        let (count, end) = try scan { r, sections in (sections.referrals, sections.placements) }
+        try insert(entry.bytes, at: end, countAt: count)
+    }
+
+    /// Adds a placement that has not ended (the id must be new), at the end of the row.
+    mutating func addPlacement(_ id: String, start: CalendarDate) throws {
+        var entry = BinaryWriter(capacity: id.utf8.count + 6)
+        entry.string(id)
+        entry.date(start)
+        entry.bool(false)
+        let count = try scan { r, sections in sections.placements }
+        try insert(entry.bytes, at: bytes.count, countAt: count)
+    }
+
+    /// Inserts an entry at `offset` and adds one to the section's count (a varint at `countAt`).
+    private mutating func insert(_ entry: [UInt8], at offset: Int, countAt: Int) throws {
+        let (count, width) = try bytes.withUnsafeBytes { raw in
+            var r = BinaryReader(raw, offset: countAt)
+            let n = try r.varint()
+            return (n, r.offset - countAt)
+        }
+        var newCount = BinaryWriter(capacity: 2)
+        newCount.varint(count + 1)
+        bytes.insert(contentsOf: entry, at: offset)
+        bytes.replaceSubrange(countAt..<(countAt + width), with: newCount.bytes)
+    }
+
+    /// The start date stored at `offset` (from `placement`).
+    func date(at offset: Int) throws -> CalendarDate {
+        try bytes.withUnsafeBytes { raw in
+            var r = BinaryReader(raw, offset: offset)
+            return try r.date()
+        }
+    }
+
+    // MARK: - Walking the row
+
+    private struct Sections {
+        var consents: Int
+        var referrals: Int
+        var placements: Int
+    }
+
+    /// Finds where each section starts, then hands a reader over the row to `body`.
+    private func scan<T>(_ body: (inout BinaryReader, Sections) throws -> T) throws -> T {
+        try bytes.withUnsafeBytes { raw in
+            var r = BinaryReader(raw, offset: 1)
+            for _ in 0..<(try r.varint()) { try Self.skipString(&r) }
+            let consents = r.offset
+            for _ in 0..<(try r.varint()) {
+                try Self.skipString(&r)
+                try Self.skipConsentAfterID(&r)
+            }
+            let referrals = r.offset
+            for _ in 0..<(try r.varint()) {
+                try Self.skipString(&r)
+                _ = try r.bytes(1)
+            }
+            let placements = r.offset
+            return try body(&r, Sections(consents: consents, referrals: referrals, placements: placements))
+        }
+    }
+
+    private static func skipString(_ r: inout BinaryReader) throws {
+        let n = try r.varint()
+        guard n <= UInt64(r.remaining) else { throw LogError.corrupt("a case rule row's string runs past its end") }
+        r.offset += Int(n)
+    }
+
+    /// Reads a string's length and bytes and compares them with `s`.
+    private static func string(_ r: inout BinaryReader, equals s: String) throws -> Bool {
+        let n = try r.varint()
+        guard n <= UInt64(r.remaining) else { throw LogError.corrupt("a case rule row's string runs past its end") }
+        let stored = try r.bytes(Int(n))
+        return s.utf8.count == stored.count && s.utf8.elementsEqual(stored)
+    }
+
+    /// Skips a consent's flags, parties, purposes and valid-until.
+    private static func skipConsentAfterID(_ r: inout BinaryReader) throws {
+        let flags = try r.u8()
+        for _ in 0..<(try r.varint()) { _ = try r.varint() }
+        let purposes = try r.varint()
+        guard purposes <= UInt64(r.remaining) else { throw LogError.corrupt("a case rule row's consent runs past its end") }
+        r.offset += Int(purposes)
+        if flags & 2 != 0 { _ = try r.bytes(4) }
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import Testing
+@testable import ReferralEvents
+
+/// The chunked stream index (store layout 2) and the case rule row read in place.
+@Suite struct StreamIndexTests {
+    let f: Fixture
+    init() throws { f = try Fixture() }
+
+    static let resident = Pseudonym(high: 7, low: 9)
+
+    /// `n` erasure decisions about one resident: a stream with no rule state, so any length.
+    static func decisions(_ n: Int, from first: Int) -> [ProposedEvent] {
+        (first..<(first + n)).map { i in
+            Fixture.event(.resident(resident), .erasureRefused(.init(resident: resident, reason: "Sagen er ikke afsluttet \(i)", legalBasis: "Arkivloven")))
+        }
+    }
+
+    @Test func chunkEncodingIsVarintDeltasWorkedOutByHand() throws {
+        // 1, then +2, then +197 = 0b1_1000101: low seven bits 0x45 with the high bit, then 0x01.
+        #expect(StreamIndex.encode([1, 3, 200]) == [0x01, 0x02, 0xC5, 0x01])
+        let decoded = [UInt8]([0x01, 0x02, 0xC5, 0x01]).withUnsafeBytes { StreamIndex.decode($0) }
+        #expect(decoded == [1, 3, 200])
+        #expect([UInt8]([0x05, 0x00]).withUnsafeBytes { StreamIndex.decode($0) } == nil, "a zero distance is malformed")
+        #expect([UInt8]([0x85]).withUnsafeBytes { StreamIndex.decode($0) } == nil, "a varint running off the end is malformed")
+        #expect([1, 64, 65, 128, 129, 130].map(StreamIndex.chunkStart) == [1, 1, 65, 65, 129, 129])
+    }
+
+    @Test func aLongStreamSpansChunksAndReadsBackFromAnyVersion() throws {
+        let registry = UInt64(Fixture.registry.count)
+        // Batches of 50 and 30 cross the chunk boundaries at 64 and 128 inside a batch.
+        var written = 0
+        for n in [50, 30, 20, 30] {
+            try f.store.append(Self.decisions(n, from: written))
+            written += n
+        }
+        let stream = StreamID.resident(Self.resident)
+        #expect(try f.store.streamVersion(stream) == 130)
+        let tail = try f.store.readStream(stream, fromVersion: 60)
+        #expect(tail.map(\.envelope.version) == Array(60...130))
+        // The stream's events are the only ones after the registry, so version v is at registry + v.
+        #expect(tail.map(\.position) == Array((registry + 60)...(registry + 130)))
+        #expect(try f.store.readStream(stream, fromVersion: 129, limit: 1).map(\.position) == [registry + 129])
+        #expect(try f.store.readStream(stream, fromVersion: 131).isEmpty)
+        let listed = try f.store.streamIDs(prefix: "resident-")
+        #expect(listed.count == 1 && listed.first?.version == 130)
+        #expect(try f.store.streamIDs().first { $0.stream == .registry }?.version == registry)
+        // Three chunks (1, 65, 129) for this stream, one for the registry.
+        let chunks = try f.store.env.read { txn in try txn.count(f.store.streams) }
+        #expect(chunks == 4)
+        #expect(try f.store.verify().isValid)
+        // Expected versions see the chunked head.
+        let e = #expect(throws: LogError.self) { try f.store.append(Self.decisions(1, from: 999)[0], expected: .exactly(129)) }
+        #expect(e?.actualVersion == 130)
+    }
+
+    @Test func aRowRemovedFromTheStreamIndexIsFoundByVerify() throws {
+        try f.store.append(Self.decisions(70, from: 0))
+        let stream = StreamID.resident(Self.resident)
+        // Drop the last entry of the second chunk (version 70) as a forger would.
+        try f.store.env.write { txn in
+            try txn.put(f.store.streams, StreamIndex.key(stream, 65), StreamIndex.encode((65...69).map { UInt64(Fixture.registry.count) + $0 }))
+        }
+        let report = try f.store.verify()
+        #expect(report.failure?.code == .corrupt)
+        #expect(report.failure?.position == UInt64(Fixture.registry.count) + 70)
+        #expect(try f.store.streamVersion(stream) == 69)
+    }
+
+    @Test func aChunkNamingAPositionPastTheLogIsAnErrorNotACrash() throws {
+        try f.store.append(Self.decisions(2, from: 0))
+        let stream = StreamID.resident(Self.resident)
+        try f.store.env.write { txn in try txn.put(f.store.streams, StreamIndex.key(stream, 1), StreamIndex.encode([5_000, 5_001])) }
+        let e = #expect(throws: LogError.self) { try f.store.append(Self.decisions(1, from: 2)) }
+        #expect(e?.code == .corrupt)
+        #expect(e?.message.contains("names position 5001") == true, "\(e?.message ?? "")")
+    }
+
+    @Test func aStoreOfTheOldLayoutIsRefusedClearly() throws {
+        // What a layout-1 store (a `streams` entry per event, a `stream_heads` tree) says it is.
+        try f.store.env.write { txn in try txn.put(f.store.meta, Array("format".utf8), [1]) }
+        let e = #expect(throws: LogError.self) { try EventStore(at: f.directory) }
+        #expect(e?.code == .unsupportedFormat)
+        #expect(e?.message.contains("has format 1; this build reads format 2") == true, "\(e?.message ?? "")")
+        #expect(e?.message.contains("referral export") == true)
+    }
+
+    @Test func theCaseRowInPlaceAnswersLikeTheDecodedState() throws {
+        var state = CaseRuleState()
+        state.consents = [
+            ConsentRow(id: "K1", parties: ["jobcenter-fredericia", "boligkontoret"], purposes: [.referral], validUntil: Fixture.day(2024, 6, 30), lapsed: false),
+            ConsentRow(id: "K2", parties: ["boligkontoret", "grocer-1"], purposes: [.informationSharing, .personalDetails], validUntil: nil, lapsed: true),
+        ]
+        state.referrals["R1"] = false
+        state.referrals["R2"] = true
+        state.placements["P1"] = (Fixture.day(2024, 4, 2), false)
+        var row = CaseRow(state)
+        #expect(row.open)
+        #expect(try row.consentFlags("K1") != nil && row.consentFlags("K3") == nil)
+        #expect(try row.covers(party: "jobcenter-fredericia", purpose: .referral, on: Fixture.day(2024, 6, 30)))
+        #expect(try !row.covers(party: "jobcenter-fredericia", purpose: .referral, on: Fixture.day(2024, 7, 1)), "expired")
+        #expect(try !row.covers(party: "grocer-1", purpose: .informationSharing, on: Fixture.day(2024, 5, 1)), "lapsed")
+        #expect(try !row.covers(party: "jobcenter-fredericia", purpose: .personalDetails, on: Fixture.day(2024, 5, 1)), "other purpose")
+        #expect(try !row.covers(party: "nobody", purpose: .referral, on: Fixture.day(2024, 5, 1)))
+        let r1 = try #require(try row.referral("R1")), r2 = try #require(try row.referral("R2"))
+        #expect(row.byte(at: r1) == 0 && row.byte(at: r2) == 1)
+        #expect(try row.referral("R3") == nil)
+        let p1 = try #require(try row.placement("P1"))
+        #expect(try row.date(at: p1) == Fixture.day(2024, 4, 2))
+        #expect(row.byte(at: p1 + 4) == 0)
+
+        // Changes in place, then the decoded row shows them.
+        row.setByte(1, at: r1)
+        row.setByte(1, at: p1 + 4)
+        try row.lapseAllConsents()
+        row.setOpen(false)
+        try row.update { $0.referrals["R3"] = false }
+        try row.addReferral("R4")
+        try row.addPlacement("P2", start: Fixture.day(2024, 5, 6))
+        let decoded = try row.bytes.withUnsafeBytes { try CaseRuleState(decoding: $0) }
+        #expect(!decoded.open)
+        #expect(decoded.consents.map(\.lapsed) == [true, true])
+        #expect(decoded.consents.map(\.parties) == [["jobcenter-fredericia", "boligkontoret"], ["boligkontoret", "grocer-1"]])
+        #expect(decoded.consents.map(\.purposes) == [[.referral], [.informationSharing, .personalDetails]])
+        #expect(decoded.referrals["R1"] == true && decoded.referrals["R2"] == true && decoded.referrals["R3"] == false)
+        #expect(decoded.placements["P1"]?.ended == true)
+        #expect(decoded.referrals.entries.map(\.key) == ["R1", "R2", "R3", "R4"] && decoded.referrals["R4"] == false)
+        #expect(decoded.placements.entries.map(\.key) == ["P1", "P2"])
+        #expect(decoded.placements["P2"]?.start == Fixture.day(2024, 5, 6) && decoded.placements["P2"]?.ended == false)
+        // A consent added in place: one new party joins the table, a known one is reused.
+        var fresh = CaseRow.opened
+        try fresh.addConsent(id: "K1", parties: ["jobcenter-fredericia"], purposes: [.referral], validUntil: nil)
+        try fresh.addReferral("R1")
+        try fresh.addConsent(id: "K2", parties: ["grocer-1", "jobcenter-fredericia"], purposes: [.personalDetails, .referral], validUntil: Fixture.day(2024, 9, 1))
+        let both = try fresh.bytes.withUnsafeBytes { try CaseRuleState(decoding: $0) }
+        #expect(both.consents.map(\.id) == ["K1", "K2"])
+        #expect(both.consents.map(\.parties) == [["jobcenter-fredericia"], ["grocer-1", "jobcenter-fredericia"]])
+        #expect(both.consents.map(\.purposes) == [[.referral], [.personalDetails, .referral]])
+        #expect(both.consents.map(\.validUntil) == [nil, Fixture.day(2024, 9, 1)])
+        #expect(both.consents.map(\.lapsed) == [false, false] && both.referrals["R1"] == false)
+        // The same bytes as encoding the decoded state: the table lists each party once.
+        #expect(fresh.bytes == both.encoded())
+        #expect(try fresh.covers(party: "grocer-1", purpose: .personalDetails, on: Fixture.day(2024, 9, 1)))
+        #expect(try !fresh.covers(party: "grocer-1", purpose: .informationSharing, on: Fixture.day(2024, 9, 1)))
+        #expect(try !fresh.covers(party: "grocer-1", purpose: .referral, on: Fixture.day(2024, 9, 2)), "K2 expired")
+        #expect(try fresh.covers(party: "jobcenter-fredericia", purpose: .referral, on: Fixture.day(2024, 9, 2)), "K1 never expires")
+        // A party named twice in one new consent joins the table once.
+        try fresh.addConsent(id: "K3", parties: ["boligkontoret", "grocer-1", "boligkontoret"], purposes: [.informationSharing], validUntil: nil)
+        let three = try fresh.bytes.withUnsafeBytes { try CaseRuleState(decoding: $0) }
+        #expect(three.consents.last?.parties == ["boligkontoret", "grocer-1", "boligkontoret"])
+        #expect(fresh.bytes == three.encoded())
+
+        // A section's count past 127 takes a second varint byte.
+        var many = CaseRow.opened
+        for i in 0..<130 { try many.addReferral("R\(i)") }
+        try many.addPlacement("P", start: Fixture.day(2024, 1, 1))
+        let big = try many.bytes.withUnsafeBytes { try CaseRuleState(decoding: $0) }
+        #expect(big.referrals.entries.count == 130 && big.referrals.entries.last?.key == "R129")
+        #expect(big.placements.entries.map(\.key) == ["P"])
+        #expect(try many.referral("R129") != nil && many.placement("P") != nil)
+    }
+}
