@@ -110,12 +110,30 @@ final class AnonSampler: @unchecked Sendable {
         }
     }
 
+    private var filePeak = 0
+
     private func tick() -> Bool {
-        let anon = procStatus("RssAnon")
+        let anon = procStatus("RssAnon"), file = procStatus("RssFile")
         lock.lock()
         defer { lock.unlock() }
         peak = max(peak, anon)
+        filePeak = max(filePeak, file)
         return running
+    }
+
+    /// The peak of mapped file pages (the log, the projections file, the binary) in kB.
+    var peakFile: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return filePeak
+    }
+
+    /// The peak so far in kB.
+    func peakSoFar() -> Int {
+        _ = tick()
+        lock.lock()
+        defer { lock.unlock() }
+        return peak
     }
 
     /// Stops sampling; the peak in kB.

@@ -14,20 +14,39 @@ enum ProjectionBench {
         var cpu: Double
         var peakRSS: Int
         var peakAnon: Int
+        /// Heap before the rebuild, and its peak while folding (before the rows are derived), in MiB.
+        var anonBefore = 0
+        var foldPeakAnon = 0
+        /// Peak of mapped file pages (sampled), in MiB.
+        var peakFile = 0
+        /// Wall seconds until the fold's end (the rest derives and writes the rows).
+        var foldWall = 0.0
     }
 
     /// Rebuilds the projections of the store in `dir` into a fresh file in `scratchDir`.
-    static func rebuildOnce(_ dir: String, scratchDir: String, lowMemory: Bool = false) throws -> RebuildRun {
+    static func rebuildOnce(_ dir: String, scratchDir: String, lowMemory: Bool = false, threads: Int = 2) throws -> RebuildRun {
         let store = try EventStore(at: dir, lowMemoryReplay: lowMemory)
         let path = scratchDir + "/projections.mdb"
         remove(path)
         remove(path + "-lock")
-        let projections = try Projections(store: store, path: path)
+        let projections = try Projections(store: store, path: path, foldThreads: threads)
+        let before = procStatus("RssAnon")
         resetPeakRSS()
         let sampler = AnonSampler()
-        let (run, wall, cpu) = try measure { try projections.rebuild() }
+        var foldPeak = 0
+        var foldWall = 0.0
+        let started = now()
+        let (run, wall, cpu) = try measure {
+            try projections.rebuild { p in
+                if p.phase == .rebuild, p.eventsDone == p.totalEvents {
+                    foldPeak = sampler.peakSoFar()
+                    foldWall = seconds(now() - started)
+                }
+            }
+        }
         let anon = sampler.stop()
-        return RebuildRun(events: run.eventsApplied, wall: wall, cpu: cpu, peakRSS: procStatus("VmHWM") >> 10, peakAnon: anon >> 10)
+        return RebuildRun(events: run.eventsApplied, wall: wall, cpu: cpu, peakRSS: procStatus("VmHWM") >> 10, peakAnon: anon >> 10,
+                          anonBefore: before >> 10, foldPeakAnon: foldPeak >> 10, peakFile: sampler.peakFile >> 10, foldWall: foldWall)
     }
 
     // MARK: 4. Rebuild
@@ -44,12 +63,12 @@ enum ProjectionBench {
         var events: UInt64 = 0
         for run in 1...runs {
             let scan = try ScanBench.rawScan(dir)
-            let r = try rebuildOnce(dir, scratchDir: scratchDir, lowMemory: o.has("low-memory"))
+            let r = try rebuildOnce(dir, scratchDir: scratchDir, lowMemory: o.has("low-memory"), threads: try o.int("threads", 2))
             events = r.events
             let rateNow = Double(r.events) / r.wall, ratio = r.wall / scan.seconds
             rates.append(rateNow); walls.append(r.wall); ratios.append(ratio); rss.append(r.peakRSS); anon.append(r.peakAnon)
             cpuRates.append(Double(r.events) / r.cpu)
-            print("  run \(run): rebuild \(rate(rateNow)) (\(fmt(r.wall)) s wall, \(fmt(r.cpu)) s CPU), peak RSS \(r.peakRSS) MiB (heap \(r.peakAnon) MiB) | raw scan \(rate(Double(scan.events) / scan.seconds)) (\(fmt(scan.seconds, 3)) s) → \(fmt(ratio, 1))× | load \(loadAverage())")
+            print("  run \(run): rebuild \(rate(rateNow)) (\(fmt(r.wall)) s wall, of which fold \(fmt(r.foldWall)) s; \(fmt(r.cpu)) s CPU), peak RSS \(r.peakRSS) MiB (heap \(r.peakAnon) MiB; \(r.anonBefore) before, \(r.foldPeakAnon) at the fold's end; file pages \(r.peakFile)) | raw scan \(rate(Double(scan.events) / scan.seconds)) (\(fmt(scan.seconds, 3)) s) → \(fmt(ratio, 1))× | load \(loadAverage())")
         }
         let m = median(rates), ratio = median(ratios)
         print("  RESULT rebuild of \(grouped(Int(events))) events: \(rate(m)) (target ≥ 1M: \(m >= 1_000_000 ? "met" : "MISSED")), wall \(fmt(median(walls))) s, \(fmt(ratio, 1))× the raw scan (target ≤ 10×: \(ratio <= 10 ? "met" : "MISSED")), peak RSS \(Int(median(rss.map(Double.init)))) MiB, heap \(Int(median(anon.map(Double.init)))) MiB; per CPU-second \(rate(median(cpuRates)))")
@@ -136,7 +155,7 @@ enum ProjectionBench {
             var events: UInt64 = 0
             for _ in 1...runs {
                 let scan = try ScanBench.rawScan(dir)
-                let r = try rebuildOnce(dir, scratchDir: scratchDir, lowMemory: o.has("low-memory"))
+                let r = try rebuildOnce(dir, scratchDir: scratchDir, lowMemory: o.has("low-memory"), threads: try o.int("threads", 2))
                 events = r.events
                 scans.append(scan.seconds * 1e9 / Double(scan.events))
                 rebuilds.append(r.wall * 1e9 / Double(r.events))

@@ -9,10 +9,10 @@ struct World {
     let store: EventStore
     let projections: Projections
 
-    init(catchUpBatch: UInt64 = 20_000, rebuildThreshold: UInt64 = 200_000) throws {
+    init(catchUpBatch: UInt64 = 20_000, rebuildThreshold: UInt64 = 200_000, lowMemoryReplay: Bool = false) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("referral-projections-\(UUID().uuidString)").path
         store = try EventStore(at: directory, create: true, durable: false, initialMapSize: 16 << 20,
-                               clock: { Timestamp(day(2030, 1, 1)) })
+                               lowMemoryReplay: lowMemoryReplay, clock: { Timestamp(day(2030, 1, 1)) })
         projections = try Projections(store: store, rebuildThreshold: rebuildThreshold, catchUpBatch: catchUpBatch)
     }
 

@@ -53,6 +53,38 @@ extension EventStore {
         }
     }
 
+    /// The log positions of `stream`'s events up to `through`, in order, from the stream
+    /// index alone (no event is read).
+    public func positions(of stream: StreamID, through: UInt64 = .max) throws -> [UInt64] {
+        guard Self.couldBeStored(stream) else { return [] }
+        return try env.read { txn in
+            var out: [UInt64] = []
+            try txn.forEachStreamPosition(streams, stream, fromVersion: 1) { _, pos in
+                guard pos <= through else { return false }
+                out.append(pos)
+                return true
+            }
+            return out
+        }
+    }
+
+    /// Calls `body` with the event at each of `positions` (ascending), in one read
+    /// transaction: `replay` for a scattered set of events (e.g. every event of some streams).
+    /// Positions not in the log are skipped. With `lowMemoryReplay`, pages are released as
+    /// the reads go, as in `replay`.
+    public func replay(positions: [UInt64], _ body: (EventView) throws -> Bool) throws {
+        guard !positions.isEmpty else { return }
+        try env.read { txn in
+            var pages = lowMemoryReplay ? MapPageReleaser(env, window: MapPageReleaser.window / 8) : nil
+            for pos in positions {
+                guard let value = try txn.get(events, bigEndianKey(pos)) else { continue }
+                let more = try body(try EventView(checking: value))
+                pages?.passed(value)
+                if !more { return }
+            }
+        }
+    }
+
     /// The stream's last version, 0 if it does not exist.
     public func streamVersion(_ stream: StreamID) throws -> UInt64 {
         guard Self.couldBeStored(stream) else { return 0 }
@@ -100,8 +132,19 @@ extension EventStore {
     /// goes, so a replay of the whole log keeps a window of tens of MiB of the file resident,
     /// not all of it.
     public func replay(from: UInt64 = 1, through: UInt64 = .max, _ body: (EventView) throws -> Bool) throws {
-        guard from <= through else { return }
+        try replay(from: from, through: through, body, finishing: {})
+    }
+
+    /// `replay(from:through:_:)`, then `finish` inside the same read transaction, whether the
+    /// replay ended, stopped or threw.
+    ///
+    /// For a caller that hands views to other threads: they stay valid until the transaction
+    /// ends, so `finish` waits for those threads to be done with them.
+    public func replay(from: UInt64 = 1, through: UInt64 = .max, _ body: (EventView) throws -> Bool,
+                       finishing finish: () -> Void) throws {
+        guard from <= through else { return finish() }
         try env.read { txn in
+            defer { finish() }
             // A long replay would otherwise leave every page of the log it read mapped
             // (and counted as resident); see `MapPageReleaser`.
             var pages = lowMemoryReplay ? MapPageReleaser(env) : nil

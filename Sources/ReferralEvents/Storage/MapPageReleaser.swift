@@ -26,7 +26,7 @@ struct MapPageReleaser {
     /// Smaller is not free: the event tree's leaf pages are scattered over the file, so
     /// after a release nearly every leaf the scan enters faults again (about 1 µs of CPU an
     /// event at 10M events with this window; 256 blocks cost more and saved little).
-    static let window = 1024
+    static let window = 512
 
     private let env: Environment
     private var blocks = 0
@@ -36,9 +36,13 @@ struct MapPageReleaser {
     private var region: (start: UInt, end: UInt)?
     private var looked = false
 
+    /// Blocks entered between releases (`window` unless given).
+    private let limit: Int
+
     /// Call inside the read transaction of the scan.
-    init(_ env: Environment) {
+    init(_ env: Environment, window: Int = MapPageReleaser.window) {
         self.env = env
+        limit = max(1, window)
     }
 
     /// Records that `record` (a value pointing into the map) has been read and will not be
@@ -50,7 +54,7 @@ struct MapPageReleaser {
         guard block != lastBlock else { return }
         lastBlock = block
         blocks += 1
-        if blocks >= Self.window {
+        if blocks >= limit {
             blocks = 0
             if !looked {
                 looked = true
@@ -91,7 +95,7 @@ extension MapPageReleaser {
     /// the file `path` (LMDB's map): the only memory this type may ever drop. LMDB reports
     /// the map's address only with `MDB_FIXEDMAP`, so the kernel is asked instead.
     static func sharedReadOnlyMapping(containing address: UInt, path: String) -> (start: UInt, end: UInt)? {
-        guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return nil }
+        guard let maps = readWholeFile("/proc/self/maps") else { return nil }
         let file = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
         for line in maps.split(separator: "\n") {
             // start-end perms offset dev inode path
@@ -106,4 +110,22 @@ extension MapPageReleaser {
         }
         return nil
     }
+}
+
+/// A /proc file read to its end. `String(contentsOfFile:)` may stop short of the end of a
+/// /proc file (they report a size of 0): a process with many mappings (a large fold's
+/// blocks) then seemed not to have the log mapped at all, and nothing was released.
+func readWholeFile(_ path: String) -> String? {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 64 << 10)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 { if errno == EINTR { continue } else { return nil } }
+        if n == 0 { break }
+        bytes.append(contentsOf: chunk[0..<n])
+    }
+    return String(decoding: bytes, as: UTF8.self)
 }

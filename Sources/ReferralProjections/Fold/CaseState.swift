@@ -150,16 +150,6 @@ struct CaseState: Sendable, Hashable {
         }
     }
 
-    /// Replaces every interned id by `map[id]` (when folds with their own name tables merge).
-    mutating func translate(_ map: [UInt32]) {
-        func t(_ id: UInt32) -> UInt32 { Int(id) < map.count ? map[Int(id)] : id }
-        area = t(area); organisation = t(organisation); liaison = t(liaison); targetGroup = t(targetGroup)
-        for i in referrals.indices {
-            referrals[i].from = t(referrals[i].from)
-            referrals[i].to = t(referrals[i].to)
-        }
-    }
-
     /// Placements started and not yet ended.
     var activePlacements: Int { placements.reduce(0) { $0 + ($1.end == .none ? 1 : 0) } }
     /// Referrals still waiting for the receiving party's answer.

@@ -228,6 +228,24 @@ struct CounterTable {
         }
     }
 
+    /// Entry indices in key order (the order of `CounterKey.bytes`).
+    func sortedOrder() -> [Int32] {
+        // Sorting packed words instead of keys: compares are two integer compares.
+        var order = Array(0..<Int32(keys.count))
+        keys.withUnsafeBufferPointer { k in
+            order.sort { x, y in
+                func words(_ k: CounterKey) -> (UInt64, UInt64, UInt32) {
+                    (UInt64(k.stat) << 56 | UInt64(k.month) << 40 | UInt64(k.measure) << 32 | UInt64(k.a), UInt64(k.b) << 32 | UInt64(k.c), k.d)
+                }
+                return words(k[Int(x)]) < words(k[Int(y)])
+            }
+        }
+        return order
+    }
+
+    /// Entry `i`: its key and sum.
+    func entry(_ i: Int) -> (CounterKey, Int64) { (keys[i], values[i]) }
+
     /// Every key with a non-zero sum.
     func forEach(_ body: (CounterKey, Int64) -> Void) {
         for (k, v) in zip(keys, values) where v != 0 { body(k, v) }

@@ -4,7 +4,7 @@ import ReferralEvents
 extension Projections {
     /// Rows written per transaction while filling the idle generation: bounds the memory
     /// LMDB holds for dirty pages however large the state is.
-    static let rowsPerWriteTransaction = 100_000
+    static let rowsPerWriteTransaction = 20_000
 
     /// Replays the whole log (positions 1…head) into the idle generation and flips it in.
     ///
@@ -24,15 +24,15 @@ extension Projections {
                                                           shares: head >= 50_000 ? foldThreads : 1)
         meter.report()
         let storeID = try store.storeID
-        let rows = fold?.derivedRows(storeID: storeID) ?? RowSet()
+        let rows = fold?.smallRows(storeID: storeID) ?? RowSet()
         let position = fold?.position ?? 0
         var writing = ProgressMeter(phase: .writing, total: head, callback: progress)
         writing.done = head
-        // The case rows go straight from the state into LMDB a chunk at a time, and the
-        // state is let go as soon as they are written: the rebuild never holds the state
-        // and a second full copy of it as rows.
-        try install(rows) { (emit: ([Row]) throws -> Void) in
-            try fold?.caseRows(chunk: Self.rowsPerWriteTransaction, emit)
+        // The large tables go straight from the packed state into LMDB a chunk at a time,
+        // and the state is let go as soon as they are written: the rebuild never holds the
+        // state and a second full copy of it as rows.
+        try install(rows, streamed: [.cases, .open, .counters]) { emit in
+            try fold?.largeRows(chunk: Self.rowsPerWriteTransaction, emit)
             fold = nil
         }
         writing.report()
@@ -43,9 +43,11 @@ extension Projections {
     /// Writes `rows` into the idle slot in chunks, then flips the active pointer and empties
     /// the old slot in one transaction.
     ///
-    /// `streamedCases`, when given, supplies the case rows instead of `rows`: it hands them,
-    /// in key order, to the function it is given, a chunk at a time. They are written first.
-    func install(_ rows: RowSet, streamedCases: ((([Row]) throws -> Void) throws -> Void)? = nil) throws {
+    /// `stream`, when given, supplies the rows of the `streamed` tables instead of `rows`: it
+    /// hands them to the function it is given, a chunk at a time, each table's in key order.
+    /// They are written first, each chunk in its own transaction as it comes.
+    func install(_ rows: RowSet, streamed: Set<Table> = [],
+                 _ stream: (((Table, [Row]) throws -> Void) throws -> Void)? = nil) throws {
         let token = Array(UUID().uuidString.utf8)
         let target: Int = try kv.write { txn in
             let target = 1 - (try activeSlot(txn))
@@ -56,33 +58,28 @@ extension Projections {
         func claimed(_ txn: KeyValueTransaction) throws -> Bool {
             try txn.get(meta, Self.buildingKey) == token + [UInt8(target)]
         }
-        var batch: [(Table, Row)] = []
-        batch.reserveCapacity(Self.rowsPerWriteTransaction)
-        func flush() throws {
-            guard !batch.isEmpty else { return }
+        func write(_ t: Table, _ chunk: ArraySlice<Row>) throws {
+            guard !chunk.isEmpty else { return }
             try kv.write { txn in
                 guard try claimed(txn) else {
                     throw LogError(.conflict, "another rebuild of the projections started meanwhile; this one stopped without changing what readers see")
                 }
-                for (t, r) in batch { try txn.put(database(target, t), r.key, r.value, append: true) }
-            }
-            batch.removeAll(keepingCapacity: true)
-        }
-        if let streamedCases {
-            try streamedCases { chunk in
-                for r in chunk {
-                    batch.append((.cases, r))
-                    if batch.count == Self.rowsPerWriteTransaction { try flush() }
-                }
+                let db = database(target, t)
+                for r in chunk { try txn.put(db, r.key, r.value, append: true) }
             }
         }
-        for t in Table.allCases where !(t == .cases && streamedCases != nil) {
-            for r in rows.tables[t] ?? [] {
-                batch.append((t, r))
-                if batch.count == Self.rowsPerWriteTransaction { try flush() }
+        func writeAll(_ t: Table, _ rows: [Row]) throws {
+            var i = rows.startIndex
+            while i < rows.endIndex {
+                let j = min(rows.endIndex, i + Self.rowsPerWriteTransaction)
+                try write(t, rows[i..<j])
+                i = j
             }
         }
-        try flush()
+        if let stream { try stream(writeAll) }
+        for t in Table.allCases where !streamed.contains(t) {
+            try writeAll(t, rows.tables[t] ?? [])
+        }
         try kv.write { txn in
             guard try claimed(txn) else {
                 throw LogError(.conflict, "another rebuild of the projections started meanwhile; this one stopped without changing what readers see")
