@@ -30,6 +30,7 @@ extension EventPayload {
     /// The first calendar date (in `calendarDates`' order) outside `range`, with its field's
     /// name, or nil. Append's envelope check runs this for every event: `calendarDates` built
     /// an array for every event that carries a date (hours logs, placements, ...).
+    @inline(__always)
     func firstDate(outside range: ClosedRange<CalendarDate>) -> (field: String, date: CalendarDate)? {
         func check(_ field: String, _ d: CalendarDate) -> (field: String, date: CalendarDate)? {
             range.contains(d) ? nil : (field, d)

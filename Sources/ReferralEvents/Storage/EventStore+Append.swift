@@ -225,8 +225,19 @@ extension EventStore {
 
     /// The checks made before any transaction: every envelope, and no id twice in the batch.
     static func validateBatch(_ events: [ProposedEvent]) throws {
-        try events.withUnsafeBufferPointer { buffer in
-            for i in buffer.indices { try validateEnvelope(buffer[i], index: i) }
+        // Field by field, not the whole event: passing `events[i]` copied every event (and
+        // retained each of its payload's strings, cold in the cache) before the check.
+        for i in events.indices {
+            try validateEnvelope(stream: events[i].stream, actor: events[i].actor, organisation: events[i].organisation,
+                                 id: events[i].id, index: i)
+            // The payload's dates read in place (`firstDate` is inlined): passing the payload
+            // copied it too.
+            if let (field, date) = events[i].payload.firstDate(outside: CalendarDate.supportedRange) {
+                var err = LogError(.invalidInput, "the \(events[i].payload.type.name) event's \(field) (\(date.iso8601)) is outside the years 1900–2199; check the date")
+                err.eventIndex = i
+                err.eventId = events[i].id
+                throw err
+            }
         }
         // Ids in ascending order (time-ordered ids made in order: nearly every batch) cannot
         // repeat, and comparing neighbours is far cheaper than hashing every id into a set.
@@ -246,8 +257,7 @@ extension EventStore {
         }
     }
 
-    static func validateEnvelope(_ e: borrowing ProposedEvent, index: Int) throws {
-        let id = e.id
+    static func validateEnvelope(stream: StreamID, actor: String, organisation: OrganisationID, id: UUID, index: Int) throws {
         func fail(_ message: String) -> LogError {
             var err = LogError(.invalidInput, message)
             err.eventIndex = index
@@ -268,12 +278,9 @@ extension EventStore {
                 throw fail("the event's \(name) contains control characters")
             }
         }
-        try check("stream", e.stream.rawValue)
-        try check("actor", e.actor)
-        try check("organisation", e.organisation)
-        if let (field, date) = e.payload.firstDate(outside: CalendarDate.supportedRange) {
-            throw fail("the \(e.payload.type.name) event's \(field) (\(date.iso8601)) is outside the years 1900–2199; check the date")
-        }
+        try check("stream", stream.rawValue)
+        try check("actor", actor)
+        try check("organisation", organisation)
     }
 }
 
