@@ -31,6 +31,8 @@ struct MapPageReleaser {
     private let env: Environment
     private var blocks = 0
     private var lastBlock = UInt.max
+    /// An address in the map read by the scan (to find the map by at `finish()`).
+    private var lastAddress: UInt = 0
     /// The map's bounds, found at the first release (the map cannot move while the scan's
     /// transaction is open); nil when they could not be found, and then nothing is released.
     private var region: (start: UInt, end: UInt)?
@@ -53,6 +55,7 @@ struct MapPageReleaser {
         let block = UInt(bitPattern: base) >> Self.blockShift
         guard block != lastBlock else { return }
         lastBlock = block
+        lastAddress = UInt(bitPattern: base)
         blocks += 1
         if blocks >= limit {
             blocks = 0
@@ -62,6 +65,19 @@ struct MapPageReleaser {
             }
             if let region { Environment.release(region) }
         }
+    }
+
+    /// Releases what the scan mapped since its last release, the scan being over: a short
+    /// scan (under 4 MiB of blocks, nothing released yet) leaves its few pages mapped
+    /// rather than pay for finding the map.
+    mutating func finish() {
+        guard lastBlock != UInt.max, looked ? blocks > 0 : blocks >= 64 else { return }
+        blocks = 0
+        if !looked {
+            looked = true
+            region = env.mapRegion(containing: lastAddress)
+        }
+        if let region { Environment.release(region) }
     }
 }
 
