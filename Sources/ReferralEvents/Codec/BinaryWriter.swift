@@ -89,9 +89,16 @@ public struct BinaryWriter: Sendable {
     /// one append instead of one per field.
     mutating func fixed(_ count: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void) {
         let start = bytes.count
-        bytes.append(contentsOf: repeatElement(0, count: count))
+        // From a buffer of zeros (one copy): appending `repeatElement` went element by element.
+        if count <= Self.zeros.count {
+            Self.zeros.withUnsafeBufferPointer { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: $0[..<count])) }
+        } else {
+            bytes.append(contentsOf: repeatElement(0, count: count))
+        }
         bytes.withUnsafeMutableBytes { fill(UnsafeMutableRawBufferPointer(rebasing: $0[start..<(start + count)])) }
     }
+
+    private static let zeros = [UInt8](repeating: 0, count: 128)
 
     mutating func patchU32(at offset: Int, _ v: UInt32) {
         withUnsafeBytes(of: v.littleEndian) { src in

@@ -394,8 +394,16 @@ struct RuleEngine {
     /// a non-empty id. Compares UTF-8 bytes: slicing the stream id into a category and an id
     /// cost more than the rest of a typical event's checks.
     static func stream(_ stream: StreamID, isIn category: String) -> Bool {
-        let s = stream.rawValue.utf8, c = category.utf8
         if category == "registry" { return stream.rawValue == "registry" }
+        // Over the contiguous UTF-8 of both (native strings): the generic UTF8View walk cost
+        // about 500 instructions an event.
+        if let fast = stream.rawValue.utf8.withContiguousStorageIfAvailable({ s in
+            category.utf8.withContiguousStorageIfAvailable { c in
+                guard s.count > c.count + 1, let sp = s.baseAddress, let cp = c.baseAddress else { return false }
+                return memcmp(sp, cp, c.count) == 0 && s[c.count] == UInt8(ascii: "-")
+            }
+        }), let result = fast { return result }
+        let s = stream.rawValue.utf8, c = category.utf8
         guard s.count > c.count + 1, s.starts(with: c) else { return false }
         return s[s.index(s.startIndex, offsetBy: c.count)] == UInt8(ascii: "-")
     }

@@ -132,20 +132,29 @@ struct AgreementRuleState: Hashable {
 
 /// Row keys in the `rules` database: a one-letter kind, a zero byte, then the id.
 enum RuleKey {
-    static func organisation(_ id: String) -> [UInt8] { key("o", id) }
-    static func area(_ id: String) -> [UInt8] { key("a", id) }
-    static func liaison(_ id: String) -> [UInt8] { key("l", id) }
-    static func targetGroup(_ code: String) -> [UInt8] { key("t", code) }
-    static func caseState(_ stream: StreamID) -> [UInt8] { key("c", stream.rawValue) }
-    static func agreement(_ stream: StreamID) -> [UInt8] { key("g", stream.rawValue) }
-    static func dailyHoursPrefix(_ stream: StreamID) -> [UInt8] { key("h", stream.rawValue) + [0] }
+    static func organisation(_ id: String) -> [UInt8] { key(UInt8(ascii: "o"), id) }
+    static func area(_ id: String) -> [UInt8] { key(UInt8(ascii: "a"), id) }
+    static func liaison(_ id: String) -> [UInt8] { key(UInt8(ascii: "l"), id) }
+    static func targetGroup(_ code: String) -> [UInt8] { key(UInt8(ascii: "t"), code) }
+    static func caseState(_ stream: StreamID) -> [UInt8] { key(UInt8(ascii: "c"), stream.rawValue) }
+    static func agreement(_ stream: StreamID) -> [UInt8] { key(UInt8(ascii: "g"), stream.rawValue) }
+    static func dailyHoursPrefix(_ stream: StreamID) -> [UInt8] { key(UInt8(ascii: "h"), stream.rawValue) + [0] }
     static func dailyHours(_ stream: StreamID, _ date: CalendarDate) -> [UInt8] {
         dailyHoursPrefix(stream) + withUnsafeBytes(of: UInt32(bitPattern: date.daysSinceEpoch).bigEndian) { Array($0) }
     }
     static func retracted(_ id: UUIDBytes) -> [UInt8] { [UInt8(ascii: "x"), 0] + id }
 
-    private static func key(_ kind: Character, _ id: String) -> [UInt8] {
-        [kind.asciiValue ?? 0, 0] + Array(id.utf8)
+    /// One allocation: the literal-plus-array form built two arrays and asked a Character
+    /// for its ASCII value, for every case row an append read or wrote.
+    private static func key(_ kind: UInt8, _ id: String) -> [UInt8] {
+        var key: [UInt8] = []
+        key.reserveCapacity(id.utf8.count + 2)
+        key.append(kind)
+        key.append(0)
+        if id.utf8.withContiguousStorageIfAvailable({ key.append(contentsOf: $0) }) == nil {
+            key.append(contentsOf: id.utf8)
+        }
+        return key
     }
 }
 

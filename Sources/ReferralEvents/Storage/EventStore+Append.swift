@@ -62,11 +62,27 @@ extension EventStore {
             previousHash = view.hash
             lastRecordedAt = view.recordedAt
         }
-        // Idempotency: ids already in the log are reported, not written.
+        // Idempotency: ids already in the log are reported, not written. An id above the id
+        // index's greatest key cannot be in it: with time-ordered ids (the default) that is
+        // nearly every new event, whose look-up is then skipped and whose entry goes in at the
+        // tree's right edge (`MDB_APPEND`) instead of through a search.
+        var greatestID: IDOrder? = nil  // nil: the index is empty
+        if let (key, _) = try txn.last(eventIDs) {
+            greatestID = key.count == 16 ? IDOrder(key) : IDOrder(high: .max, low: .max)  // odd key: always look up
+        }
+        let lookupsBelow = greatestID
         var results: [AppendedEvent?] = []
+        results.reserveCapacity(batch.count)
         var fresh: [Int] = []  // indices, not copies of the events
+        fresh.reserveCapacity(batch.count)
         for i in batch.indices {
-            if let existing = try withUnsafeBytes(of: batch[i].id.uuid, { try txn.get(eventIDs, $0) }) {
+            let known: UnsafeRawBufferPointer?
+            if let bound = lookupsBelow, IDOrder(batch[i].id) <= bound {
+                known = try withUnsafeBytes(of: batch[i].id.uuid) { try txn.get(eventIDs, $0) }
+            } else {
+                known = nil
+            }
+            if let existing = known {
                 let pos = readBigEndian(existing)
                 guard let record = try txn.get(events, bigEndianKey(pos)) else {
                     throw LogError.corrupt("the id index names position \(pos), which is not in the log", position: pos)
@@ -100,13 +116,23 @@ extension EventStore {
         // id is hashed once per event; the stream's last chunk of the stream index is read
         // then, once per append: it gives the stream's version for the expected-version
         // checks, and the new positions go onto it.
-        var slotOf: [StreamID: Int] = [:]
+        // Reserved for the whole batch: growing the table rehashed every stream id seen so far.
+        var slotOf: [StreamID: Int] = Dictionary(minimumCapacity: fresh.count)
         var tails: [StreamTail] = []
         var slotStreams: [StreamID] = []
+        tails.reserveCapacity(fresh.count)
+        slotStreams.reserveCapacity(fresh.count)
+        var chunks = try StreamTails(txn, streams)
+        defer { chunks.close() }
+        // One cursor each for the log and the id index, kept at their ends between appends.
+        let eventCursor = try txn.cursor(events)
+        defer { eventCursor.close() }
+        let idCursor = try txn.cursor(eventIDs)
+        defer { idCursor.close() }
         func slot(_ s: StreamID) throws -> Int {
             if let i = slotOf[s] { return i }
             let i = tails.count
-            let t = try txn.streamTail(streams, s)
+            let t = try chunks.tail(s)
             // New positions are stored as distances from the chunk's last one.
             guard t.lastPosition <= position else {
                 throw LogError.corrupt("the stream index of '\(s)' names position \(t.lastPosition), after the log's last event (\(position))", position: position + 1)
@@ -142,7 +168,7 @@ extension EventStore {
                 // A retraction replays its stream from the index (`RuleEngine`), which must
                 // hold this batch's earlier events too.
                 for j in tails.indices where tails[j].changed {
-                    try txn.putStreamTail(streams, slotStreams[j], tails[j])
+                    try chunks.put(slotStreams[j], tails[j])
                     tails[j].changed = false
                 }
             }
@@ -158,7 +184,7 @@ extension EventStore {
             if tails[s].isFull {
                 // The chunk is full: it is final (written now if this batch filled it) and
                 // the stream goes on in a new one.
-                if tails[s].changed { try txn.putStreamTail(streams, e.stream, tails[s]) }
+                if tails[s].changed { try chunks.put(e.stream, tails[s]) }
                 tails[s] = tails[s].next
             }
             tails[s].append(position)
@@ -172,15 +198,18 @@ extension EventStore {
             }
             // Keys from stack values: an array for each cost an allocation an event.
             try withUnsafeBytes(of: position.bigEndian) { posKey in
-                try bytes.withUnsafeBytes { try txn.put(events, posKey, $0, append: true) }
-                try withUnsafeBytes(of: e.id.uuid) { try txn.put(eventIDs, $0, posKey, noOverwrite: true) }
+                try bytes.withUnsafeBytes { try eventCursor.put(posKey, $0, append: true) }
+                let id = IDOrder(e.id)
+                let atEnd = greatestID.map { id > $0 } ?? true
+                try withUnsafeBytes(of: e.id.uuid) { try idCursor.put($0, posKey, append: atEnd, noOverwrite: true) }
+                if atEnd { greatestID = id }
             }
             previousHash = hash
             results[i] = AppendedEvent(id: e.id, stream: e.stream, position: position, version: version, duplicate: false)
         }
         for i in fresh { try appendOne(batch[i], at: i) }
         for j in tails.indices where tails[j].changed {
-            try txn.putStreamTail(streams, slotStreams[j], tails[j])
+            try chunks.put(slotStreams[j], tails[j])
         }
         try engine.flush()
         return AppendResult(events: results.map { $0! }, headPosition: position, recordedAt: recordedAt)
@@ -232,6 +261,29 @@ extension EventStore {
             throw fail("the \(e.payload.type.name) event's \(field) (\(date.iso8601)) is outside the years 1900–2199; check the date")
         }
     }
+}
+
+/// An event id in the id index's key order (its 16 bytes compared as unsigned bytes).
+struct IDOrder: Comparable {
+    var high: UInt64
+    var low: UInt64
+
+    init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
+    init(_ id: UUID) {
+        self = withUnsafeBytes(of: id.uuid) { IDOrder($0) }
+    }
+
+    /// From a 16-byte key.
+    init(_ key: UnsafeRawBufferPointer) {
+        high = UInt64(bigEndian: key.loadUnaligned(as: UInt64.self))
+        low = UInt64(bigEndian: key.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+    }
+
+    static func < (a: IDOrder, b: IDOrder) -> Bool { (a.high, a.low) < (b.high, b.low) }
 }
 
 func uuidKey(_ id: UUID) -> [UInt8] {

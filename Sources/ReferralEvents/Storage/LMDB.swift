@@ -286,6 +286,15 @@ struct Transaction {
         if rc != MDB_NOTFOUND { try check(rc, "iterating") }
     }
 
+    /// Opens a cursor on `db` for many look-ups in this transaction (one open instead of one
+    /// per look-up). Close it before the transaction ends.
+    func cursor(_ db: Database) throws -> Cursor {
+        var cursor: OpaquePointer?
+        try check(mdb_cursor_open(handle, db.dbi, &cursor), "opening a cursor")
+        guard let cursor else { throw LogError(.storage, "mdb_cursor_open returned no cursor") }
+        return Cursor(handle: cursor)
+    }
+
     /// The last entry of `db`, if any.
     func last(_ db: Database) throws -> (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)? {
         var result: (UnsafeRawBufferPointer, UnsafeRawBufferPointer)?
@@ -294,6 +303,40 @@ struct Transaction {
             return false
         }
         return result
+    }
+}
+
+/// A cursor kept open across look-ups within one transaction (`Transaction.cursor`).
+struct Cursor {
+    let handle: OpaquePointer
+
+    func close() { mdb_cursor_close(handle) }
+
+    /// `put` through the cursor. With `append`, a cursor already at the tree's end (after its
+    /// last append) goes straight to the last leaf instead of searching from the root.
+    func put(_ k: UnsafeRawBufferPointer, _ v: UnsafeRawBufferPointer, append: Bool = false, noOverwrite: Bool = false) throws {
+        var kv = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
+        var vv = MDB_val(mv_size: v.count, mv_data: UnsafeMutableRawPointer(mutating: v.baseAddress))
+        var flags: UInt32 = 0
+        if append { flags |= UInt32(MDB_APPEND) }
+        if noOverwrite { flags |= UInt32(MDB_NOOVERWRITE) }
+        try check(mdb_cursor_put(handle, &kv, &vv, flags), "writing")
+    }
+
+    /// The entry with the greatest key ≤ `key`, if any; pointers valid until the next write.
+    func last(atOrBefore key: UnsafeRawBufferPointer) throws -> (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)? {
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var v = MDB_val()
+        var rc = mdb_cursor_get(handle, &k, &v, MDB_SET_RANGE)
+        if rc == MDB_NOTFOUND {
+            rc = mdb_cursor_get(handle, &k, &v, MDB_LAST)
+        } else if rc == MDB_SUCCESS {
+            let exact = UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size).elementsEqual(key)
+            if !exact { rc = mdb_cursor_get(handle, &k, &v, MDB_PREV) }
+        }
+        if rc == MDB_NOTFOUND { return nil }
+        try check(rc, "reading")
+        return (UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size), UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
     }
 }
 

@@ -154,33 +154,6 @@ struct StreamTail {
 }
 
 extension Transaction {
-    /// The stream's last chunk, or an empty tail for a stream not in the log.
-    func streamTail(_ db: Database, _ stream: StreamID) throws -> StreamTail {
-        var tail = StreamTail()
-        let prefix = StreamIndex.prefix(stream)
-        var from = prefix
-        from.append(contentsOf: repeatElement(0xFF, count: 8))
-        try forEach(db, from: from, reverse: true) { key, value in
-            guard key.count == prefix.count + 8, key.starts(with: prefix) else { return false }
-            var count = 0, last: UInt64 = 0
-            let wellFormed = StreamIndex.forEachPosition(value) { p in
-                count += 1
-                last = p
-                return true
-            }
-            guard wellFormed, count > 0 else {
-                throw LogError.corrupt("the stream index of '\(stream)' has a malformed entry")
-            }
-            tail.firstVersion = readBigEndian(UnsafeRawBufferPointer(rebasing: key[prefix.count...]))
-            tail.bytes = Array(value)
-            tail.bytes.reserveCapacity(value.count + 8)
-            tail.count = count
-            tail.lastPosition = last
-            return false
-        }
-        return tail
-    }
-
     /// The stream's last version, 0 if it has no events.
     func streamVersion(_ db: Database, _ stream: StreamID) throws -> UInt64 {
         var version: UInt64 = 0
@@ -218,8 +191,70 @@ extension Transaction {
         }
     }
 
+}
+
+/// Reads and writes streams' last chunks for one append: one cursor for all the batch's
+/// streams and one key buffer, instead of a cursor and two key arrays a stream (opening
+/// cursors and building keys cost more than the B-tree searches themselves).
+struct StreamTails {
+    let txn: Transaction
+    let db: Database
+    private let cursor: Cursor
+    private var key: [UInt8] = []
+
+    init(_ txn: Transaction, _ db: Database) throws {
+        self.txn = txn
+        self.db = db
+        cursor = try txn.cursor(db)
+        key.reserveCapacity(128)
+    }
+
+    /// Closes the cursor; call before the transaction ends.
+    func close() { cursor.close() }
+
+    /// Sets `key` to `stream ‖ 0x00 ‖ BE u64 version`.
+    private mutating func setKey(_ stream: StreamID, _ version: UInt64) {
+        key.removeAll(keepingCapacity: true)
+        if stream.rawValue.utf8.withContiguousStorageIfAvailable({ key.append(contentsOf: $0) }) == nil {
+            key.append(contentsOf: stream.rawValue.utf8)
+        }
+        key.append(0)
+        withUnsafeBytes(of: version.bigEndian) { key.append(contentsOf: $0) }
+    }
+
+    /// The stream's last chunk, or an empty tail for a stream not in the log.
+    mutating func tail(_ stream: StreamID) throws -> StreamTail {
+        var tail = StreamTail()
+        setKey(stream, .max)
+        let prefixCount = key.count - 8
+        let found = try key.withUnsafeBytes { from in
+            try cursor.last(atOrBefore: from).flatMap { k, v in
+                k.count == from.count && k[..<prefixCount].elementsEqual(from[..<prefixCount]) ? (k, v) : nil
+            }
+        }
+        guard let (k, value) = found else { return tail }
+        var count = 0, last: UInt64 = 0
+        let wellFormed = StreamIndex.forEachPosition(value) { p in
+            count += 1
+            last = p
+            return true
+        }
+        guard wellFormed, count > 0 else {
+            throw LogError.corrupt("the stream index of '\(stream)' has a malformed entry")
+        }
+        tail.firstVersion = readBigEndian(UnsafeRawBufferPointer(rebasing: k[prefixCount...]))
+        tail.bytes.reserveCapacity(value.count + 16)
+        tail.bytes.append(contentsOf: value)
+        tail.count = count
+        tail.lastPosition = last
+        return tail
+    }
+
     /// Writes `tail` as the stream's chunk at `tail.firstVersion`.
-    func putStreamTail(_ db: Database, _ stream: StreamID, _ tail: StreamTail) throws {
-        try put(db, StreamIndex.key(stream, tail.firstVersion), tail.bytes)
+    mutating func put(_ stream: StreamID, _ tail: StreamTail) throws {
+        setKey(stream, tail.firstVersion)
+        try key.withUnsafeBytes { k in
+            try tail.bytes.withUnsafeBytes { try txn.put(db, k, $0) }
+        }
     }
 }
