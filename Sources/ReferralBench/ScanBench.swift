@@ -39,19 +39,20 @@ enum ScanBench {
     }
 
     /// `EventStore.replay` doing the least a projection does: read each event's type code.
-    static func replay(_ dir: String) throws -> (events: Int, seconds: Double) {
-        let store = try EventStore(at: dir)
+    static func replay(_ dir: String, lowMemory: Bool = false) throws -> (events: Int, seconds: Double, cpu: Double, peakRSS: Int) {
+        let store = try EventStore(at: dir, lowMemoryReplay: lowMemory)
         var count = 0
         var sum: UInt64 = 0
-        let t = now()
-        try store.replay { view in
-            count += 1
-            sum &+= UInt64(view.typeCode)
-            return true
+        resetPeakRSS()
+        let (_, s, cpu) = try measure {
+            try store.replay { view in
+                count += 1
+                sum &+= UInt64(view.typeCode)
+                return true
+            }
         }
-        let s = seconds(now() - t)
         if sum == 42 { print("") }
-        return (count, s)
+        return (count, s, cpu, procStatus("VmHWM") >> 10)
     }
 
     /// `scan`: the raw cursor scan and the store's replay of the same log, warm cache.
@@ -65,11 +66,11 @@ enum ScanBench {
         var count = 0
         for run in 1...runs {
             let r = try rawScan(dir)
-            let m = try replay(dir)
+            let m = try replay(dir, lowMemory: o.has("low-memory"))
             count = r.events
             raw.append(Double(r.events) / r.seconds)
             mine.append(Double(m.events) / m.seconds)
-            print("  run \(run): raw cursor \(rate(Double(r.events) / r.seconds)) (\(fmt(r.seconds, 3)) s) | replay \(rate(Double(m.events) / m.seconds)) (\(fmt(m.seconds, 3)) s)")
+            print("  run \(run): raw cursor \(rate(Double(r.events) / r.seconds)) (\(fmt(r.seconds, 3)) s) | replay \(rate(Double(m.events) / m.seconds)) (\(fmt(m.seconds, 3)) s, \(fmt(m.cpu, 3)) s CPU, peak RSS \(m.peakRSS) MiB) | load \(loadAverage())")
         }
         print("  RESULT scan of \(grouped(count)) events: raw cursor \(rate(median(raw))), EventStore.replay \(rate(median(mine))) (\(fmt(median(raw) / median(mine)))× the raw scan's time)")
     }

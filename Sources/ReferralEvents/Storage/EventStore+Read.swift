@@ -68,6 +68,35 @@ extension EventStore {
         }
     }
 
+    /// The log positions of the events of all of `streams` up to `through`, in ascending
+    /// order, from the stream index alone, in one read transaction.
+    ///
+    /// With `lowMemoryReplay`, the index pages the look-ups mapped are released every few
+    /// hundred streams (each look-up maps a page and its cached neighbours), without the
+    /// cost of finding the map again for every release as `releaseMappedPages()` does.
+    public func positions(of streams: [StreamID], through: UInt64 = .max) throws -> [UInt64] {
+        guard !streams.isEmpty else { return [] }
+        return try env.read { txn in
+            var region: (start: UInt, end: UInt)?
+            if lowMemoryReplay, let (_, value) = try txn.last(events), let base = value.baseAddress {
+                region = env.mapRegion(containing: UInt(bitPattern: base))
+            }
+            var out: [UInt64] = []
+            for (i, stream) in streams.enumerated() where Self.couldBeStored(stream) {
+                try txn.forEachStreamPosition(self.streams, stream, fromVersion: 1) { _, pos in
+                    guard pos <= through else { return false }
+                    out.append(pos)
+                    return true
+                }
+                // 256 look-ups map at most 16 MiB (a 64 KiB block each).
+                if let region, i % 256 == 255 { Environment.release(region) }
+            }
+            if let region { Environment.release(region) }
+            out.sort()
+            return out
+        }
+    }
+
     /// Calls `body` with the event at each of `positions` (ascending), in one read
     /// transaction: `replay` for a scattered set of events (e.g. every event of some streams).
     /// Positions not in the log are skipped. With `lowMemoryReplay`, pages are released as
@@ -75,7 +104,8 @@ extension EventStore {
     public func replay(positions: [UInt64], _ body: (EventView) throws -> Bool) throws {
         guard !positions.isEmpty else { return }
         try env.read { txn in
-            var pages = lowMemoryReplay ? MapPageReleaser(env, window: MapPageReleaser.window / 8) : nil
+            var pages = lowMemoryReplay ? MapPageReleaser(env, window: MapPageReleaser.window / 2) : nil
+            defer { pages?.finish() }
             for pos in positions {
                 guard let value = try txn.get(events, bigEndianKey(pos)) else { continue }
                 let more = try body(try EventView(checking: value))
@@ -148,6 +178,8 @@ extension EventStore {
             // A long replay would otherwise leave every page of the log it read mapped
             // (and counted as resident); see `MapPageReleaser`.
             var pages = lowMemoryReplay ? MapPageReleaser(env) : nil
+            // The last window would otherwise stay mapped while the caller goes on.
+            defer { pages?.finish() }
             try txn.forEach(events, from: bigEndianKey(max(from, 1))) { key, value in
                 let pos = readBigEndian(key)
                 guard pos <= through else { return false }

@@ -31,6 +31,10 @@ struct MapPageReleaser {
     private let env: Environment
     private var blocks = 0
     private var lastBlock = UInt.max
+    /// An address in the map read by the scan (to find the map by at `finish()`).
+    private var lastAddress: UInt = 0
+    /// Resident file-backed pages of the process just after the last release (0 before one).
+    private var residentAtRelease = 0
     /// The map's bounds, found at the first release (the map cannot move while the scan's
     /// transaction is open); nil when they could not be found, and then nothing is released.
     private var region: (start: UInt, end: UInt)?
@@ -53,15 +57,33 @@ struct MapPageReleaser {
         let block = UInt(bitPattern: base) >> Self.blockShift
         guard block != lastBlock else { return }
         lastBlock = block
+        lastAddress = UInt(bitPattern: base)
         blocks += 1
-        if blocks >= limit {
+        // A fault may map more than a 64 KiB block: a large folio of the page cache (a log
+        // written or read sequentially) is mapped whole, up to 2 MiB at once. So the
+        // resident file pages are checked now and then too.
+        if blocks >= limit || (blocks & 63 == 0 && Self.residentFilePages() - residentAtRelease >= limit * 16) {
             blocks = 0
             if !looked {
                 looked = true
                 region = env.mapRegion(containing: UInt(bitPattern: base))
             }
             if let region { Environment.release(region) }
+            residentAtRelease = Self.residentFilePages()
         }
+    }
+
+    /// Releases what the scan mapped since its last release, the scan being over: a short
+    /// scan (under 4 MiB of blocks, nothing released yet) leaves its few pages mapped
+    /// rather than pay for finding the map.
+    mutating func finish() {
+        guard lastBlock != UInt.max, looked ? blocks > 0 : blocks >= 64 else { return }
+        blocks = 0
+        if !looked {
+            looked = true
+            region = env.mapRegion(containing: lastAddress)
+        }
+        if let region { Environment.release(region) }
     }
 }
 
@@ -91,6 +113,31 @@ extension Environment {
 }
 
 extension MapPageReleaser {
+    /// The process's resident file-backed (and shared) pages, from `/proc/self/statm`;
+    /// `Int.max` if it cannot be read (then only the block count triggers releases).
+    static func residentFilePages() -> Int {
+        let fd = open("/proc/self/statm", O_RDONLY)
+        guard fd >= 0 else { return Int.max }
+        defer { close(fd) }
+        var buffer = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        return withUnsafeMutableBytes(of: &buffer) { b -> Int in
+            let n = read(fd, b.baseAddress, b.count)
+            guard n > 0 else { return Int.max }
+            // size resident shared text lib data dt: the third field.
+            var field = 0, value = 0
+            for byte in b.prefix(n) {
+                if byte == 0x20 {
+                    if field == 2 { return value }
+                    field += 1
+                    value = 0
+                } else if byte >= 0x30 && byte <= 0x39 {
+                    value = value * 10 + Int(byte - 0x30)
+                }
+            }
+            return field == 2 ? value : Int.max
+        }
+    }
+
     /// The bounds of the mapping holding `address`, if it is a read-only shared mapping of
     /// the file `path` (LMDB's map): the only memory this type may ever drop. LMDB reports
     /// the map's address only with `MDB_FIXEDMAP`, so the kernel is asked instead.

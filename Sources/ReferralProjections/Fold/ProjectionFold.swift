@@ -247,15 +247,14 @@ struct ProjectionFold {
     mutating func refoldRetracted(store: EventStore, through cut: UInt64) throws {
         guard !retractedStreams.isEmpty else { return }
         let t = threadSeconds()
-        var positions: [UInt64] = []
-        for (i, stream) in retractedStreams.sorted(by: bytesPrecede).enumerated() {
+        var streams: [StreamID] = []
+        for stream in retractedStreams.sorted(by: bytesPrecede) {
             let id = StreamID(String(decoding: stream, as: UTF8.self))
-            guard reset(id) else { continue }
-            positions.append(contentsOf: try store.positions(of: id, through: cut))
-            // Each look-up maps a page of the stream index (and its neighbours).
-            if store.lowMemoryReplay, i % 64 == 63 { try store.releaseMappedPages() }
+            if reset(id) { streams.append(id) }
         }
-        positions.sort()
+        // One read of the stream index for all of them (which, with `lowMemoryReplay`,
+        // releases the index pages it maps as it goes).
+        let positions = try store.positions(of: streams, through: cut)
         let retractedCode = EventType.eventRetracted.code
         try store.replay(positions: positions) { view in
             if view.typeCode != retractedCode && !retracted.contains(view.id) { try apply(view) }
