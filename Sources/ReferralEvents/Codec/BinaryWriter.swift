@@ -11,6 +11,12 @@ public struct BinaryWriter: Sendable {
         bytes.reserveCapacity(capacity)
     }
 
+    /// Empties the buffer for the next record, keeping its storage (at least `capacity`).
+    mutating func reset(capacity: Int) {
+        bytes.removeAll(keepingCapacity: true)
+        if bytes.capacity < capacity { bytes.reserveCapacity(capacity) }
+    }
+
     public mutating func u8(_ v: UInt8) { bytes.append(v) }
     public mutating func bool(_ v: Bool) { bytes.append(v ? 1 : 0) }
 
@@ -40,6 +46,13 @@ public struct BinaryWriter: Sendable {
 
     /// Varint byte length, then UTF-8.
     public mutating func string(_ s: String) {
+        // A native string's bytes are read in place; `var s = s` for `withUTF8` retained and
+        // released the string (cold in the cache) for every field of every record.
+        let done: Void? = s.utf8.withContiguousStorageIfAvailable { buf in
+            varint(UInt64(buf.count))
+            bytes.append(contentsOf: buf)
+        }
+        if done != nil { return }
         var s = s
         s.withUTF8 { buf in
             varint(UInt64(buf.count))
@@ -49,6 +62,7 @@ public struct BinaryWriter: Sendable {
 
     /// UTF-8 without a length prefix (the record header holds the lengths).
     mutating func utf8(_ s: String) {
+        if s.utf8.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) != nil { return }
         var s = s
         s.withUTF8 { bytes.append(contentsOf: $0) }
     }

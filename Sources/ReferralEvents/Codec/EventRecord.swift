@@ -1,5 +1,8 @@
 import Crypto
 import Foundation
+#if canImport(CCryptoBoringSSL)
+import CCryptoBoringSSL
+#endif
 
 /// The stored byte layout of one event (format 1). See `docs/storage-format.md`.
 ///
@@ -36,6 +39,17 @@ public enum EventRecord {
     ///   65,535 bytes or the payload longer than 4 GiB (the store refuses far less long before).
     public static func encode(_ event: ProposedEvent, position: UInt64, version: UInt64, recordedAt: Timestamp,
                               previousHash: Digest) throws -> (bytes: [UInt8], hash: Digest) {
+        var w = BinaryWriter(capacity: 0)
+        let hash = try encode(event, position: position, version: version, recordedAt: recordedAt,
+                              previousHash: ChainHash(previousHash), into: &w)
+        return (w.bytes, hash.digest)
+    }
+
+    /// Encodes a new event into `w` (emptied first, its capacity kept) and returns its hash.
+    /// Append encodes a whole batch through one writer and chains the hashes inline: a
+    /// record buffer and a digest array per event were two allocations an event.
+    static func encode(_ event: borrowing ProposedEvent, position: UInt64, version: UInt64, recordedAt: Timestamp,
+                       previousHash: ChainHash, into w: inout BinaryWriter) throws -> ChainHash {
         // One buffer, written front to back: the payload goes in place and its length is
         // patched into the header afterwards (no separate payload buffer, no copies of the
         // stream, actor and organisation).
@@ -46,7 +60,7 @@ public enum EventRecord {
         guard streamCount <= Int(UInt16.max), actorCount <= Int(UInt16.max), orgCount <= Int(UInt16.max) else {
             throw LogError(.invalidInput, "an event's stream, actor or organisation is longer than 65,535 bytes; shorten it")
         }
-        var w = BinaryWriter(capacity: headerSize + streamCount + actorCount + orgCount + 32 + 256 + hashSize)
+        w.reset(capacity: headerSize + streamCount + actorCount + orgCount + 32 + 256 + hashSize)
         // The fixed header in one go (one append, then stores in place), not field by field.
         w.fixed(headerSize) { h in
             h[0] = format
@@ -59,7 +73,7 @@ public enum EventRecord {
             h.storeBytes(of: event.occurredAt.millisecondsSinceEpoch.littleEndian, toByteOffset: 24, as: Int64.self)
             h.storeBytes(of: recordedAt.millisecondsSinceEpoch.littleEndian, toByteOffset: 32, as: Int64.self)
             withUnsafeBytes(of: event.id.uuid) { UnsafeMutableRawBufferPointer(rebasing: h[40..<56]).copyMemory(from: $0) }
-            previousHash.bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: h[56..<88]).copyMemory(from: $0) }
+            withUnsafeBytes(of: previousHash.words) { UnsafeMutableRawBufferPointer(rebasing: h[56..<88]).copyMemory(from: $0) }
             h.storeBytes(of: UInt16(actorCount).littleEndian, toByteOffset: 88, as: UInt16.self)
             h.storeBytes(of: UInt16(orgCount).littleEndian, toByteOffset: 90, as: UInt16.self)
             // 92: the payload length, patched below.
@@ -76,11 +90,9 @@ public enum EventRecord {
             throw LogError(.invalidInput, "an event's payload is longer than 4 GiB; shorten it")
         }
         w.patchU32(at: 92, UInt32(payloadCount))
-        let digest = SHA256.hash(data: w.bytes)
-        // Through its bytes: `Array(digest)` walked the digest as a generic sequence.
-        let hash = Digest(bytes: digest.withUnsafeBytes { Array($0) })
-        w.raw(hash.bytes)
-        return (w.bytes, hash)
+        let hash = ChainHash(sha256Of: w.bytes)
+        withUnsafeBytes(of: hash.words) { w.raw($0) }
+        return hash
     }
 
     /// Decodes a stored record completely, checking its structure (not its hash; see `verify`).
@@ -93,6 +105,37 @@ public enum EventRecord {
     static func computeHash(_ buffer: UnsafeRawBufferPointer) -> Digest {
         Digest(bytes: Array(SHA256.hash(data: UnsafeRawBufferPointer(rebasing: buffer[0..<(buffer.count - hashSize)]))))
     }
+}
+
+/// A SHA-256 digest held inline (four words, no array), for chaining a batch's records.
+struct ChainHash {
+    var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    init(_ digest: Digest) {
+        digest.bytes.withUnsafeBytes { src in
+            withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: src) }
+        }
+    }
+
+    init(sha256Of bytes: [UInt8]) {
+        #if canImport(CCryptoBoringSSL)
+        // swift-crypto's own BoringSSL, called directly: `SHA256.hash` allocates a context
+        // object (and looks up its generic metadata) for every hash, about as many
+        // instructions as hashing a record with the CPU's SHA extensions.
+        bytes.withUnsafeBufferPointer { src in
+            withUnsafeMutableBytes(of: &words) { dst in
+                _ = CCryptoBoringSSL_SHA256(src.baseAddress, src.count, dst.baseAddress?.assumingMemoryBound(to: UInt8.self))
+            }
+        }
+        #else
+        let digest = bytes.withUnsafeBytes { SHA256.hash(data: $0) }
+        digest.withUnsafeBytes { src in
+            withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: src) }
+        }
+        #endif
+    }
+
+    var digest: Digest { withUnsafeBytes(of: words) { Digest(bytes: Array($0)) } }
 }
 
 /// A zero-copy look at one stored event, for replay.

@@ -25,3 +25,32 @@ extension EventPayload {
         }
     }
 }
+
+extension EventPayload {
+    /// The first calendar date (in `calendarDates`' order) outside `range`, with its field's
+    /// name, or nil. Append's envelope check runs this for every event: `calendarDates` built
+    /// an array for every event that carries a date (hours logs, placements, ...).
+    @inline(__always)
+    func firstDate(outside range: ClosedRange<CalendarDate>) -> (field: String, date: CalendarDate)? {
+        func check(_ field: String, _ d: CalendarDate) -> (field: String, date: CalendarDate)? {
+            range.contains(d) ? nil : (field, d)
+        }
+        func check(_ field: String, _ d: CalendarDate?) -> (field: String, date: CalendarDate)? {
+            d.flatMap { check(field, $0) }
+        }
+        switch self {
+        case .housingAreaRegistered(let p): return check("plan from", p.planFrom) ?? check("plan to", p.planTo)
+        case .targetGroupDefined(let p): return check("effective from", p.effectiveFrom) ?? check("effective to", p.effectiveTo)
+        case .consentGiven(let p): return check("valid until", p.validUntil)
+        case .placementStarted(let p): return check("start date", p.startDate) ?? check("planned end date", p.plannedEndDate)
+        case .placementEnded(let p): return check("end date", p.endDate)
+        case .hoursAgreementMade(let p): return check("valid from", p.validFrom) ?? check("valid to", p.validTo)
+        case .sharedHoursLogged(let p): return check("date", p.date)
+        case .hoursAgreementEnded(let p): return check("end date", p.endDate)
+        case .organisationRegistered, .liaisonRegistered, .caseOpened, .caseAssigned, .consentWithdrawn, .referralMade,
+             .referralAnswered, .jobcenterContactHeld, .outcomeRecorded, .caseClosed, .caseReopened, .eventRetracted,
+             .residentErased, .erasureRefused:
+            return nil
+        }
+    }
+}

@@ -54,12 +54,12 @@ extension EventStore {
                              recordedAt requested: Timestamp?, now: Timestamp) throws -> AppendResult {
         // The head: position, hash and recorded-at of the last event.
         var position: UInt64 = 0
-        var previousHash = Digest.zero
+        var previousHash = ChainHash(Digest.zero)
         var lastRecordedAt = Timestamp(millisecondsSinceEpoch: .min)
         if let (_, value) = try txn.last(events) {
             let view = try EventView(checking: value)
             position = view.position
-            previousHash = view.hash
+            previousHash = ChainHash(view.hash)
             lastRecordedAt = view.recordedAt
         }
         // Idempotency: ids already in the log are reported, not written. An id above the id
@@ -160,6 +160,8 @@ extension EventStore {
 
         // Domain rules, then the writes, event by event in one transaction.
         var engine = RuleEngine(txn: txn, rules: rules, eventIDs: eventIDs, events: events, streams: streams)
+        // One record buffer for the whole batch (each record is put before the next is made).
+        var record = BinaryWriter(capacity: 1024)
         // One event, borrowed from the batch: binding `batch[i]` to a local copied the event
         // (and retained all its strings) once per event.
         func appendOne(_ e: borrowing ProposedEvent, at i: Int) throws {
@@ -189,16 +191,17 @@ extension EventStore {
             }
             tails[s].append(position)
             let version = tails[s].version
-            let (bytes, hash) = try EventRecord.encode(e, position: position, version: version, recordedAt: recordedAt, previousHash: previousHash)
-            guard bytes.count <= Self.maxRecordSize else {
-                var err = LogError(.invalidInput, "event \(i + 1) of the batch (\(e.payload.type.name)) would be \(bytes.count) bytes stored; at most \(Self.maxRecordSize) are allowed: shorten its texts or lists")
+            let hash = try EventRecord.encode(e, position: position, version: version, recordedAt: recordedAt,
+                                              previousHash: previousHash, into: &record)
+            guard record.bytes.count <= Self.maxRecordSize else {
+                var err = LogError(.invalidInput, "event \(i + 1) of the batch (\(e.payload.type.name)) would be \(record.bytes.count) bytes stored; at most \(Self.maxRecordSize) are allowed: shorten its texts or lists")
                 err.eventIndex = i
                 err.eventId = e.id
                 throw err
             }
             // Keys from stack values: an array for each cost an allocation an event.
             try withUnsafeBytes(of: position.bigEndian) { posKey in
-                try bytes.withUnsafeBytes { try eventCursor.put(posKey, $0, append: true) }
+                try record.bytes.withUnsafeBytes { try eventCursor.put(posKey, $0, append: true) }
                 let id = IDOrder(e.id)
                 let atEnd = greatestID.map { id > $0 } ?? true
                 try withUnsafeBytes(of: e.id.uuid) { try idCursor.put($0, posKey, append: atEnd, noOverwrite: true) }
@@ -222,7 +225,28 @@ extension EventStore {
 
     /// The checks made before any transaction: every envelope, and no id twice in the batch.
     static func validateBatch(_ events: [ProposedEvent]) throws {
-        for i in events.indices { try validateEnvelope(events[i], index: i) }
+        // Field by field, not the whole event: passing `events[i]` copied every event (and
+        // retained each of its payload's strings, cold in the cache) before the check.
+        for i in events.indices {
+            try validateEnvelope(stream: events[i].stream, actor: events[i].actor, organisation: events[i].organisation,
+                                 id: events[i].id, index: i)
+            // The payload's dates read in place (`firstDate` is inlined): passing the payload
+            // copied it too.
+            if let (field, date) = events[i].payload.firstDate(outside: CalendarDate.supportedRange) {
+                var err = LogError(.invalidInput, "the \(events[i].payload.type.name) event's \(field) (\(date.iso8601)) is outside the years 1900–2199; check the date")
+                err.eventIndex = i
+                err.eventId = events[i].id
+                throw err
+            }
+        }
+        // Ids in ascending order (time-ordered ids made in order: nearly every batch) cannot
+        // repeat, and comparing neighbours is far cheaper than hashing every id into a set.
+        var ascending = true
+        for i in events.indices.dropFirst() where !(IDOrder(events[i - 1].id) < IDOrder(events[i].id)) {
+            ascending = false
+            break
+        }
+        if ascending { return }
         var seen = Set<UUID>()
         seen.reserveCapacity(events.count)
         for i in events.indices where !seen.insert(events[i].id).inserted {
@@ -233,11 +257,11 @@ extension EventStore {
         }
     }
 
-    static func validateEnvelope(_ e: ProposedEvent, index: Int) throws {
+    static func validateEnvelope(stream: StreamID, actor: String, organisation: OrganisationID, id: UUID, index: Int) throws {
         func fail(_ message: String) -> LogError {
             var err = LogError(.invalidInput, message)
             err.eventIndex = index
-            err.eventId = e.id
+            err.eventId = id
             return err
         }
         // Three calls rather than a loop over an array literal: that array was allocated
@@ -254,12 +278,9 @@ extension EventStore {
                 throw fail("the event's \(name) contains control characters")
             }
         }
-        try check("stream", e.stream.rawValue)
-        try check("actor", e.actor)
-        try check("organisation", e.organisation)
-        for (field, date) in e.payload.calendarDates where !CalendarDate.supportedRange.contains(date) {
-            throw fail("the \(e.payload.type.name) event's \(field) (\(date.iso8601)) is outside the years 1900–2199; check the date")
-        }
+        try check("stream", stream.rawValue)
+        try check("actor", actor)
+        try check("organisation", organisation)
     }
 }
 
