@@ -149,6 +149,19 @@ import Testing
         let rows = try json(try sandbox.run(["caseload", "--today", "10.03.2024", "--json"]))
         #expect(rows.count == 4)
     }
+
+    /// The page release (on by default) changes memory, never the projections: a rebuild
+    /// with it and one without give the same caseload and statistics.
+    @Test func rebuildWithAndWithoutPageReleaseAgree() throws {
+        let reads = [["caseload", "--today", "10.03.2024", "--json"],
+                     ["stats", "funnel", "--by", "area", "--year", "2024", "--json"]]
+        #expect(try sandbox.run(["rebuild"]).status == 0)
+        let released = try reads.map { try sandbox.run($0).out }
+        let kept = try sandbox.run(["rebuild", "--no-low-memory"])
+        #expect(kept.status == 0, "\(kept)")
+        #expect(try reads.map { try sandbox.run($0).out } == released)
+        #expect(try json(try sandbox.run(reads[0])).count == 4)
+    }
 }
 
 /// `referral demo`, and the README's main job.
