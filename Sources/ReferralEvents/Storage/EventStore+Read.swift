@@ -82,14 +82,20 @@ extension EventStore {
                 region = env.mapRegion(containing: UInt(bitPattern: base))
             }
             var out: [UInt64] = []
+            var residentAtRelease = region == nil ? 0 : MapPageReleaser.residentFilePages()
             for (i, stream) in streams.enumerated() where Self.couldBeStored(stream) {
                 try txn.forEachStreamPosition(self.streams, stream, fromVersion: 1) { _, pos in
                     guard pos <= through else { return false }
                     out.append(pos)
                     return true
                 }
-                // 256 look-ups map at most 16 MiB (a 64 KiB block each).
-                if let region, i % 256 == 255 { Environment.release(region) }
+                // 256 look-ups map 16 MiB in 64 KiB blocks, but a page cache of large folios
+                // maps up to 2 MiB a look-up: the resident file pages are checked every 8.
+                if let region, i % 256 == 255
+                    || (i % 8 == 7 && MapPageReleaser.residentFilePages() - residentAtRelease >= 4096) {
+                    Environment.release(region)
+                    residentAtRelease = MapPageReleaser.residentFilePages()
+                }
             }
             if let region { Environment.release(region) }
             out.sort()
