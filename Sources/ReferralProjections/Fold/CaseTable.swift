@@ -274,6 +274,36 @@ final class CaseTable {
 
     // MARK: Folding
 
+    /// Interns the names a retracted case event carries, as `apply` would have on case `i`
+    /// as it is, changing nothing else.
+    ///
+    /// A fold that leaves retracted events out as it reads (`ProjectionFold.run`) calls this
+    /// instead of `apply`, so that names get the same ids as in a fold that applied them and
+    /// then folded the stream again without them: the stored rows are the same bytes.
+    func internNames<N: NameTable>(_ i: Int, _ view: EventView, names: inout N) throws {
+        let h = headPointer(i)
+        let code = view.typeCode
+        var r = BinaryReader(view.payloadBytes)
+        if code == EventType.caseOpened.code {
+            guard !h.pointee.exists else { return }
+            _ = try r.pseudonym()
+            for _ in 0..<4 { _ = try names.id(r.stringBytes()) }
+            return
+        }
+        guard h.pointee.exists else { return }
+        switch code {
+        case EventType.caseAssigned.code:
+            _ = try names.id(r.stringBytes())
+        case EventType.referralMade.code:
+            _ = try r.stringBytes()
+            _ = try r.u8()
+            _ = try names.id(r.stringBytes())
+            _ = try names.id(r.stringBytes())
+        default:
+            break
+        }
+    }
+
     /// Applies one (non-retracted) case event to case `i`: the rules of `CaseState.apply`.
     func apply<N: NameTable>(_ i: Int, _ view: EventView, names: inout N) throws {
         let h = headPointer(i)
