@@ -167,14 +167,17 @@ struct ProjectionFold {
     /// shares' events to their threads in batches (`SharePipe`). Reading once, not once per
     /// thread, saves a replay per thread and, with `lowMemoryReplay`, the page faults of
     /// threads re-reading pages another's release dropped.
-    static func run(store: EventStore, through cut: UInt64, meter: inout ProgressMeter, shares: Int = 1) throws -> ProjectionFold {
+    ///
+    /// `skipRetracted: false` forces the second way also at the head (the tests compare the two).
+    static func run(store: EventStore, through cut: UInt64, meter: inout ProgressMeter, shares: Int = 1,
+                    skipRetracted: Bool = true) throws -> ProjectionFold {
         let n = max(1, shares)
         var fold = ProjectionFold()
         fold.shares = n
         fold.firstShare = firstShare(of: n, lowMemory: store.lowMemoryReplay)
         guard cut > 0 else { return fold }
         let tSkip = threadSeconds()
-        let skipped = try store.retractedPositions(ifHeadIs: cut)
+        let skipped = skipRetracted ? try store.retractedPositions(ifHeadIs: cut) : nil
         let skipping = skipped != nil
         fold.retractedSkipped = skipping
         if debugTimes { print("fold: \(skipped.map { "\($0.count) retracted positions to skip" } ?? "no skip list (cut is not the head)"), read in \(threadSeconds() - tSkip) s CPU") }
