@@ -280,11 +280,10 @@ final class CaseTable {
     /// A fold that leaves retracted events out as it reads (`ProjectionFold.run`) calls this
     /// instead of `apply`, so that names get the same ids as in a fold that applied them and
     /// then folded the stream again without them: the stored rows are the same bytes. (Not
-    /// quite after a retracted `case-opened`, or `hours-agreement-made` for an agreement's
-    /// names: that fold saw the case open until its refold,
-    /// so it interned the names of the case's later events, and of a second opening only at
-    /// the refold. The ids can then be numbered differently; what they name, and every
-    /// figure, is the same.)
+    /// quite after a retracted `case-opened` (or `hours-agreement-made`): that fold saw the
+    /// case (agreement) exist until its refold, so it interned the names of its later events
+    /// early, and those of a second opening only at the refold. The ids can then be numbered
+    /// differently; what they name, and every figure, is the same.)
     func internNames<N: NameTable>(_ i: Int, _ view: EventView, names: inout N) throws {
         let h = headPointer(i)
         let code = view.typeCode
