@@ -274,6 +274,40 @@ final class CaseTable {
 
     // MARK: Folding
 
+    /// Interns the names a retracted case event carries, as `apply` would have on case `i`
+    /// as it is, changing nothing else.
+    ///
+    /// A fold that leaves retracted events out as it reads (`ProjectionFold.run`) calls this
+    /// instead of `apply`, so that names get the same ids as in a fold that applied them and
+    /// then folded the stream again without them: the stored rows are the same bytes. (Not
+    /// quite after a retracted `case-opened` (or `hours-agreement-made`): that fold saw the
+    /// case (agreement) exist until its refold, so it interned the names of its later events
+    /// early, and those of a second opening only at the refold. The ids can then be numbered
+    /// differently; what they name, and every figure, is the same.)
+    func internNames<N: NameTable>(_ i: Int, _ view: EventView, names: inout N) throws {
+        let h = headPointer(i)
+        let code = view.typeCode
+        var r = BinaryReader(view.payloadBytes)
+        if code == EventType.caseOpened.code {
+            guard !h.pointee.exists else { return }
+            _ = try r.pseudonym()
+            for _ in 0..<4 { _ = try names.id(r.stringBytes()) }
+            return
+        }
+        guard h.pointee.exists else { return }
+        switch code {
+        case EventType.caseAssigned.code:
+            _ = try names.id(r.stringBytes())
+        case EventType.referralMade.code:
+            _ = try r.stringBytes()
+            _ = try r.u8()
+            _ = try names.id(r.stringBytes())
+            _ = try names.id(r.stringBytes())
+        default:
+            break
+        }
+    }
+
     /// Applies one (non-retracted) case event to case `i`: the rules of `CaseState.apply`.
     func apply<N: NameTable>(_ i: Int, _ view: EventView, names: inout N) throws {
         let h = headPointer(i)

@@ -20,6 +20,12 @@ struct ProjectionFold {
     /// Events retracted at or before the fold's position, and the streams they are in.
     var retracted: Set<UUID> = []
     var retractedStreams: Set<[UInt8]> = []
+    /// The positions of the events retracted in the log folded, ascending, when they are
+    /// left out as it is read (`run`): then retractions are not recorded and no stream is
+    /// folded again. `nextSkipped` is the first of them not yet passed.
+    var skipped: [UInt64] = []
+    var nextSkipped = 0
+    var retractedSkipped = false
     /// The last position applied and its hash.
     var position: UInt64 = 0
     var hash: [UInt8] = [UInt8](repeating: 0, count: 32)
@@ -92,21 +98,45 @@ struct ProjectionFold {
 
     mutating func apply(_ view: EventView) throws {
         let code = view.typeCode
+        // One compare per event while there are retracted events ahead (each fold sees its
+        // own events in log order, so the cursor only moves forward).
+        var isRetracted = false
+        if nextSkipped < skipped.count {
+            let p = view.position
+            while nextSkipped < skipped.count && skipped[nextSkipped] < p { nextSkipped += 1 }
+            isRetracted = nextSkipped < skipped.count && skipped[nextSkipped] == p
+        }
         if code >= EventType.caseOpened.code && code <= EventType.caseReopened.code {
             let stream = view.streamBytes
             let h = idHash(stream)
             guard owns(caseHash: h) else { return }
             let idx = Int(caseIndex.id(stream, hash: h))
             if idx == cases.count { cases.append() }
-            try cases.apply(idx, view, names: &names)
+            if isRetracted {
+                try cases.internNames(idx, view, names: &names)
+            } else {
+                try cases.apply(idx, view, names: &names)
+            }
         } else if code >= EventType.hoursAgreementMade.code && code <= EventType.hoursAgreementEnded.code {
             guard share == 0 else { return }
             let id = names.id(UnsafeRawBufferPointer(rebasing: view.streamBytes.dropFirst(Self.agreementPrefix.count)))
-            try agreements[id, default: AgreementState()].apply(view, names: &names)
+            if isRetracted {
+                // Applied to a copy, for the names it interns (see `CaseTable.internNames`).
+                var copy = agreements[id, default: AgreementState()]
+                try copy.apply(view, names: &names)
+            } else {
+                try agreements[id, default: AgreementState()].apply(view, names: &names)
+            }
         } else if code >= EventType.organisationRegistered.code && code <= EventType.targetGroupDefined.code {
             guard share == 0 else { return }
-            try registry.apply(view, names: &names)
+            if isRetracted {
+                var scratch = RegistryState()
+                try scratch.apply(view, names: &names)
+            } else {
+                try registry.apply(view, names: &names)
+            }
         } else if code == EventType.eventRetracted.code {
+            guard !retractedSkipped else { return }
             let stream = view.streamBytes
             if stream.starts(with: Self.casePrefix) {
                 guard owns(caseHash: idHash(stream)) else { return }
@@ -120,10 +150,15 @@ struct ProjectionFold {
 
     /// Folds positions 1…`cut` of `store`, leaving out events retracted at or before `cut`.
     ///
-    /// One pass folds everything. A retraction is always in the same stream as the event
+    /// One pass folds everything. When `cut` is the log's head (a rebuild), the positions
+    /// of the retracted events are read first (`EventStore.retractedPositions(ifHeadIs:)`)
+    /// and the reading thread passes over them, one compare per event against a cursor
+    /// into that sorted list. Otherwise (an as-of fold before the head, or the log grew
+    /// meanwhile) a retraction after `cut` may have retracted an event before it, which
+    /// that list cannot tell, so: a retraction is always in the same stream as the event
     /// it retracts and comes after it, and no stream's state depends on another's, so each
     /// stream that met a retraction is then folded again from its own events without the
-    /// retracted ones. Retractions are rare; the common path pays nothing for them.
+    /// retracted ones.
     ///
     /// With `shares` > 1 the cases are split by a hash of their stream into shares, each
     /// folded on its own thread, and the shares are merged: cases are independent of each
@@ -132,12 +167,22 @@ struct ProjectionFold {
     /// shares' events to their threads in batches (`SharePipe`). Reading once, not once per
     /// thread, saves a replay per thread and, with `lowMemoryReplay`, the page faults of
     /// threads re-reading pages another's release dropped.
-    static func run(store: EventStore, through cut: UInt64, meter: inout ProgressMeter, shares: Int = 1) throws -> ProjectionFold {
+    ///
+    /// `skipRetracted: false` forces the second way also at the head (the tests compare the two).
+    static func run(store: EventStore, through cut: UInt64, meter: inout ProgressMeter, shares: Int = 1,
+                    skipRetracted: Bool = true) throws -> ProjectionFold {
         let n = max(1, shares)
         var fold = ProjectionFold()
         fold.shares = n
         fold.firstShare = firstShare(of: n, lowMemory: store.lowMemoryReplay)
         guard cut > 0 else { return fold }
+        let tSkip = threadSeconds()
+        let skipped = skipRetracted ? try store.retractedPositions(ifHeadIs: cut) : nil
+        let skipping = skipped != nil
+        fold.retractedSkipped = skipping
+        if debugTimes { print("fold: \(skipped.map { "\($0.count) retracted positions to skip" } ?? "no skip list (cut is not the head)"), read in \(threadSeconds() - tSkip) s CPU") }
+        fold.skipped = skipped ?? []
+        let skipList = fold.skipped
         let pipes = n > 1 ? (1..<n).map { _ in SharePipe() } : []
         let results = ShareResults(count: n)
         let done = DispatchSemaphore(value: 0)
@@ -145,7 +190,7 @@ struct ProjectionFold {
             let pipe = pipes[i - 1]
             let thread = Thread {
                 let t = threadSeconds(), w = monotonicSeconds()
-                results.set(i, Result { try fed(store: store, through: cut, share: i, of: n, pipe: pipe) })
+                results.set(i, Result { try fed(store: store, through: cut, share: i, of: n, pipe: pipe, retractedSkipped: skipping, skipped: skipList) })
                 if debugTimes { print("fold share \(i): \(threadSeconds() - t) s CPU, \(monotonicSeconds() - w) s wall") }
                 done.signal()
             }
@@ -221,8 +266,11 @@ struct ProjectionFold {
     }
 
     /// Folds share `share` of `shares` from the views another thread's replay hands over.
-    static func fed(store: EventStore, through cut: UInt64, share: Int, of shares: Int, pipe: SharePipe) throws -> ProjectionFold {
+    static func fed(store: EventStore, through cut: UInt64, share: Int, of shares: Int, pipe: SharePipe,
+                    retractedSkipped: Bool, skipped: [UInt64]) throws -> ProjectionFold {
         var fold = ProjectionFold()
+        fold.retractedSkipped = retractedSkipped
+        fold.skipped = skipped
         fold.share = share
         fold.shares = shares
         fold.firstShare = firstShare(of: shares, lowMemory: store.lowMemoryReplay)
@@ -245,7 +293,7 @@ struct ProjectionFold {
     /// near each other (the index pages on the way stay mapped and cached) instead of
     /// jumping about the file stream by stream.
     mutating func refoldRetracted(store: EventStore, through cut: UInt64) throws {
-        guard !retractedStreams.isEmpty else { return }
+        guard !retractedSkipped, !retractedStreams.isEmpty else { return }
         let t = threadSeconds()
         var streams: [StreamID] = []
         for stream in retractedStreams.sorted(by: bytesPrecede) {

@@ -1,0 +1,34 @@
+import Foundation
+import ReferralEvents
+@testable import ReferralProjections
+import Testing
+
+/// A fold of the whole log leaves retracted events out as it reads; a fold that applies
+/// them and then folds their streams again without them (the way an as-of fold before the
+/// head works) must give the same rows, byte for byte, names' ids included.
+@Suite struct SkipRetractedTests {
+    @Test(arguments: [(UInt64(3), 1, false), (11, 2, false), (5, 2, true), (13, 3, true), (42, 1, true)])
+    func leavingRetractedEventsOutAsTheLogIsReadGivesTheSameRows(seed: UInt64, shares: Int, lowMemory: Bool) throws {
+        var generator = RandomLog(seed: seed)
+        let w = try World(lowMemoryReplay: lowMemory)
+        try w.record(generator.events(CatchUpPropertyTests.heavy ? 1200 : 400))
+        let head = try w.store.head().position
+        let retracted = try #require(try w.store.retractedPositions(ifHeadIs: head))
+        // Random logs with no retraction would not test anything.
+        #expect(!retracted.isEmpty)
+        func rows(skip: Bool) throws -> RowSet {
+            var meter = ProgressMeter(phase: .asOf, total: head, callback: nil)
+            let fold = try ProjectionFold.run(store: w.store, through: head, meter: &meter, shares: shares, skipRetracted: skip)
+            #expect(meter.done == head)
+            #expect(fold.retractedSkipped == skip)
+            return fold.rows(storeID: "x")
+        }
+        let skipping = try rows(skip: true), refolding = try rows(skip: false)
+        for table in Table.allCases {
+            let a = skipping.tables[table] ?? [], b = refolding.tables[table] ?? []
+            #expect(a.map(\.key) == b.map(\.key), "\(table) keys")
+            #expect(a.map(\.value) == b.map(\.value), "\(table) values")
+        }
+        #expect(!(skipping.tables[.cases] ?? []).isEmpty)
+    }
+}
