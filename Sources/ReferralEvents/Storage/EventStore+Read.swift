@@ -77,27 +77,22 @@ extension EventStore {
     public func positions(of streams: [StreamID], through: UInt64 = .max) throws -> [UInt64] {
         guard !streams.isEmpty else { return [] }
         return try env.read { txn in
-            var region: (start: UInt, end: UInt)?
+            var pages: MapPageReleaser?
+            var anywhere: UInt = 0  // an address in the map, for finding it
             if lowMemoryReplay, let (_, value) = try txn.last(events), let base = value.baseAddress {
-                region = env.mapRegion(containing: UInt(bitPattern: base))
+                pages = MapPageReleaser(env, window: 256)
+                anywhere = UInt(bitPattern: base)
             }
             var out: [UInt64] = []
-            var residentAtRelease = region == nil ? 0 : MapPageReleaser.residentFilePages()
-            for (i, stream) in streams.enumerated() where Self.couldBeStored(stream) {
+            for stream in streams where Self.couldBeStored(stream) {
                 try txn.forEachStreamPosition(self.streams, stream, fromVersion: 1) { _, pos in
                     guard pos <= through else { return false }
                     out.append(pos)
                     return true
                 }
-                // 256 look-ups map 16 MiB in 64 KiB blocks, but a page cache of large folios
-                // maps up to 2 MiB a look-up: the resident file pages are checked every 8.
-                if let region, i % 256 == 255
-                    || (i % 8 == 7 && MapPageReleaser.residentFilePages() - residentAtRelease >= 4096) {
-                    Environment.release(region)
-                    residentAtRelease = MapPageReleaser.residentFilePages()
-                }
+                pages?.lookedUp(near: anywhere)
             }
-            if let region { Environment.release(region) }
+            pages?.finish()
             out.sort()
             return out
         }

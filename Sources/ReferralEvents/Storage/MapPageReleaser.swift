@@ -29,24 +29,26 @@ struct MapPageReleaser {
     static let window = 512
 
     private let env: Environment
-    private var blocks = 0
+    /// Units (blocks entered, or index look-ups) since the last release.
+    private var units = 0
     private var lastBlock = UInt.max
-    /// An address in the map read by the scan (to find the map by at `finish()`).
+    /// An address in the map read by the scan (to find the map by).
     private var lastAddress: UInt = 0
-    /// Resident file-backed pages of the process just after the last release (0 before one).
-    private var residentAtRelease = 0
+    /// Resident file-backed pages of the process at the start or the last release.
+    private var residentAtRelease: Int
     /// The map's bounds, found at the first release (the map cannot move while the scan's
     /// transaction is open); nil when they could not be found, and then nothing is released.
     private var region: (start: UInt, end: UInt)?
     private var looked = false
 
-    /// Blocks entered between releases (`window` unless given).
+    /// Units between releases (`window` unless given).
     private let limit: Int
 
     /// Call inside the read transaction of the scan.
     init(_ env: Environment, window: Int = MapPageReleaser.window) {
         self.env = env
         limit = max(1, window)
+        residentAtRelease = Self.residentFilePages()
     }
 
     /// Records that `record` (a value pointing into the map) has been read and will not be
@@ -57,34 +59,44 @@ struct MapPageReleaser {
         let block = UInt(bitPattern: base) >> Self.blockShift
         guard block != lastBlock else { return }
         lastBlock = block
-        lastAddress = UInt(bitPattern: base)
-        blocks += 1
-        // A fault may map more than a 64 KiB block: a large folio of the page cache (a log
-        // written or read sequentially) is mapped whole, up to 2 MiB at once. So the
-        // resident file pages are checked every 8 blocks too (one `pread`): checked every
-        // 64, a page cache of large folios let 144 MiB of the log stay mapped between checks.
-        if blocks >= limit || (blocks & 7 == 0 && Self.residentFilePages() - residentAtRelease >= limit * 16) {
-            blocks = 0
-            if !looked {
-                looked = true
-                region = env.mapRegion(containing: UInt(bitPattern: base))
-            }
-            if let region { Environment.release(region) }
-            residentAtRelease = Self.residentFilePages()
-        }
+        step(near: UInt(bitPattern: base))
     }
 
-    /// Releases what the scan mapped since its last release, the scan being over: a short
-    /// scan (under 4 MiB of blocks, nothing released yet) leaves its few pages mapped
-    /// rather than pay for finding the map.
-    mutating func finish() {
-        guard lastBlock != UInt.max, looked ? blocks > 0 : blocks >= 64 else { return }
-        blocks = 0
+    /// Records one look-up in an index of the map (`address` is anywhere in the map): a scan
+    /// of look-ups maps a page (and its neighbours) each, in no order the blocks would show.
+    mutating func lookedUp(near address: UInt) {
+        step(near: address)
+    }
+
+    /// Counts one unit and releases the map after `limit` of them, or sooner once the
+    /// process's resident file pages grew by `limit` × 64 KiB: a fault may map more than a
+    /// 64 KiB block (a large folio of the page cache, for a log written or read sequentially,
+    /// is mapped whole, up to 2 MiB at once), so they are read every 8 units (one `pread`;
+    /// read every 64, a page cache of large folios let 144 MiB of the log stay mapped).
+    @inline(__always)
+    private mutating func step(near address: UInt) {
+        lastAddress = address
+        units += 1
+        guard units >= limit || (units & 7 == 0 && Self.residentFilePages() - residentAtRelease >= limit * 16) else { return }
+        release()
+    }
+
+    private mutating func release() {
+        units = 0
         if !looked {
             looked = true
             region = env.mapRegion(containing: lastAddress)
         }
         if let region { Environment.release(region) }
+        residentAtRelease = Self.residentFilePages()
+    }
+
+    /// Releases what the scan mapped since its last release, the scan being over: a short
+    /// scan (under 64 units, nothing released yet) leaves its few pages mapped rather than
+    /// pay for finding the map.
+    mutating func finish() {
+        guard lastAddress != 0, looked ? units > 0 : units >= 64 else { return }
+        release()
     }
 }
 
