@@ -67,14 +67,20 @@ let package = Package(
             dependencies: ["ReferralEvents"],
             swiftSettings: swiftSettings
         ),
+        // Test helpers shared by the test targets; in no product.
+        .target(
+            name: "ReferralTestSupport",
+            path: "Tests/ReferralTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ReferralEventsTests",
-            dependencies: ["ReferralEvents", "CLMDB"],
+            dependencies: ["ReferralEvents", "CLMDB", "ReferralTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ReferralProjectionsTests",
-            dependencies: ["ReferralProjections", "ReferralEvents", "ReferralDemo"],
+            dependencies: ["ReferralProjections", "ReferralEvents", "ReferralDemo", "ReferralTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
