@@ -37,10 +37,19 @@ extension EventStore {
     @discardableResult
     public func append(_ events: [ProposedEvent], expecting: [StreamID: ExpectedVersion] = [:],
                        recordedAt: Timestamp? = nil) throws -> AppendResult {
+        try append(events, expecting: expecting, recordedAt: recordedAt, encodeAheadFrom: Self.encodeAheadMinimum)
+    }
+
+    /// `append(_:expecting:recordedAt:)` with the smallest batch that encodes its records on
+    /// a second thread given, so tests can run both ways on the same events.
+    @discardableResult
+    func append(_ events: [ProposedEvent], expecting: [StreamID: ExpectedVersion] = [:],
+                recordedAt: Timestamp? = nil, encodeAheadFrom: Int) throws -> AppendResult {
         let now = clock()
         try Self.validateBatch(events)
         return try env.write { txn in
-            try appendInTransaction(txn, events, expecting: expecting, recordedAt: recordedAt, now: now)
+            try appendInTransaction(txn, events, expecting: expecting, recordedAt: recordedAt, now: now,
+                                    encodeAheadFrom: encodeAheadFrom)
         }
     }
 
@@ -50,8 +59,12 @@ extension EventStore {
         try append([event], expecting: [event.stream: expected]).events[0]
     }
 
+    /// - Parameter encodeAheadFrom: the smallest batch (events to write) whose records are
+    ///   encoded on a second thread while the rules are checked (`EncodeAhead`); tests lower
+    ///   it to run both paths on the same events.
     func appendInTransaction(_ txn: Transaction, _ batch: [ProposedEvent], expecting: [StreamID: ExpectedVersion],
-                             recordedAt requested: Timestamp?, now: Timestamp) throws -> AppendResult {
+                             recordedAt requested: Timestamp?, now: Timestamp,
+                             encodeAheadFrom: Int = EventStore.encodeAheadMinimum) throws -> AppendResult {
         // The head: position, hash and recorded-at of the last event.
         var position: UInt64 = 0
         var previousHash = ChainHash(Digest.zero)
@@ -162,9 +175,10 @@ extension EventStore {
         var engine = RuleEngine(txn: txn, rules: rules, eventIDs: eventIDs, events: events, streams: streams)
         // One record buffer for the whole batch (each record is put before the next is made).
         var record = BinaryWriter(capacity: 1024)
-        // One event, borrowed from the batch: binding `batch[i]` to a local copied the event
-        // (and retained all its strings) once per event.
-        func appendOne(_ e: borrowing ProposedEvent, at i: Int) throws {
+        // Checks one event (borrowed from the batch: binding `batch[i]` to a local copied the
+        // event and retained all its strings) and gives it the next position and its stream
+        // version.
+        func checkOne(_ e: borrowing ProposedEvent, at i: Int) throws -> UInt64 {
             let s = try slot(e.stream)
             if case .eventRetracted = e.payload {
                 // A retraction replays its stream from the index (`RuleEngine`), which must
@@ -191,31 +205,88 @@ extension EventStore {
             }
             tails[s].append(position)
             let version = tails[s].version
-            let hash = try EventRecord.encode(e, position: position, version: version, recordedAt: recordedAt,
-                                              previousHash: previousHash, into: &record)
-            guard record.bytes.count <= Self.maxRecordSize else {
-                var err = LogError(.invalidInput, "event \(i + 1) of the batch (\(e.payload.type.name)) would be \(record.bytes.count) bytes stored; at most \(Self.maxRecordSize) are allowed: shorten its texts or lists")
-                err.eventIndex = i
-                err.eventId = e.id
-                throw err
-            }
-            // Keys from stack values: an array for each cost an allocation an event.
-            try withUnsafeBytes(of: position.bigEndian) { posKey in
-                try record.bytes.withUnsafeBytes { try eventCursor.put(posKey, $0, append: true) }
-                let id = IDOrder(e.id)
-                let atEnd = greatestID.map { id > $0 } ?? true
-                try withUnsafeBytes(of: e.id.uuid) { try idCursor.put($0, posKey, append: atEnd, noOverwrite: true) }
-                if atEnd { greatestID = id }
-            }
-            previousHash = hash
             results[i] = AppendedEvent(id: e.id, stream: e.stream, position: position, version: version, duplicate: false)
+            return version
         }
-        for i in fresh { try appendOne(batch[i], at: i) }
+        // Puts one record at `position` and its id into the id index. Keys from stack values:
+        // an array for each cost an allocation an event.
+        func put(_ recordBytes: UnsafeRawBufferPointer, at position: UInt64, id: UUID) throws {
+            try withUnsafeBytes(of: position.bigEndian) { posKey in
+                try eventCursor.put(posKey, recordBytes, append: true)
+                let order = IDOrder(id)
+                let atEnd = greatestID.map { order > $0 } ?? true
+                try withUnsafeBytes(of: id.uuid) { try idCursor.put($0, posKey, append: atEnd, noOverwrite: true) }
+                if atEnd { greatestID = order }
+            }
+        }
+
+        if fresh.count >= encodeAheadFrom {
+            // Records are encoded on a second thread as the events pass their checks.
+            let firstPosition = position + 1
+            let encoder = EncodeAhead(batch: batch, fresh: fresh, firstPosition: firstPosition,
+                                      recordedAt: recordedAt, previousHash: previousHash)
+            encoder.start()
+            defer { _ = encoder.finish() }  // the encoder has stopped before this returns or throws
+            var putCount = 0
+            // Puts the records of `fresh[putCount..<n]`; false when the encoder refused one.
+            func putEncoded(upTo n: Int) throws -> Bool {
+                guard encoder.waitEncoded(n) else { return false }
+                for k in putCount..<n {
+                    try put(encoder.record(k), at: firstPosition + UInt64(k), id: batch[fresh[k]].id)
+                }
+                putCount = n
+                return true
+            }
+            var checkFailure: (index: Int, error: any Error)?
+            for k in fresh.indices {
+                do {
+                    if case .eventRetracted = batch[fresh[k]].payload {
+                        // Its check replays the stream from the log: the batch's earlier
+                        // records go in first.
+                        guard try putEncoded(upTo: k) else { break }
+                    }
+                    encoder.publish(k, version: try checkOne(batch[fresh[k]], at: fresh[k]))
+                } catch {
+                    checkFailure = (k, error)
+                    break
+                }
+            }
+            // Whichever event failed first is reported, as if they had been done one by one.
+            if let e = encoder.finish(), e.index < checkFailure?.index ?? Int.max { throw e.error }
+            if let c = checkFailure { throw c.error }
+            guard try putEncoded(upTo: fresh.count) else {
+                throw LogError(.storage, "the records of an append were not all encoded")  // not reached: finish() reported none refused
+            }
+        } else {
+            for i in fresh {
+                let version = try checkOne(batch[i], at: i)
+                let hash = try EventRecord.encode(batch[i], position: position, version: version, recordedAt: recordedAt,
+                                                  previousHash: previousHash, into: &record)
+                guard record.bytes.count <= Self.maxRecordSize else {
+                    throw Self.oversize(batch[i], index: i, bytes: record.bytes.count)
+                }
+                try record.bytes.withUnsafeBytes { try put($0, at: position, id: batch[i].id) }
+                previousHash = hash
+            }
+        }
         for j in tails.indices where tails[j].changed {
             try chunks.put(slotStreams[j], tails[j])
         }
         try engine.flush()
         return AppendResult(events: results.map { $0! }, headPosition: position, recordedAt: recordedAt)
+    }
+
+    /// Batches of at least this many events to write encode their records on a second
+    /// thread (`EncodeAhead`). Below it, handing work to another thread costs more than it
+    /// saves (measured: BENCHMARKS.md, workload 2).
+    static let encodeAheadMinimum = 64
+
+    /// The error for an event whose stored record would exceed `maxRecordSize`.
+    static func oversize(_ e: borrowing ProposedEvent, index i: Int, bytes: Int) -> LogError {
+        var err = LogError(.invalidInput, "event \(i + 1) of the batch (\(e.payload.type.name)) would be \(bytes) bytes stored; at most \(maxRecordSize) are allowed: shorten its texts or lists")
+        err.eventIndex = i
+        err.eventId = e.id
+        return err
     }
 
     static let maxIdentifierLength = 200

@@ -1,0 +1,169 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// Encodes and hash-chains a batch's records on a second thread while the appending thread
+/// checks the domain rules, so that a large append uses both cores.
+///
+/// Why: in a batch of 1,000 events the rule checks and the record encoding (the SHA-256 of
+/// the chain included) were most of the CPU, one after the other on one thread. They do not
+/// depend on each other: a record needs only its position (known when the transaction
+/// begins) and its stream version (known as soon as the event has been checked), and the
+/// checks read no record of the batch, except a retraction's (below). The appending thread
+/// publishes each event's version after checking it; the encoder follows it, an event or
+/// two behind, and publishes each record it finishes. The appending thread puts the records
+/// into LMDB itself, after the checks, so the write transaction is only ever used by the
+/// thread that began it.
+///
+/// A retraction's check replays its stream from the log, so the batch's earlier records
+/// must be in the log first: the appending thread waits for them and puts them before
+/// checking it (`waitEncoded`).
+///
+/// Not used for small batches: handing work to another thread costs more than a few
+/// events' encoding (`EventStore.encodeAheadMinimum`).
+final class EncodeAhead: @unchecked Sendable {
+    private let batch: [ProposedEvent]
+    /// Indices into `batch` of the events to write, in order.
+    private let fresh: [Int]
+    private let firstPosition: UInt64
+    private let recordedAt: Timestamp
+    private let startHash: ChainHash
+
+    // Handed from the appending thread to the encoder: `versions[k]` is written before
+    // `published` is raised past k (releasing) and read after it is seen there (acquiring).
+    private let versions: UnsafeMutablePointer<UInt64>
+    private let published = Atomic<Int>(0)
+    /// Set when the appending thread will publish no more (all checked, or one failed).
+    private let closed = Atomic<Bool>(false)
+
+    // Handed back the same way: `records[k]` is written before `encoded` is raised past k.
+    private let records: UnsafeMutablePointer<UnsafeRawBufferPointer>
+    private let encoded = Atomic<Int>(0)
+    /// Set by the encoder when it stops, after `failure` (if any) is written.
+    private let exited = Atomic<Bool>(false)
+    private let done = DispatchSemaphore(value: 0)
+    private var joined = false
+
+    // The encoder's alone until it has exited.
+    /// Blocks the records are written into; never moved or grown once records are in them,
+    /// so the appending thread can read a record while later ones are written.
+    private var blocks: [UnsafeMutableRawBufferPointer] = []
+    private var failure: (index: Int, error: any Error)?
+
+    private static let blockSize = 1 << 20
+
+    /// The queue encoders run on: outside Swift's cooperative pool, since an append is
+    /// synchronous and may itself be called from a task.
+    private static let queue = DispatchQueue(label: "referral.encode-ahead", qos: .userInitiated)
+
+    init(batch: [ProposedEvent], fresh: [Int], firstPosition: UInt64, recordedAt: Timestamp, previousHash: ChainHash) {
+        self.batch = batch
+        self.fresh = fresh
+        self.firstPosition = firstPosition
+        self.recordedAt = recordedAt
+        self.startHash = previousHash
+        versions = .allocate(capacity: fresh.count)
+        records = .allocate(capacity: fresh.count)
+    }
+
+    deinit {
+        versions.deallocate()
+        records.deallocate()
+        for b in blocks { b.deallocate() }
+    }
+
+    /// Starts encoding on the encoder's thread.
+    func start() {
+        Self.queue.async { self.run() }
+    }
+
+    /// The appending thread: `fresh[k]` has passed its checks and has this stream version.
+    func publish(_ k: Int, version: UInt64) {
+        versions[k] = version
+        published.store(k + 1, ordering: .releasing)
+    }
+
+    /// The appending thread: waits until the first `n` records are encoded. False when the
+    /// encoder stopped before (an event it refused; `finish()` says which).
+    func waitEncoded(_ n: Int) -> Bool {
+        var spins = 0
+        while encoded.load(ordering: .acquiring) < n {
+            if exited.load(ordering: .acquiring) { return encoded.load(ordering: .acquiring) >= n }
+            spins += 1
+            if spins & 63 == 0 { sched_yield() }
+        }
+        return true
+    }
+
+    /// Record k (its bytes, hash included), once `waitEncoded` has returned true for it.
+    func record(_ k: Int) -> UnsafeRawBufferPointer { records[k] }
+
+    /// The appending thread, before it puts the last records or throws: publishes no more
+    /// and waits for the encoder to stop. Returns the event the encoder refused (an
+    /// oversize record), by its index in `fresh`, with the error. Safe to call again.
+    func finish() -> (index: Int, error: any Error)? {
+        if !joined {
+            closed.store(true, ordering: .releasing)
+            done.wait()
+            joined = true
+        }
+        return failure
+    }
+
+    private func run() {
+        defer {
+            exited.store(true, ordering: .releasing)
+            done.signal()
+        }
+        var writer = BinaryWriter(capacity: 1024)
+        var hash = startHash
+        var block = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+        var used = 0
+        var k = 0
+        var spins = 0
+        while k < fresh.count {
+            // `closed` before `published`: once seen closed, the count read after it is final.
+            let isClosed = closed.load(ordering: .acquiring)
+            let ready = published.load(ordering: .acquiring)
+            if k >= ready {
+                if isClosed { return }
+                // The checks take longer than the encoding, so the encoder mostly waits. It
+                // spins a little (the next event is usually a microsecond or two away), then
+                // sleeps: a spinning encoder holds a core that another process could use,
+                // and on a busy machine that process then preempts the appending thread.
+                spins += 1
+                if spins < 256 {
+                    if spins & 63 == 0 { sched_yield() }
+                } else {
+                    usleep(20)
+                }
+                continue
+            }
+            spins = 0
+            while k < ready {
+                do {
+                    hash = try EventRecord.encode(batch[fresh[k]], position: firstPosition + UInt64(k), version: versions[k],
+                                                  recordedAt: recordedAt, previousHash: hash, into: &writer)
+                    guard writer.bytes.count <= EventStore.maxRecordSize else {
+                        throw EventStore.oversize(batch[fresh[k]], index: fresh[k], bytes: writer.bytes.count)
+                    }
+                } catch {
+                    failure = (k, error)
+                    return
+                }
+                let count = writer.bytes.count
+                if used + count > block.count {
+                    block = .allocate(byteCount: max(Self.blockSize, count), alignment: 16)
+                    blocks.append(block)
+                    used = 0
+                }
+                let target = UnsafeMutableRawBufferPointer(rebasing: block[used..<(used + count)])
+                writer.bytes.withUnsafeBytes { target.copyMemory(from: $0) }
+                used += count
+                records[k] = UnsafeRawBufferPointer(target)
+                k += 1
+                encoded.store(k, ordering: .releasing)
+            }
+        }
+    }
+}
