@@ -79,8 +79,9 @@ import Testing
     /// Hours under agreement A1 of `Samples.registry`, with a consent of 7,000 parties (a
     /// record over the 64 KiB limit that passes every rule) and an event for a case that does
     /// not exist (a rule violation) put in where asked.
-    static func batch(oversizeAt: Int? = nil, violationAt: Int? = nil, count: Int = 300) -> [ProposedEvent] {
-        (0..<count).map { i in
+    static func batch(oversizeAt: Int? = nil, violationAt: Int? = nil, invalidAt: Int? = nil, repeatAt: Int? = nil,
+                      count: Int = 300) -> [ProposedEvent] {
+        var events = (0..<count).map { i in
             if i == oversizeAt {
                 return Samples.event(.case("C1"), .consentGiven(.init(consentId: "K-many", parties: Array(repeating: "jobcenter", count: 7_000),
                                                                       purposes: [.referral], form: .written, validUntil: nil)))
@@ -90,6 +91,15 @@ import Testing
             }
             return LimitsTests.hours(i)
         }
+        if let i = invalidAt {  // an envelope without an actor
+            let e = events[i]
+            events[i] = ProposedEvent(id: e.id, stream: e.stream, payload: e.payload, occurredAt: e.occurredAt, actor: "", organisation: e.organisation)
+        }
+        if let i = repeatAt {  // the id of the batch's first event again
+            let e = events[i]
+            events[i] = ProposedEvent(id: events[0].id, stream: e.stream, payload: e.payload, occurredAt: e.occurredAt, actor: e.actor, organisation: e.organisation)
+        }
+        return events
     }
 
     func freshStore(_ name: String, registry: [ProposedEvent] = Samples.registry) throws -> EventStore {
@@ -104,19 +114,26 @@ import Testing
         let store = try freshStore("store")
         let head = try store.head()
         let base = try Self.dump(store)
-        // (oversize at, violation at) → the error expected: the earlier of the two.
-        let cases: [(Int?, Int?, LogError.Code, Int)] = [
-            (100, 200, .invalidInput, 100),
-            (nil, 200, .ruleViolation, 200),
-            (250, 200, .ruleViolation, 200),
-            (299, nil, .invalidInput, 299),
-            (nil, 0, .ruleViolation, 0),
+        // (oversize at, violation at, invalid envelope at, first id repeated at) → the error
+        // expected: an invalid envelope or a repeated id wherever it is (the batch is
+        // validated before anything else), else the earlier of the other two.
+        let cases: [(Int?, Int?, Int?, Int?, LogError.Code, Int)] = [
+            (100, 200, nil, nil, .invalidInput, 100),
+            (nil, 200, nil, nil, .ruleViolation, 200),
+            (250, 200, nil, nil, .ruleViolation, 200),
+            (299, nil, nil, nil, .invalidInput, 299),
+            (nil, 0, nil, nil, .ruleViolation, 0),
+            (nil, 10, 250, nil, .invalidInput, 250),
+            (20, nil, 290, nil, .invalidInput, 290),
+            (nil, 10, nil, 280, .invalidInput, 280),
+            (nil, nil, 150, 280, .invalidInput, 150),
         ]
-        for (oversize, violation, code, index) in cases {
+        for (oversize, violation, invalid, repeated, code, index) in cases {
             let error = try #require(throws: LogError.self) {
-                try store.append(Self.batch(oversizeAt: oversize, violationAt: violation), encodeAheadFrom: threshold)
+                try store.append(Self.batch(oversizeAt: oversize, violationAt: violation, invalidAt: invalid, repeatAt: repeated),
+                                 encodeAheadFrom: threshold)
             }
-            #expect(error.code == code, "oversize \(String(describing: oversize)), violation \(String(describing: violation)): \(error.message)")
+            #expect(error.code == code, "\(String(describing: (oversize, violation, invalid, repeated))): \(error.message)")
             #expect(error.eventIndex == index, "\(error.message)")
             #expect(try store.head() == head)
             #expect(try Self.dump(store) == base, "a failed batch changed the store")
@@ -129,10 +146,20 @@ import Testing
         #expect(oversize.message.contains("at most 65536"))
 
         // And the same store takes a clean batch after all that.
-        let result = try store.append(Self.batch(), encodeAheadFrom: threshold)
+        let clean = Self.batch()
+        let result = try store.append(clean, encodeAheadFrom: threshold)
         #expect(result.events.map(\.position) == Array((head.position + 1)...(head.position + 300)))
         #expect(result.events.map(\.version) == Array(2...301), "A1's versions follow its agreement event")
         #expect(try store.verify().isValid)
+        // A retry of it is answered from the log, but not with an invalid envelope in it.
+        let retry = try store.append(clean, encodeAheadFrom: threshold)
+        #expect(retry.events.allSatisfy { $0.duplicate })
+        var damaged = clean
+        damaged[200] = ProposedEvent(id: clean[200].id, stream: clean[200].stream, payload: clean[200].payload,
+                                     occurredAt: clean[200].occurredAt, actor: "lis-01", organisation: "")
+        let invalid = try #require(throws: LogError.self) { try store.append(damaged, encodeAheadFrom: threshold) }
+        #expect(invalid.code == .invalidInput)
+        #expect(invalid.eventIndex == 200)
     }
 
     @Test func aRetractionOfAnEventOfTheSameBatchIsCheckedAgainstIt() throws {

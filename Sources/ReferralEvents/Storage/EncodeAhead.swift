@@ -54,7 +54,7 @@ final class EncodeAhead: @unchecked Sendable {
 
     /// The queue encoders run on: outside Swift's cooperative pool, since an append is
     /// synchronous and may itself be called from a task.
-    private static let queue = DispatchQueue(label: "referral.encode-ahead", qos: .userInitiated)
+    static let queue = DispatchQueue(label: "referral.encode-ahead", qos: .userInitiated)
 
     init(batch: [ProposedEvent], fresh: [Int], firstPosition: UInt64, recordedAt: Timestamp, previousHash: ChainHash) {
         self.batch = batch
@@ -164,6 +164,76 @@ final class EncodeAhead: @unchecked Sendable {
                 k += 1
                 encoded.store(k, ordering: .releasing)
             }
+        }
+    }
+}
+
+/// Validates a large batch (`EventStore.validateBatch`: envelopes, payload dates, no id
+/// twice) on the encode-ahead thread while the appending thread begins its transaction.
+///
+/// The appending thread waits for event *i* to be validated before checking it against the
+/// rules (`waitValidated`), so no rule check ever sees an invalid event, and consults
+/// `finish()` before it commits and before it throws, so an invalid batch fails with the
+/// validation's error as if it had been validated first. Validation is about a fifteenth
+/// of the checks' cost, so the appending thread rarely waits; it ran before the transaction
+/// on the appending thread, about 6% of a large append's time there.
+final class ValidateAhead: @unchecked Sendable {
+    private let batch: [ProposedEvent]
+    /// Events validated, from the first; written by the validator (releasing).
+    private let validated = Atomic<Int>(0)
+    /// Set by the validator when it stops, after `failure` (if any) is written.
+    private let exited = Atomic<Bool>(false)
+    private let done = DispatchSemaphore(value: 0)
+    private var joined = false
+    // The validator's until it has exited.
+    private var failure: LogError?
+
+    init(_ batch: [ProposedEvent]) { self.batch = batch }
+
+    func start() {
+        EncodeAhead.queue.async { self.run() }
+    }
+
+    /// The appending thread: waits until the first `n` events are validated. False when the
+    /// validation stopped before them (`finish()` gives the error).
+    func waitValidated(_ n: Int) -> Bool {
+        var spins = 0
+        while validated.load(ordering: .acquiring) < n {
+            if exited.load(ordering: .acquiring) { return validated.load(ordering: .acquiring) >= n }
+            spins += 1
+            if spins & 63 == 0 { sched_yield() }
+        }
+        return true
+    }
+
+    /// The appending thread: waits for the whole validation and returns its error, if any.
+    /// Safe to call again.
+    func finish() -> LogError? {
+        if !joined {
+            done.wait()
+            joined = true
+        }
+        return failure
+    }
+
+    private func run() {
+        defer {
+            exited.store(true, ordering: .releasing)
+            done.signal()
+        }
+        do {
+            for i in batch.indices {
+                try EventStore.validateEvent(batch, at: i)
+                validated.store(i + 1, ordering: .releasing)
+            }
+            // Ids repeated in the batch are reported after every envelope, as before a
+            // transaction; `validated` is already complete, which is harmless: a repeated id
+            // only makes the id index refuse the second put, and this error wins.
+            try EventStore.checkUniqueIDs(batch)
+        } catch let error as LogError {
+            failure = error
+        } catch {
+            failure = LogError(.invalidInput, "\(error)")
         }
     }
 }

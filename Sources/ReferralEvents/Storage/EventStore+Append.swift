@@ -46,10 +46,31 @@ extension EventStore {
     func append(_ events: [ProposedEvent], expecting: [StreamID: ExpectedVersion] = [:],
                 recordedAt: Timestamp? = nil, encodeAheadFrom: Int) throws -> AppendResult {
         let now = clock()
-        try Self.validateBatch(events)
+        guard events.count >= encodeAheadFrom else {
+            try Self.validateBatch(events)
+            return try env.write { txn in
+                try appendInTransaction(txn, events, expecting: expecting, recordedAt: recordedAt, now: now,
+                                        encodeAheadFrom: encodeAheadFrom)
+            }
+        }
+        // A large batch is validated on the encode-ahead thread while this one begins the
+        // transaction; no event reaches the rule checks before it is validated, and an
+        // invalid batch fails with the validation's error, whatever else went wrong, as if
+        // it had been validated first.
+        let validation = ValidateAhead(events)
+        validation.start()
+        defer { _ = validation.finish() }  // stopped before this returns or throws
         return try env.write { txn in
-            try appendInTransaction(txn, events, expecting: expecting, recordedAt: recordedAt, now: now,
-                                    encodeAheadFrom: encodeAheadFrom)
+            let result: AppendResult
+            do {
+                result = try appendInTransaction(txn, events, expecting: expecting, recordedAt: recordedAt, now: now,
+                                                 encodeAheadFrom: encodeAheadFrom, validation: validation)
+            } catch {
+                if let invalid = validation.finish() { throw invalid }
+                throw error
+            }
+            if let invalid = validation.finish() { throw invalid }  // before the commit
+            return result
         }
     }
 
@@ -59,12 +80,16 @@ extension EventStore {
         try append([event], expecting: [event.stream: expected]).events[0]
     }
 
-    /// - Parameter encodeAheadFrom: the smallest batch (events to write) whose records are
-    ///   encoded on a second thread while the rules are checked (`EncodeAhead`); tests lower
-    ///   it to run both paths on the same events.
+    /// - Parameters:
+    ///   - encodeAheadFrom: the smallest batch (events to write) whose records are encoded on
+    ///     a second thread while the rules are checked (`EncodeAhead`); tests lower it to run
+    ///     both paths on the same events.
+    ///   - validation: the batch's validation when it runs on that thread, still going;
+    ///     nil when the batch was validated before.
     func appendInTransaction(_ txn: Transaction, _ batch: [ProposedEvent], expecting: [StreamID: ExpectedVersion],
                              recordedAt requested: Timestamp?, now: Timestamp,
-                             encodeAheadFrom: Int = EventStore.encodeAheadMinimum) throws -> AppendResult {
+                             encodeAheadFrom: Int = EventStore.encodeAheadMinimum,
+                             validation: ValidateAhead? = nil) throws -> AppendResult {
         // The head: position, hash and recorded-at of the last event.
         var position: UInt64 = 0
         var previousHash = ChainHash(Digest.zero)
@@ -239,6 +264,8 @@ extension EventStore {
             }
             var checkFailure: (index: Int, error: any Error)?
             for k in fresh.indices {
+                // Not a rule check before the event's envelope is validated.
+                if let validation, !validation.waitValidated(fresh[k] + 1) { break }
                 do {
                     if case .eventRetracted = batch[fresh[k]].payload {
                         // Its check replays the stream from the log: the batch's earlier
@@ -251,6 +278,7 @@ extension EventStore {
                     break
                 }
             }
+            if let invalid = validation?.finish() { throw invalid }
             // Whichever event failed first is reported, as if they had been done one by one.
             if let e = encoder.finish(), e.index < checkFailure?.index ?? Int.max { throw e.error }
             if let c = checkFailure { throw c.error }
@@ -258,6 +286,7 @@ extension EventStore {
                 throw LogError(.storage, "the records of an append were not all encoded")  // not reached: finish() reported none refused
             }
         } else {
+            if let invalid = validation?.finish() { throw invalid }  // all validated before any check
             for i in fresh {
                 let version = try checkOne(batch[i], at: i)
                 let hash = try EventRecord.encode(batch[i], position: position, version: version, recordedAt: recordedAt,
@@ -296,20 +325,28 @@ extension EventStore {
 
     /// The checks made before any transaction: every envelope, and no id twice in the batch.
     static func validateBatch(_ events: [ProposedEvent]) throws {
+        for i in events.indices { try validateEvent(events, at: i) }
+        try checkUniqueIDs(events)
+    }
+
+    /// The envelope and payload dates of `events[i]`.
+    static func validateEvent(_ events: [ProposedEvent], at i: Int) throws {
         // Field by field, not the whole event: passing `events[i]` copied every event (and
         // retained each of its payload's strings, cold in the cache) before the check.
-        for i in events.indices {
-            try validateEnvelope(stream: events[i].stream, actor: events[i].actor, organisation: events[i].organisation,
-                                 id: events[i].id, index: i)
-            // The payload's dates read in place (`firstDate` is inlined): passing the payload
-            // copied it too.
-            if let (field, date) = events[i].payload.firstDate(outside: CalendarDate.supportedRange) {
-                var err = LogError(.invalidInput, "the \(events[i].payload.type.name) event's \(field) (\(date.iso8601)) is outside the years 1900–2199; check the date")
-                err.eventIndex = i
-                err.eventId = events[i].id
-                throw err
-            }
+        try validateEnvelope(stream: events[i].stream, actor: events[i].actor, organisation: events[i].organisation,
+                             id: events[i].id, index: i)
+        // The payload's dates read in place (`firstDate` is inlined): passing the payload
+        // copied it too.
+        if let (field, date) = events[i].payload.firstDate(outside: CalendarDate.supportedRange) {
+            var err = LogError(.invalidInput, "the \(events[i].payload.type.name) event's \(field) (\(date.iso8601)) is outside the years 1900–2199; check the date")
+            err.eventIndex = i
+            err.eventId = events[i].id
+            throw err
         }
+    }
+
+    /// No id twice in the batch.
+    static func checkUniqueIDs(_ events: [ProposedEvent]) throws {
         // Ids in ascending order (time-ordered ids made in order: nearly every batch) cannot
         // repeat, and comparing neighbours is far cheaper than hashing every id into a set.
         var ascending = true
