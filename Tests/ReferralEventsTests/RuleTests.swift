@@ -178,6 +178,96 @@ let ruleCases: [RuleCase] = [
         try f.store.append(F.referral())
     }
 
+    /// A retracted assignment, contact or outcome leaves the case's rule row exactly as if the
+    /// event had never been appended (their checks change no rule state, so the stream is not
+    /// replayed for them): compared byte for byte with a store that never saw the event.
+    @Test(arguments: ["case-assigned", "jobcenter-contact-held", "outcome-recorded"])
+    func retractingAnEventThatChangedNoRuleStateLeavesTheRowAsWithoutIt(type: String) throws {
+        let c = StreamID.case("C1")
+        let lifecycle = [
+            F.opened(), F.consent(), F.referral(),
+            F.event(c, .referralAnswered(.init(referralId: "R1", accepted: true, reason: "Velkommen")), at: F.at(2024, 3, 2)),
+            started,
+            F.event(c, .placementEnded(.init(placementId: "P1", endDate: F.day(2024, 3, 29), outcome: .ordinaryJob)), at: F.at(2024, 3, 29)),
+            closed,
+        ]
+        let extra: ProposedEvent
+        var at = lifecycle.count  // where the extra event goes
+        switch type {
+        case "case-assigned":
+            extra = F.event(c, .caseAssigned(.init(liaisonId: "fre-lis-02", reason: "Ferie")), at: F.at(2024, 3, 2))
+            at = 4
+        case "jobcenter-contact-held":
+            extra = F.event(c, .jobcenterContactHeld(.init(contactKind: .first, jobcenter: "jobcenter-fredericia", referralId: "R1")), at: F.at(2024, 3, 3))
+            at = 4
+        default:
+            extra = F.event(c, .outcomeRecorded(.init(monthsAfterClose: 1, status: .ordinaryJob)), at: F.at(2024, 5, 1))
+        }
+        func caseRow(_ store: EventStore) throws -> [UInt8]? {
+            try store.env.read { txn in try txn.get(store.rules, RuleKey.caseState(c)).map { Array($0) } }
+        }
+        let with = try Fixture()
+        var events = lifecycle
+        events.insert(extra, at: at)
+        try with.store.append(events)
+        try with.store.append(F.event(c, .eventRetracted(.init(retractedEventId: extra.id, reason: "Fejl")), at: F.at(2024, 5, 2)))
+        #expect(try with.store.isRetracted(extra.id))
+        let without = try Fixture()
+        try without.store.append(lifecycle)
+        let row = try #require(try caseRow(with.store))
+        #expect(row == (try caseRow(without.store)))
+        // And the case goes on under the same rules: it can be reopened, then a new consent given.
+        let reopen = F.event(c, .caseReopened(.init(reason: "Mistede jobbet")), at: F.at(2024, 5, 3))
+        try with.store.append(reopen)
+        try without.store.append(reopen)
+        #expect(try caseRow(with.store) == (try caseRow(without.store)))
+    }
+
+    /// A retracted hour log is taken off its day (only that day's logs are checked again):
+    /// the agreement's rows end as in a store that never had the log, byte for byte, and the
+    /// 24-hour limit counts the day without it.
+    @Test func retractingAnHourLogTakesItOffItsDay() throws {
+        let a = StreamID.agreement("A1")
+        let (day1, day2) = (F.day(2024, 3, 4), F.day(2024, 3, 5))
+        func log(_ day: CalendarDate, _ hundredths: Int32) -> ProposedEvent {
+            F.event(a, .sharedHoursLogged(.init(date: day, hours: Hours(hundredths: hundredths), areaId: nil,
+                                                servedOrganisation: nil, activity: "Jobcafé")), at: F.at(2024, 3, 6))
+        }
+        let made = F.event(a, .hoursAgreementMade(.init(agreementId: "A1", employee: "MK", payingOrganisation: "jobcenter-fredericia",
+                                                        servedOrganisations: ["secretariat-fredericia"], servedAreas: [],
+                                                        hoursPerWeek: Hours(hundredths: 3700), validFrom: F.day(2024, 1, 1), validTo: nil)),
+                           at: F.at(2024, 1, 3))
+        let (l1, l2, l3, l4) = (log(day1, 500), log(day1, 300), log(day1, 1000), log(day2, 700))
+        func rows(_ store: EventStore) throws -> [[UInt8]] {
+            try store.env.read { txn in
+                var out: [[UInt8]] = []
+                for prefix in [RuleKey.agreement(a), RuleKey.dailyHoursPrefix(a)] {
+                    try txn.forEach(store.rules, from: prefix) { key, value in
+                        guard key.starts(with: prefix) else { return false }
+                        out.append(Array(key) + [0xFF] + Array(value))
+                        return true
+                    }
+                }
+                return out
+            }
+        }
+        let with = try Fixture()
+        try with.store.append([made, l1, l2, l3, l4])
+        try with.store.append(F.event(a, .eventRetracted(.init(retractedEventId: l2.id, reason: "Forkert dag")), at: F.at(2024, 3, 7)))
+        // The day's only log: its row goes.
+        try with.store.append(F.event(a, .eventRetracted(.init(retractedEventId: l4.id, reason: "Aflyst")), at: F.at(2024, 3, 7)))
+        let without = try Fixture()
+        try without.store.append([made, l1, l3])
+        #expect(try rows(with.store) == (try rows(without.store)))
+        #expect(try rows(with.store).count == 2, "the agreement and day 1")
+
+        // 15 hours stand on day 1: 9 more fit, 10 do not.
+        let tooMany = #expect(throws: LogError.self) { try with.store.append(log(day1, 1000)) }
+        #expect(tooMany?.rule == .hoursOutOfRange)
+        try with.store.append(log(day1, 900))
+        try with.store.append(log(day2, 2400))
+    }
+
     @Test func retractionMustStandInTheRetractedEventsStream() throws {
         let f = try Fixture()
         let open = F.opened()
