@@ -86,22 +86,35 @@ final class CaseTable {
     private static let headBlockShift = 16
     private static let wordBlockShift = 20
 
-    private var headBlocks: [UnsafeMutablePointer<Head>] = []
-    private var wordBlocks: [UnsafeMutablePointer<UInt32>] = []
+    /// The blocks of heads and of words, in directories of fixed size that are `let`s: the
+    /// fold reads them for every word it touches, and reading a class's `var` (an array
+    /// of blocks, as they were) costs a dynamic exclusivity check each time
+    /// (`swift_beginAccess`: about a tenth of a rebuild's instructions). Slots below the
+    /// block counts are set; the rest are never read.
+    private static let maxBlocks = 4096
+    private let headBlocks: UnsafeMutablePointer<UnsafeMutablePointer<Head>>
+    private let wordBlocks: UnsafeMutablePointer<UnsafeMutablePointer<UInt32>>
+    private var headBlockCount = 0
+    private var wordBlockCount = 0
     private(set) var count = 0
     /// Chunks handed out; chunk 0 is never used, so 0 can mean "none".
     private var chunks = 1
 
-    init() {}
+    init() {
+        headBlocks = .allocate(capacity: Self.maxBlocks)
+        wordBlocks = .allocate(capacity: Self.maxBlocks)
+    }
 
     deinit {
-        for b in headBlocks { b.deinitialize(count: 1 << Self.headBlockShift); LargeBlocks.free(b) }
-        for b in wordBlocks { LargeBlocks.free(b) }
+        for k in 0..<headBlockCount { headBlocks[k].deinitialize(count: 1 << Self.headBlockShift); LargeBlocks.free(headBlocks[k]) }
+        for k in 0..<wordBlockCount { LargeBlocks.free(wordBlocks[k]) }
+        headBlocks.deallocate()
+        wordBlocks.deallocate()
     }
 
     /// Bytes held, for the benchmark's breakdown.
     var bytesHeld: Int {
-        headBlocks.count * (MemoryLayout<Head>.stride << Self.headBlockShift) + wordBlocks.count * (4 << Self.wordBlockShift)
+        headBlockCount * (MemoryLayout<Head>.stride << Self.headBlockShift) + wordBlockCount * (4 << Self.wordBlockShift)
     }
 
     // MARK: Heads
@@ -152,10 +165,13 @@ final class CaseTable {
     /// Adds an empty (not yet opened) case; its index.
     @discardableResult
     func append() -> Int {
-        if count >> Self.headBlockShift == headBlocks.count {
+        if count >> Self.headBlockShift == headBlockCount {
+            // 4,096 blocks of 65,536 cases: 268 million cases, far past any municipality.
+            precondition(headBlockCount < Self.maxBlocks, "more than \(Self.maxBlocks << Self.headBlockShift) cases in one fold")
             let b = LargeBlocks.allocate(MemoryLayout<Head>.stride << Self.headBlockShift).bindMemory(to: Head.self, capacity: 1 << Self.headBlockShift)
             b.initialize(repeating: Head(), count: 1 << Self.headBlockShift)
-            headBlocks.append(b)
+            headBlocks[headBlockCount] = b
+            headBlockCount += 1
         }
         count += 1
         return count - 1
@@ -174,8 +190,11 @@ final class CaseTable {
     private func newChunk() -> UInt32 {
         let c = chunks
         let w = c * Self.chunkWords
-        if w >> Self.wordBlockShift == wordBlocks.count {
-            wordBlocks.append(LargeBlocks.allocate(4 << Self.wordBlockShift).bindMemory(to: UInt32.self, capacity: 1 << Self.wordBlockShift))
+        if w >> Self.wordBlockShift == wordBlockCount {
+            // 4,096 blocks of 4 MiB: 16 GiB of records, far past any municipality.
+            precondition(wordBlockCount < Self.maxBlocks, "more than \(Self.maxBlocks * 4) MiB of case records in one fold")
+            wordBlocks[wordBlockCount] = LargeBlocks.allocate(4 << Self.wordBlockShift).bindMemory(to: UInt32.self, capacity: 1 << Self.wordBlockShift)
+            wordBlockCount += 1
         }
         chunks += 1
         word(w).pointee = 0
