@@ -65,3 +65,38 @@ import Testing
         }
     }
 }
+
+/// The other corner: a retracted agreement with hour logs after it (and a retracted hour
+/// log of another agreement), on Fredericia's shared employees.
+@Suite struct SkipRetractedAgreementTests {
+    @Test(arguments: [1, 2])
+    func aRetractedAgreementWithLaterHourLogsGivesTheSameFigures(shares: Int) throws {
+        let w = try World()
+        var events = FredericiaTests.events
+        let made = try #require(events.first { if case .hoursAgreementMade(let p) = $0.event.payload { return p.agreementId == "fre-jc-2024" } else { return false } })
+        let backLog = try #require(events.first { if case .sharedHoursLogged = $0.event.payload { return $0.event.stream == FredericiaTests.back } else { return false } })
+        events.append(fact(FredericiaTests.shared, .eventRetracted(.init(retractedEventId: made.event.id, reason: "Aftalen blev aldrig indgået")), at(2024, 4, 20)))
+        events.append(fact(FredericiaTests.back, .eventRetracted(.init(retractedEventId: backLog.event.id, reason: "Forkert dag")), at(2024, 4, 20)))
+        try w.record(events)
+        let head = try w.store.head().position
+        #expect(try w.store.retractedPositions(ifHeadIs: head)?.count == 2)
+        func rows(skip: Bool) throws -> RowSet {
+            var meter = ProgressMeter(phase: .asOf, total: head, callback: nil)
+            let fold = try ProjectionFold.run(store: w.store, through: head, meter: &meter, shares: shares, skipRetracted: skip)
+            #expect(fold.retractedSkipped == skip)
+            return fold.rows(storeID: "x")
+        }
+        let skipping = try rows(skip: true), refolding = try rows(skip: false)
+        for table in Table.allCases {
+            let a = skipping.tables[table] ?? [], b = refolding.tables[table] ?? []
+            #expect(a.map(\.key) == b.map(\.key), "\(table) keys")
+            #expect(a.map(\.value) == b.map(\.value), "\(table) values")
+        }
+        // And the figures users see: nothing is delivered under the retracted agreement,
+        // and the other one's only log is gone too.
+        try w.projections.catchUp()
+        let hours = try w.projections.current().hours(StatisticsQuery(from: month(2024, 1), through: month(2024, 4)))
+        #expect(hours.filter { $0.agreement == "fre-jc-2024" }.allSatisfy { $0.delivered == .zero })
+        #expect(hours.filter { $0.agreement == "fre-bs-2024" }.allSatisfy { $0.delivered == .zero })
+    }
+}
