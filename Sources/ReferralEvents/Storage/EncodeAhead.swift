@@ -104,11 +104,25 @@ final class EncodeAhead: @unchecked Sendable {
     func finish() -> (index: Int, error: any Error)? {
         if !joined {
             closed.store(true, ordering: .releasing)
+            EncodeAhead.awaitExit(exited)
             done.wait()
             joined = true
         }
         return failure
     }
+
+    /// Spins until `exited` is set, or gives up after a while (then the caller blocks on its
+    /// semaphore). The other thread is usually microseconds from done, and a blocked thread
+    /// takes tens of microseconds to wake: for a batch of a few hundred events that was the
+    /// cost of the whole hand-off.
+    static func awaitExit(_ exited: borrowing Atomic<Bool>) {
+        var spins = 0
+        while !exited.load(ordering: .acquiring), spins < 1 << 16 {
+            spins += 1
+            if spins & 63 == 0 { sched_yield() }
+        }
+    }
+
 
     private func run() {
         defer {
@@ -128,11 +142,12 @@ final class EncodeAhead: @unchecked Sendable {
             if k >= ready {
                 if isClosed { return }
                 // The checks take longer than the encoding, so the encoder mostly waits. It
-                // spins a little (the next event is usually a microsecond or two away), then
-                // sleeps: a spinning encoder holds a core that another process could use,
-                // and on a busy machine that process then preempts the appending thread.
+                // spins (the next event is usually a microsecond or two away; a thread that
+                // sleeps wakes tens of microseconds late, which delays the batch's end),
+                // and sleeps only when the checks stall for longer (a retraction's replay):
+                // a spinning encoder holds a core that another process could use.
                 spins += 1
-                if spins < 256 {
+                if spins < 4096 {
                     if spins & 63 == 0 { sched_yield() }
                 } else {
                     usleep(20)
@@ -210,6 +225,7 @@ final class ValidateAhead: @unchecked Sendable {
     /// Safe to call again.
     func finish() -> LogError? {
         if !joined {
+            EncodeAhead.awaitExit(exited)
             done.wait()
             joined = true
         }

@@ -307,8 +307,9 @@ extension EventStore {
 
     /// Batches of at least this many events to write encode their records on a second
     /// thread (`EncodeAhead`). Below it, handing work to another thread costs more than it
-    /// saves (measured: BENCHMARKS.md, workload 2).
-    static let encodeAheadMinimum = 64
+    /// saves: `referral-bench batch --nosync --batch 64` ran at the one-thread speed,
+    /// `--batch 128` 9% above it (BENCHMARKS.md, workload 2).
+    static let encodeAheadMinimum = 128
 
     /// The error for an event whose stored record would exceed `maxRecordSize`.
     static func oversize(_ e: borrowing ProposedEvent, index i: Int, bytes: Int) -> LogError {
