@@ -268,6 +268,19 @@ let ruleCases: [RuleCase] = [
         try with.store.append(log(day2, 2400))
     }
 
+    /// Ids in a rule row are compared as bytes: the same answer as comparing the strings,
+    /// for ASCII, Danish letters, the empty id and ids that differ only in length or case.
+    @Test func rowIDsCompareByTheirUTF8() {
+        let ids = ["", "R1", "R10", "r1", "K-Søren", "K-Soren", "Ærø-2024-0001", String(repeating: "x", count: 300)]
+        for a in ids {
+            for b in ids {
+                let stored = Array(b.utf8)
+                let equal = stored.withUnsafeBytes { CaseRow.utf8(of: a, equals: $0) }
+                #expect(equal == (a == b), "\(a) against \(b)")
+            }
+        }
+    }
+
     @Test func retractionMustStandInTheRetractedEventsStream() throws {
         let f = try Fixture()
         let open = F.opened()

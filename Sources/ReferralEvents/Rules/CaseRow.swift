@@ -1,3 +1,5 @@
+import Foundation
+
 /// A case's rule row in its stored form (`CaseRuleState.encoded()`), checked and changed
 /// in place.
 ///
@@ -146,7 +148,7 @@ struct CaseRow {
         var indexes: [UInt64] = []
         indexes.reserveCapacity(parties.count)
         for party in parties {
-            if let i = table.firstIndex(where: { party.utf8.elementsEqual(bytes[$0]) }) {
+            if let i = bytes.withUnsafeBytes({ raw in table.firstIndex { Self.utf8(of: party, equals: UnsafeRawBufferPointer(rebasing: raw[$0])) } }) {
                 indexes.append(UInt64(i))
             } else if let j = added.firstIndex(of: party) {
                 indexes.append(tableCount + UInt64(j))
@@ -251,6 +253,16 @@ struct CaseRow {
         let n = try r.varint()
         guard n <= UInt64(r.remaining) else { throw LogError.corrupt("a case rule row's string runs past its end") }
         let stored = try r.bytes(Int(n))
+        return Self.utf8(of: s, equals: stored)
+    }
+
+    /// Whether `s`'s UTF-8 is `stored`: one `memcmp` over a native string's contiguous
+    /// bytes. The generic `utf8.elementsEqual` walked the view a byte at a time, and a
+    /// row's ids are compared for nearly every case event.
+    static func utf8(of s: String, equals stored: UnsafeRawBufferPointer) -> Bool {
+        if let equal = s.utf8.withContiguousStorageIfAvailable({ b in
+            b.count == stored.count && (b.isEmpty || memcmp(b.baseAddress!, stored.baseAddress!, b.count) == 0)
+        }) { return equal }
         return s.utf8.count == stored.count && s.utf8.elementsEqual(stored)
     }
 
