@@ -23,6 +23,26 @@ struct BinaryRoundTripTests {
         }
     }
 
+    /// Strings in a record are read as UTF-8: ASCII on its fast path, anything else validated,
+    /// and a byte sequence that is not UTF-8 is refused wherever it sits (before, inside or
+    /// after an eight-byte word of ASCII).
+    @Test func recordStringsAreValidUTF8OrRefused() throws {
+        func read(_ bytes: [UInt8]) throws -> String {
+            try bytes.withUnsafeBytes { raw in
+                var r = BinaryReader(raw)
+                return try r.utf8(count: bytes.count)
+            }
+        }
+        for text in ["", "R1", "jobcenter-fredericia", "Ærø Kommune", "K-Søren", "abcdefgh", "abcdefghæ", "🙂 godt"] {
+            #expect(try read(Array(text.utf8)) == text)
+        }
+        for bad: [UInt8] in [[0xFF], [0xC3], Array("abcdefgh".utf8) + [0xC3], [0xC3] + Array("abcdefgh".utf8),
+                             Array("abcd".utf8) + [0xED, 0xA0, 0x80] + Array("efgh".utf8), [0xC0, 0xAF]] {
+            let e = #expect(throws: LogError.self) { try read(bad) }
+            #expect(e?.code == .corrupt)
+        }
+    }
+
     @Test(arguments: EventType.all)
     func recordedSampleReencodesToTheSameBytes(type: EventType) throws {
         let sample = Samples.recorded(type)
