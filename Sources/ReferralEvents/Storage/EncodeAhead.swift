@@ -52,9 +52,12 @@ final class EncodeAhead: @unchecked Sendable {
 
     private static let blockSize = 1 << 20
 
-    /// The queue encoders run on: outside Swift's cooperative pool, since an append is
-    /// synchronous and may itself be called from a task.
-    static let queue = DispatchQueue(label: "referral.encode-ahead", qos: .userInitiated)
+    /// The queue encoders and validators run on: outside Swift's cooperative pool, since an
+    /// append is synchronous and may itself be called from a task (a queue of its own gets
+    /// a thread even when that pool is busy), and concurrent, so that appends to different
+    /// stores, or a batch's validation while another's encoding runs, do not wait in line
+    /// for each other.
+    static let queue = DispatchQueue(label: "referral.encode-ahead", qos: .userInitiated, attributes: .concurrent)
 
     init(batch: [ProposedEvent], fresh: [Int], firstPosition: UInt64, recordedAt: Timestamp, previousHash: ChainHash) {
         self.batch = batch
