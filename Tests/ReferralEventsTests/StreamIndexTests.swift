@@ -114,7 +114,7 @@ import Testing
         row.setByte(1, at: p1 + 4)
         try row.lapseAllConsents()
         row.setOpen(false)
-        try row.update { $0.referrals["R3"] = false }
+        try row.addReferral("R3")
         try row.addReferral("R4")
         try row.addPlacement("P2", start: Fixture.day(2024, 5, 6))
         let decoded = try row.bytes.withUnsafeBytes { try CaseRuleState(decoding: $0) }

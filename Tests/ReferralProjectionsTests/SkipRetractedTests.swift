@@ -3,6 +3,28 @@ import ReferralEvents
 @testable import ReferralProjections
 import Testing
 
+/// Folds the whole of `store` twice, leaving retracted events out as it reads and applying
+/// them then folding their streams again, and expects the same rows, byte for byte. Returns
+/// the rows.
+@discardableResult
+func expectSkippingRefoldsTheSame(_ store: EventStore, shares: Int, sourceLocation: SourceLocation = #_sourceLocation) throws -> RowSet {
+    let head = try store.head().position
+    func rows(skip: Bool) throws -> RowSet {
+        var meter = ProgressMeter(phase: .asOf, total: head, callback: nil)
+        let fold = try ProjectionFold.run(store: store, through: head, meter: &meter, shares: shares, skipRetracted: skip)
+        #expect(meter.done == head, sourceLocation: sourceLocation)
+        #expect(fold.retractedSkipped == skip, sourceLocation: sourceLocation)
+        return fold.rows(storeID: "x")
+    }
+    let skipping = try rows(skip: true), refolding = try rows(skip: false)
+    for table in Table.allCases {
+        let a = skipping.tables[table] ?? [], b = refolding.tables[table] ?? []
+        #expect(a.map(\.key) == b.map(\.key), "\(table) keys", sourceLocation: sourceLocation)
+        #expect(a.map(\.value) == b.map(\.value), "\(table) values", sourceLocation: sourceLocation)
+    }
+    return skipping
+}
+
 /// A fold of the whole log leaves retracted events out as it reads; a fold that applies
 /// them and then folds their streams again without them (the way an as-of fold before the
 /// head works) must give the same rows, byte for byte, names' ids included.
@@ -16,19 +38,7 @@ import Testing
         let retracted = try #require(try w.store.retractedPositions(ifHeadIs: head))
         // Random logs with no retraction would not test anything.
         #expect(!retracted.isEmpty)
-        func rows(skip: Bool) throws -> RowSet {
-            var meter = ProgressMeter(phase: .asOf, total: head, callback: nil)
-            let fold = try ProjectionFold.run(store: w.store, through: head, meter: &meter, shares: shares, skipRetracted: skip)
-            #expect(meter.done == head)
-            #expect(fold.retractedSkipped == skip)
-            return fold.rows(storeID: "x")
-        }
-        let skipping = try rows(skip: true), refolding = try rows(skip: false)
-        for table in Table.allCases {
-            let a = skipping.tables[table] ?? [], b = refolding.tables[table] ?? []
-            #expect(a.map(\.key) == b.map(\.key), "\(table) keys")
-            #expect(a.map(\.value) == b.map(\.value), "\(table) values")
-        }
+        let skipping = try expectSkippingRefoldsTheSame(w.store, shares: shares)
         #expect(!(skipping.tables[.cases] ?? []).isEmpty)
     }
 }
@@ -50,19 +60,7 @@ import Testing
             Viborg.contact("C2", at(2024, 1, 15)),
             fact(.case("C1"), .eventRetracted(.init(retractedEventId: opening.event.id, reason: "Forkert borger")), at(2024, 1, 16)),
         ])
-        let head = try w.store.head().position
-        func rows(skip: Bool) throws -> RowSet {
-            var meter = ProgressMeter(phase: .asOf, total: head, callback: nil)
-            let fold = try ProjectionFold.run(store: w.store, through: head, meter: &meter, shares: shares, skipRetracted: skip)
-            #expect(fold.retractedSkipped == skip)
-            return fold.rows(storeID: "x")
-        }
-        let skipping = try rows(skip: true), refolding = try rows(skip: false)
-        for table in Table.allCases {
-            let a = skipping.tables[table] ?? [], b = refolding.tables[table] ?? []
-            #expect(a.map(\.key) == b.map(\.key), "\(table) keys")
-            #expect(a.map(\.value) == b.map(\.value), "\(table) values")
-        }
+        try expectSkippingRefoldsTheSame(w.store, shares: shares)
     }
 }
 
@@ -80,18 +78,7 @@ import Testing
         try w.record(events)
         let head = try w.store.head().position
         #expect(try w.store.retractedPositions(ifHeadIs: head)?.count == 2)
-        func rows(skip: Bool) throws -> RowSet {
-            var meter = ProgressMeter(phase: .asOf, total: head, callback: nil)
-            let fold = try ProjectionFold.run(store: w.store, through: head, meter: &meter, shares: shares, skipRetracted: skip)
-            #expect(fold.retractedSkipped == skip)
-            return fold.rows(storeID: "x")
-        }
-        let skipping = try rows(skip: true), refolding = try rows(skip: false)
-        for table in Table.allCases {
-            let a = skipping.tables[table] ?? [], b = refolding.tables[table] ?? []
-            #expect(a.map(\.key) == b.map(\.key), "\(table) keys")
-            #expect(a.map(\.value) == b.map(\.value), "\(table) values")
-        }
+        try expectSkippingRefoldsTheSame(w.store, shares: shares)
         // And the figures users see: nothing is delivered under the retracted agreement,
         // and the other one's only log is gone too.
         try w.projections.catchUp()

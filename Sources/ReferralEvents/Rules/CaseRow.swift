@@ -6,8 +6,8 @@ import Foundation
 /// An append reads the row of every case its batch touches; decoding each into arrays and
 /// strings, encoding it again and freeing it all cost more than the checks themselves. Most
 /// case events only read the row or flip one flag (a consent lapses, a referral is answered,
-/// a placement ends, the case closes), which this does on the bytes. Events that add an
-/// entry (a consent, referral or placement) go through `CaseRuleState` (`update`).
+/// a placement ends, the case closes), which this does on the bytes; events that add an
+/// entry (a consent, referral or placement) insert it in the bytes too.
 struct CaseRow {
     private(set) var bytes: [UInt8]
 
@@ -20,13 +20,6 @@ struct CaseRow {
     var open: Bool { bytes.first == 1 }
 
     mutating func setOpen(_ open: Bool) { bytes[0] = open ? 1 : 0 }
-
-    /// Decodes, changes and re-encodes the row (for changes that add entries).
-    mutating func update(_ change: (inout CaseRuleState) -> Void) throws {
-        var state = try bytes.withUnsafeBytes { try CaseRuleState(decoding: $0) }
-        change(&state)
-        bytes = state.encoded()
-    }
 
     /// The offset of the consent's flags byte (bit 0: lapsed), nil if the case has no such consent.
     func consentFlags(_ id: String) throws -> Int? {
@@ -95,25 +88,21 @@ struct CaseRow {
     }
 
     /// The offset of the referral's answered byte, nil if the case has no such referral.
-    func referral(_ id: String) throws -> Int? {
-        try scan { r, sections in
-            r.offset = sections.referrals
-            for _ in 0..<(try r.varint()) {
-                if try Self.string(&r, equals: id) { return r.offset }
-                r.offset += 1
-            }
-            return nil
-        }
-    }
+    func referral(_ id: String) throws -> Int? { try entry(id, in: { $0.referrals }, fixedBytes: 1) }
 
     /// The offset of the placement's start date (its ended byte follows it), nil if the
     /// case has no such placement.
-    func placement(_ id: String) throws -> Int? {
+    func placement(_ id: String) throws -> Int? { try entry(id, in: { $0.placements }, fixedBytes: 5) }
+
+    /// The offset just after the id of entry `id` in a section of entries that are an id and
+    /// then `fixedBytes` bytes; nil if there is none.
+    @inline(__always)
+    private func entry(_ id: String, in section: (Sections) -> Int, fixedBytes: Int) throws -> Int? {
         try scan { r, sections in
-            r.offset = sections.placements
+            r.offset = section(sections)
             for _ in 0..<(try r.varint()) {
                 if try Self.string(&r, equals: id) { return r.offset }
-                r.offset += 5
+                r.offset += fixedBytes
             }
             return nil
         }

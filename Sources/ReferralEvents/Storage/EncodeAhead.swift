@@ -36,15 +36,11 @@ final class EncodeAhead: @unchecked Sendable {
     /// Set when the appending thread will publish no more (all checked, or one failed).
     private let closed = Atomic<Bool>(false)
 
-    // Handed back the same way: `records[k]` is written before `encoded` is raised past k.
+    // Handed back the same way: `records[k]` is written before `encoded` passes k.
     private let records: UnsafeMutablePointer<UnsafeRawBufferPointer>
-    private let encoded = Atomic<Int>(0)
-    /// Set by the encoder when it stops, after `failure` (if any) is written.
-    private let exited = Atomic<Bool>(false)
-    private let done = DispatchSemaphore(value: 0)
-    private var joined = false
+    private let encoded = HelperProgress()
 
-    // The encoder's alone until it has exited.
+    // The encoder's alone until it has ended.
     /// Blocks the records are written into; never moved or grown once records are in them,
     /// so the appending thread can read a record while later ones are written.
     private var blocks: [UnsafeMutableRawBufferPointer] = []
@@ -88,15 +84,7 @@ final class EncodeAhead: @unchecked Sendable {
 
     /// The appending thread: waits until the first `n` records are encoded. False when the
     /// encoder stopped before (an event it refused; `finish()` says which).
-    func waitEncoded(_ n: Int) -> Bool {
-        var spins = 0
-        while encoded.load(ordering: .acquiring) < n {
-            if exited.load(ordering: .acquiring) { return encoded.load(ordering: .acquiring) >= n }
-            spins += 1
-            if spins & 63 == 0 { sched_yield() }
-        }
-        return true
-    }
+    func waitEncoded(_ n: Int) -> Bool { encoded.wait(for: n) }
 
     /// Record k (its bytes, hash included), once `waitEncoded` has returned true for it.
     func record(_ k: Int) -> UnsafeRawBufferPointer { records[k] }
@@ -105,33 +93,13 @@ final class EncodeAhead: @unchecked Sendable {
     /// and waits for the encoder to stop. Returns the event the encoder refused (an
     /// oversize record), by its index in `fresh`, with the error. Safe to call again.
     func finish() -> (index: Int, error: any Error)? {
-        if !joined {
-            closed.store(true, ordering: .releasing)
-            EncodeAhead.awaitExit(exited)
-            done.wait()
-            joined = true
-        }
+        closed.store(true, ordering: .releasing)
+        encoded.join()
         return failure
     }
 
-    /// Spins until `exited` is set, or gives up after a while (then the caller blocks on its
-    /// semaphore). The other thread is usually microseconds from done, and a blocked thread
-    /// takes tens of microseconds to wake: for a batch of a few hundred events that was the
-    /// cost of the whole hand-off.
-    static func awaitExit(_ exited: borrowing Atomic<Bool>) {
-        var spins = 0
-        while !exited.load(ordering: .acquiring), spins < 1 << 16 {
-            spins += 1
-            if spins & 63 == 0 { sched_yield() }
-        }
-    }
-
-
     private func run() {
-        defer {
-            exited.store(true, ordering: .releasing)
-            done.signal()
-        }
+        defer { encoded.end() }
         var writer = BinaryWriter(capacity: 1024)
         var hash = startHash
         var block = UnsafeMutableRawBufferPointer(start: nil, count: 0)
@@ -180,7 +148,7 @@ final class EncodeAhead: @unchecked Sendable {
                 used += count
                 records[k] = UnsafeRawBufferPointer(target)
                 k += 1
-                encoded.store(k, ordering: .releasing)
+                encoded.advance(to: k)
             }
         }
     }
@@ -197,13 +165,9 @@ final class EncodeAhead: @unchecked Sendable {
 /// on the appending thread, about 6% of a large append's time there.
 final class ValidateAhead: @unchecked Sendable {
     private let batch: [ProposedEvent]
-    /// Events validated, from the first; written by the validator (releasing).
-    private let validated = Atomic<Int>(0)
-    /// Set by the validator when it stops, after `failure` (if any) is written.
-    private let exited = Atomic<Bool>(false)
-    private let done = DispatchSemaphore(value: 0)
-    private var joined = false
-    // The validator's until it has exited.
+    /// Events validated, from the first.
+    private let validated = HelperProgress()
+    // The validator's until it has ended.
     private var failure: LogError?
 
     init(_ batch: [ProposedEvent]) { self.batch = batch }
@@ -214,36 +178,21 @@ final class ValidateAhead: @unchecked Sendable {
 
     /// The appending thread: waits until the first `n` events are validated. False when the
     /// validation stopped before them (`finish()` gives the error).
-    func waitValidated(_ n: Int) -> Bool {
-        var spins = 0
-        while validated.load(ordering: .acquiring) < n {
-            if exited.load(ordering: .acquiring) { return validated.load(ordering: .acquiring) >= n }
-            spins += 1
-            if spins & 63 == 0 { sched_yield() }
-        }
-        return true
-    }
+    func waitValidated(_ n: Int) -> Bool { validated.wait(for: n) }
 
     /// The appending thread: waits for the whole validation and returns its error, if any.
     /// Safe to call again.
     func finish() -> LogError? {
-        if !joined {
-            EncodeAhead.awaitExit(exited)
-            done.wait()
-            joined = true
-        }
+        validated.join()
         return failure
     }
 
     private func run() {
-        defer {
-            exited.store(true, ordering: .releasing)
-            done.signal()
-        }
+        defer { validated.end() }
         do {
             for i in batch.indices {
                 try EventStore.validateEvent(batch, at: i)
-                validated.store(i + 1, ordering: .releasing)
+                validated.advance(to: i + 1)
             }
             // Ids repeated in the batch are reported after every envelope, as before a
             // transaction; `validated` is already complete, which is harmless: a repeated id
@@ -254,5 +203,55 @@ final class ValidateAhead: @unchecked Sendable {
         } catch {
             failure = LogError(.invalidInput, "\(error)")
         }
+    }
+}
+
+/// How far a helper thread (`EncodeAhead`, `ValidateAhead`) has got, and whether it has
+/// ended, for the appending thread to wait on.
+///
+/// The helper raises the count as it goes (releasing: what it wrote for those items is
+/// visible to whoever sees the count) and calls `end()` once, after anything else it
+/// leaves behind (an error) is written. The appending thread spins rather than sleeps
+/// while it waits: the helper is usually microseconds away, and a blocked thread takes
+/// tens of microseconds to wake, which for a batch of a few hundred events was the cost
+/// of the whole hand-off.
+final class HelperProgress: @unchecked Sendable {
+    private let count = Atomic<Int>(0)
+    private let ended = Atomic<Bool>(false)
+    private let done = DispatchSemaphore(value: 0)
+    /// The appending thread's: whether `join()` has waited for `done`.
+    private var joined = false
+
+    /// The helper: the first `n` items are done.
+    func advance(to n: Int) { count.store(n, ordering: .releasing) }
+
+    /// The helper, last: it will do no more.
+    func end() {
+        ended.store(true, ordering: .releasing)
+        done.signal()
+    }
+
+    /// Waits until the first `n` items are done; false when the helper ended before them.
+    func wait(for n: Int) -> Bool {
+        var spins = 0
+        while count.load(ordering: .acquiring) < n {
+            if ended.load(ordering: .acquiring) { return count.load(ordering: .acquiring) >= n }
+            spins += 1
+            if spins & 63 == 0 { sched_yield() }
+        }
+        return true
+    }
+
+    /// Waits until the helper has ended: spinning for a while, then on the semaphore.
+    /// Everything it wrote is visible afterwards. Safe to call again.
+    func join() {
+        guard !joined else { return }
+        var spins = 0
+        while !ended.load(ordering: .acquiring), spins < 1 << 16 {
+            spins += 1
+            if spins & 63 == 0 { sched_yield() }
+        }
+        done.wait()
+        joined = true
     }
 }

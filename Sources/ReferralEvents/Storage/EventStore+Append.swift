@@ -198,8 +198,6 @@ extension EventStore {
 
         // Domain rules, then the writes, event by event in one transaction.
         var engine = RuleEngine(txn: txn, rules: rules, eventIDs: eventIDs, events: events, streams: streams)
-        // One record buffer for the whole batch (each record is put before the next is made).
-        var record = BinaryWriter(capacity: 1024)
         // Checks one event (borrowed from the batch: binding `batch[i]` to a local copied the
         // event and retained all its strings) and gives it the next position and its stream
         // version.
@@ -287,6 +285,8 @@ extension EventStore {
             }
         } else {
             if let invalid = validation?.finish() { throw invalid }  // all validated before any check
+            // One record buffer for the whole batch (each record is put before the next is made).
+            var record = BinaryWriter(capacity: 1024)
             for i in fresh {
                 let version = try checkOne(batch[i], at: i)
                 let hash = try EventRecord.encode(batch[i], position: position, version: version, recordedAt: recordedAt,
