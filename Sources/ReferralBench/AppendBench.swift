@@ -212,10 +212,3 @@ enum AppendBench {
         print("  without group commit (\(tasks) threads, EventStore.append): \(rate(Double(done) / wall))\(failed > 0 ? ", \(failed) failed" : "")")
     }
 }
-
-/// FNV-1a, a stable hash (Swift's `Hasher` is seeded per process).
-func fnv1a(_ s: String) -> UInt64 {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-    return h
-}
