@@ -106,8 +106,44 @@ import Testing
         #expect(r.status == 67, "\(r)")
         #expect(r.err.contains("standard input line 3:"))
         #expect(r.err.contains("consent-required"))
-        #expect(r.err.contains("nothing in the batch was written"))
+        #expect(r.err.contains("nothing of the import was written"))
         #expect(try sandbox.head() == before)
+    }
+
+    /// An import is handed to the store a part at a time, in one transaction: the parts
+    /// here are 5 events, so the 12 lines make three.
+    @Test func anImportInPartsIsOneTransaction() throws {
+        let file = sandbox.root + "/all.jsonl"
+        #expect(try sandbox.run(["export", "--out", file]).status == 0)
+        let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").map(String.init)
+        try #require(lines.count == 12)
+
+        // Line 12 (the third part) refers a case that does not exist: nothing is written.
+        let other = try Sandbox()
+        #expect(try other.run(["init"]).status == 0)
+        let bad = lines.enumerated().map { $0.offset == 11 ? $0.element.replacingOccurrences(of: "case-C1", with: "case-NOPE") : $0.element }
+        let badFile = other.root + "/bad.jsonl"
+        try Data((bad.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: badFile))
+        var r = try other.run(["import", badFile, "--part-size", "5"])
+        #expect(r.status == 67, "\(r)")
+        #expect(r.err.contains("\(badFile) line 12: event 12 (referral-made): "), "\(r)")
+        #expect(try other.head().position == 0)
+
+        // A malformed line after the refused one is what is reported, as if checked first.
+        try Data((bad.joined(separator: "\n") + "\n{oops}\n").utf8).write(to: URL(fileURLWithPath: badFile))
+        r = try other.run(["import", badFile, "--part-size", "5"])
+        #expect(r.status == 65, "\(r)")
+        #expect(r.err.contains("line 13: not valid JSON"), "\(r)")
+        #expect(try other.head().position == 0)
+
+        // The clean file, through a pipe, in parts: all of it, the same events.
+        r = try other.run(["import", "-", "--part-size", "5"], stdin: lines.joined(separator: "\n") + "\n")
+        #expect(r.status == 0, "\(r)")
+        #expect(r.out == "imported 12 events at positions 1–12\n")
+        #expect(try other.events().map(\.id) == (try sandbox.events()).map(\.id))
+        #expect(try EventStore(at: other.store).verify().isValid)
+        r = try other.run(["import", "-", "--part-size", "0"], stdin: "")
+        #expect(r.status == 64 && r.err.contains("--part-size must be at least 1"), "\(r)")
     }
 
     @Test func importingAMissingFileIsNotFound() throws {

@@ -38,6 +38,71 @@ struct CloudEventLinesTests {
         #expect(try CloudEventLines.decode(Data(text.utf8)) == Samples.recorded.map(\.asProposed))
     }
 
+    /// Everything `Reader` gives, in order, as `read` gives it: events, then errors, by line.
+    static func readAll(_ reader: CloudEventLines.Reader) throws -> CloudEventLines.Result {
+        var result = CloudEventLines.Result()
+        while let next = try reader.next() {
+            switch next {
+            case .success(let entry): result.events.append(entry)
+            case .failure(let error): result.errors.append(error)
+            }
+        }
+        return result
+    }
+
+    /// The streaming reader against the whole-input one, on an input of many of its blocks
+    /// (4 KiB here, for speed; 1 MiB by default): lines across block ends, a byte order mark, CRLF, blank and bad lines, and a
+    /// last line without its newline.
+    @Test func theReaderReadsWhatReadReads() throws {
+        var bytes: [UInt8] = [0xEF, 0xBB, 0xBF]
+        var i = 0
+        while bytes.count < 256 << 10 {
+            // Mostly blank and short bad lines, cheap to read, between the events.
+            switch i % 10 {
+            case 0: bytes += Array((Self.good1 + "\n").utf8)
+            case 1: bytes += Array((Self.badKind + "\n").utf8)
+            case 2: bytes += Array((Self.good2 + "\r\n").utf8)
+            case 3, 5: bytes += Array("[\(i)]\n".utf8)
+            default: bytes += Array((String(repeating: " ", count: 300 + 97 * i % 5_000) + "\r\n").utf8)
+            }
+            i += 1
+        }
+        bytes += Array(Self.good2.utf8)  // no newline at the end
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("lines-\(UUID()).jsonl").path
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+
+        let whole = CloudEventLines.read(Data(bytes), maxErrors: .max)
+        let streamed = try Self.readAll(try CloudEventLines.Reader(path: path, blockSize: 4_096))
+        #expect(whole.events.count > 20)
+        #expect(streamed.events.count == whole.events.count)
+        #expect(streamed.errors.count == whole.errors.count)
+        #expect(streamed == whole, "the streaming reader differs from read(_:)")
+        #expect(streamed.events.last?.event == Samples.recorded(.referralAnswered).asProposed)
+
+        // From a pipe, whose reads come back short.
+        var fds: [Int32] = [0, 0]
+        try #require(pipe(&fds) == 0)
+        let (input, writeEnd) = (bytes, fds[1])
+        let writer = Thread {
+            input.withUnsafeBytes { b in
+                var off = 0
+                while off < b.count {
+                    let n = write(writeEnd, b.baseAddress! + off, min(4_093, b.count - off))
+                    if n <= 0 { break }
+                    off += n
+                }
+            }
+            close(writeEnd)
+        }
+        writer.start()
+        let piped = try Self.readAll(CloudEventLines.Reader(fileDescriptor: fds[0], blockSize: 4_096))
+        close(fds[0])
+        #expect(piped == whole, "read from a pipe, the reader differs from read(_:)")
+
+        #expect(throws: ImportError.self) { try CloudEventLines.Reader(path: path + ".missing") }
+    }
+
     @Test func emptyInputHasNoEventsAndNoErrors() {
         for text in ["", "\n", "  \n\t\n"] {
             let result = CloudEventLines.read(text)

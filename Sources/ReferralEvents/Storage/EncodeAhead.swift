@@ -28,6 +28,8 @@ final class EncodeAhead: @unchecked Sendable {
     private let firstPosition: UInt64
     private let recordedAt: Timestamp
     private let startHash: ChainHash
+    /// Events before this batch in an append made in parts, for the errors' numbers.
+    private let indexOffset: Int
 
     // Handed from the appending thread to the encoder: `versions[k]` is written before
     // `published` is raised past k (releasing) and read after it is seen there (acquiring).
@@ -55,7 +57,9 @@ final class EncodeAhead: @unchecked Sendable {
     /// for each other.
     static let queue = DispatchQueue(label: "referral.encode-ahead", qos: .userInitiated, attributes: .concurrent)
 
-    init(batch: [ProposedEvent], fresh: [Int], firstPosition: UInt64, recordedAt: Timestamp, previousHash: ChainHash) {
+    init(batch: [ProposedEvent], fresh: [Int], firstPosition: UInt64, recordedAt: Timestamp, previousHash: ChainHash,
+         indexOffset: Int = 0) {
+        self.indexOffset = indexOffset
         self.batch = batch
         self.fresh = fresh
         self.firstPosition = firstPosition
@@ -131,7 +135,7 @@ final class EncodeAhead: @unchecked Sendable {
                     hash = try EventRecord.encode(batch[fresh[k]], position: firstPosition + UInt64(k), version: versions[k],
                                                   recordedAt: recordedAt, previousHash: hash, into: &writer)
                     guard writer.bytes.count <= EventStore.maxRecordSize else {
-                        throw EventStore.oversize(batch[fresh[k]], index: fresh[k], bytes: writer.bytes.count)
+                        throw EventStore.oversize(batch[fresh[k]], index: indexOffset + fresh[k], bytes: writer.bytes.count)
                     }
                 } catch {
                     failure = (k, error)
@@ -165,12 +169,16 @@ final class EncodeAhead: @unchecked Sendable {
 /// on the appending thread, about 6% of a large append's time there.
 final class ValidateAhead: @unchecked Sendable {
     private let batch: [ProposedEvent]
+    private let indexOffset: Int
     /// Events validated, from the first.
     private let validated = HelperProgress()
     // The validator's until it has ended.
     private var failure: LogError?
 
-    init(_ batch: [ProposedEvent]) { self.batch = batch }
+    init(_ batch: [ProposedEvent], indexOffset: Int = 0) {
+        self.batch = batch
+        self.indexOffset = indexOffset
+    }
 
     func start() {
         EncodeAhead.queue.async { self.run() }
@@ -191,13 +199,13 @@ final class ValidateAhead: @unchecked Sendable {
         defer { validated.end() }
         do {
             for i in batch.indices {
-                try EventStore.validateEvent(batch, at: i)
+                try EventStore.validateEvent(batch, at: i, indexOffset: indexOffset)
                 validated.advance(to: i + 1)
             }
             // Ids repeated in the batch are reported after every envelope, as before a
             // transaction; `validated` is already complete, which is harmless: a repeated id
             // only makes the id index refuse the second put, and this error wins.
-            try EventStore.checkUniqueIDs(batch)
+            try EventStore.checkUniqueIDs(batch, indexOffset: indexOffset)
         } catch let error as LogError {
             failure = error
         } catch {

@@ -86,10 +86,13 @@ extension EventStore {
     ///     both paths on the same events.
     ///   - validation: the batch's validation when it runs on that thread, still going;
     ///     nil when the batch was validated before.
+    ///   - part: where the batch sits in an append made in parts (`appendChunked`); nil
+    ///     for a whole append.
     func appendInTransaction(_ txn: Transaction, _ batch: [ProposedEvent], expecting: [StreamID: ExpectedVersion],
                              recordedAt requested: Timestamp?, now: Timestamp,
                              encodeAheadFrom: Int = EventStore.encodeAheadMinimum,
-                             validation: ValidateAhead? = nil) throws -> AppendResult {
+                             validation: ValidateAhead? = nil, part: AppendPart? = nil) throws -> AppendResult {
+        let indexOffset = part?.offset ?? 0
         // The head: position, hash and recorded-at of the last event.
         var position: UInt64 = 0
         var previousHash = ChainHash(Digest.zero)
@@ -122,6 +125,13 @@ extension EventStore {
             }
             if let existing = known {
                 let pos = readBigEndian(existing)
+                if let part, pos > part.startPosition {
+                    // Written by an earlier part of this append: the same id twice in one import.
+                    var err = LogError(.invalidInput, "event \(indexOffset + i + 1) repeats the id \(batch[i].id) of an earlier event in the same import (now at position \(pos)); give every event its own id")
+                    err.eventIndex = indexOffset + i
+                    err.eventId = batch[i].id
+                    throw err
+                }
                 guard let record = try txn.get(events, bigEndianKey(pos)) else {
                     throw LogError.corrupt("the id index names position \(pos), which is not in the log", position: pos)
                 }
@@ -214,9 +224,13 @@ extension EventStore {
             do {
                 try engine.check(e, slot: s, recordedAt: recordedAt, now: now)
             } catch var error as LogError {
-                error.eventIndex = i
+                error.eventIndex = indexOffset + i
                 error.eventId = e.id
-                if batch.count > 1 { error.message = "event \(i + 1) of \(batch.count) (\(e.payload.type.name)): " + error.message + "; nothing in the batch was written" }
+                if part != nil {
+                    error.message = "event \(indexOffset + i + 1) (\(e.payload.type.name)): " + error.message + "; nothing of the import was written"
+                } else if batch.count > 1 {
+                    error.message = "event \(i + 1) of \(batch.count) (\(e.payload.type.name)): " + error.message + "; nothing in the batch was written"
+                }
                 throw error
             }
             position += 1
@@ -247,7 +261,7 @@ extension EventStore {
             // Records are encoded on a second thread as the events pass their checks.
             let firstPosition = position + 1
             let encoder = EncodeAhead(batch: batch, fresh: fresh, firstPosition: firstPosition,
-                                      recordedAt: recordedAt, previousHash: previousHash)
+                                      recordedAt: recordedAt, previousHash: previousHash, indexOffset: indexOffset)
             encoder.start()
             defer { _ = encoder.finish() }  // the encoder has stopped before this returns or throws
             var putCount = 0
@@ -292,7 +306,7 @@ extension EventStore {
                 let hash = try EventRecord.encode(batch[i], position: position, version: version, recordedAt: recordedAt,
                                                   previousHash: previousHash, into: &record)
                 guard record.bytes.count <= Self.maxRecordSize else {
-                    throw Self.oversize(batch[i], index: i, bytes: record.bytes.count)
+                    throw Self.oversize(batch[i], index: indexOffset + i, bytes: record.bytes.count)
                 }
                 try record.bytes.withUnsafeBytes { try put($0, at: position, id: batch[i].id) }
                 previousHash = hash
@@ -325,29 +339,30 @@ extension EventStore {
     static let maxRecordSize = 64 << 10
 
     /// The checks made before any transaction: every envelope, and no id twice in the batch.
-    static func validateBatch(_ events: [ProposedEvent]) throws {
-        for i in events.indices { try validateEvent(events, at: i) }
-        try checkUniqueIDs(events)
+    /// `indexOffset` is the number of events before `events` in an append made in parts.
+    static func validateBatch(_ events: [ProposedEvent], indexOffset: Int = 0) throws {
+        for i in events.indices { try validateEvent(events, at: i, indexOffset: indexOffset) }
+        try checkUniqueIDs(events, indexOffset: indexOffset)
     }
 
     /// The envelope and payload dates of `events[i]`.
-    static func validateEvent(_ events: [ProposedEvent], at i: Int) throws {
+    static func validateEvent(_ events: [ProposedEvent], at i: Int, indexOffset: Int = 0) throws {
         // Field by field, not the whole event: passing `events[i]` copied every event (and
         // retained each of its payload's strings, cold in the cache) before the check.
         try validateEnvelope(stream: events[i].stream, actor: events[i].actor, organisation: events[i].organisation,
-                             id: events[i].id, index: i)
+                             id: events[i].id, index: indexOffset + i)
         // The payload's dates read in place (`firstDate` is inlined): passing the payload
         // copied it too.
         if let (field, date) = events[i].payload.firstDate(outside: CalendarDate.supportedRange) {
             var err = LogError(.invalidInput, "the \(events[i].payload.type.name) event's \(field) (\(date.iso8601)) is outside the years 1900–2199; check the date")
-            err.eventIndex = i
+            err.eventIndex = indexOffset + i
             err.eventId = events[i].id
             throw err
         }
     }
 
     /// No id twice in the batch.
-    static func checkUniqueIDs(_ events: [ProposedEvent]) throws {
+    static func checkUniqueIDs(_ events: [ProposedEvent], indexOffset: Int = 0) throws {
         // Ids in ascending order (time-ordered ids made in order: nearly every batch) cannot
         // repeat, and comparing neighbours is far cheaper than hashing every id into a set.
         var ascending = true
@@ -359,8 +374,9 @@ extension EventStore {
         var seen = Set<UUID>()
         seen.reserveCapacity(events.count)
         for i in events.indices where !seen.insert(events[i].id).inserted {
-            var err = LogError(.invalidInput, "event \(i + 1) of the batch repeats the id \(events[i].id) of an earlier event in the same batch; give every event its own id")
-            err.eventIndex = i
+            let which = indexOffset == 0 ? "event \(i + 1) of the batch" : "event \(indexOffset + i + 1)"
+            var err = LogError(.invalidInput, "\(which) repeats the id \(events[i].id) of an earlier event in the same batch; give every event its own id")
+            err.eventIndex = indexOffset + i
             err.eventId = events[i].id
             throw err
         }

@@ -166,6 +166,22 @@ final class Environment: @unchecked Sendable {
         try check(mdb_env_set_mapsize(handle, max(current * 2, current + (64 << 20))), "growing the map of \(path)")
     }
 
+    /// Grows the map, if needed, so that `bytes` fit past the last used page.
+    func reserveMap(free bytes: Int) throws {
+        pthread_rwlock_wrlock(resizeLock)
+        defer { pthread_rwlock_unlock(resizeLock) }
+        var info = MDB_envinfo()
+        var stat = MDB_stat()
+        try check(mdb_env_info(handle, &info), "reading the map size of \(path)")
+        try check(mdb_env_stat(handle, &stat), "reading the page size of \(path)")
+        let used = (info.me_last_pgno + 1) * Int(stat.ms_psize)
+        let (sum, overflow) = used.addingReportingOverflow(bytes + (1 << 20) - 1)
+        let wanted = sum & ~((1 << 20) - 1)  // whole MiB
+        guard !overflow else { throw LogError(.invalidInput, "cannot reserve \(bytes) bytes in \(path)") }
+        if info.me_mapsize >= wanted { return }
+        try check(mdb_env_set_mapsize(handle, wanted), "growing the map of \(path)")
+    }
+
     private func adoptNewMapSize() throws {
         pthread_rwlock_wrlock(resizeLock)
         defer { pthread_rwlock_unlock(resizeLock) }

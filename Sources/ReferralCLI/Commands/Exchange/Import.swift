@@ -8,13 +8,16 @@ extension ReferralCommand {
         static let configuration = CommandConfiguration(
             abstract: "Append CloudEvents JSON Lines to the log: all of them, or none.",
             discussion: """
-                Every line is checked against the event schemas first (see docs/cloudevents.md); \
-                each error names the line, the field and the rule, and then nothing is written \
-                (exit 65). The events are then appended in one transaction, checked against the \
-                domain rules in order; a refusal names the line and the rule and writes nothing \
-                (exit 67). Events keep their own actor, organisation and occurred-at; the log \
-                assigns position, recorded-at and hashes. An event whose id is already in the \
-                log is skipped, so importing a file twice is harmless.
+                The input is read once, a part at a time, and appended in one transaction, so a \
+                file of any size is imported in little memory (docs/cli.md). Every line \
+                is checked against the event schemas (see docs/cloudevents.md); each error names \
+                the line, the field and the rule, and then nothing is written (exit 65). Each \
+                event is checked against the domain rules with the earlier ones applied; a \
+                refusal names the line and the rule and writes nothing (exit 67). Bad lines are \
+                reported before a refusal, as if the file had been checked first. Events keep \
+                their own actor, organisation and occurred-at; the log assigns position, \
+                recorded-at and hashes. An event whose id is already in the log is skipped, so \
+                importing a file twice is harmless; an id twice in the input is refused.
 
                 Examples:
                   referral import events.jsonl
@@ -31,56 +34,139 @@ extension ReferralCommand {
         @Option(name: .customLong("max-errors"), help: ArgumentHelp("Stop reporting after this many bad lines.", valueName: "n"))
         var maxErrors = 20
 
+        @Option(name: .customLong("part-size"), help: ArgumentHelp("Events handed to the store at a time (for tests).", visibility: .hidden))
+        var partSize = 16_384
+
         @OptionGroup var storeOptions: StoreOptions
 
         func validate() throws {
             guard maxErrors > 0 else { throw ValidationError("--max-errors must be at least 1") }
+            guard partSize > 0 else { throw ValidationError("--part-size must be at least 1") }
         }
 
         func run() throws {
             let store = try storeOptions.open()
-            let data = try readInput()
-            let result = CloudEventLines.read(data, maxErrors: maxErrors)
-            if !result.errors.isEmpty {
-                for e in result.errors { Console.err.line("referral: \(source): \(e.message)") }
-                let more = result.errors.count >= maxErrors ? " (stopped after \(maxErrors) errors)" : ""
-                throw CLIError.invalidData("\(source) has \(result.errors.count) bad line\(result.errors.count == 1 ? "" : "s")\(more); nothing was imported. Fix the lines named above and import again")
+            if file != "-" {
+                guard FileManager.default.fileExists(atPath: file) else {
+                    throw CLIError.notFound("there is no file \(file)")
+                }
             }
-            let events = result.events.map(\.event)
-            guard !events.isEmpty else {
+            if dryRun { return try checkOnly() }
+            // A pipe cannot be read twice, so the map is grown up front to hold it: a full map
+            // mid-import would start the transaction over from the first line. The map is
+            // address space, not disk.
+            let fileSize = file == "-" ? nil : (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? nil
+            try store.reserveSpace(bytes: fileSize.map { 2 * $0 + (64 << 20) } ?? (16 << 30))
+            var attempts = 0
+            var badLines: [ImportError] = []
+            let result: ChunkedAppendResult
+            do {
+                result = try store.appendChunked { append in
+                    attempts += 1
+                    if attempts > 1 && file == "-" {
+                        throw CLIError.storage("standard input held more than the store had room for, and it cannot be read again; nothing was imported. Save it to a file and import the file")
+                    }
+                    badLines = try appendLines(to: append)
+                    if !badLines.isEmpty { throw BadLines() }
+                }
+            } catch is BadLines {
+                throw report(badLines)
+            }
+            guard result.events > 0 else {
                 Console.out.line("\(source) holds no events; nothing was imported")
                 return
             }
-            if dryRun {
-                Console.out.line("\(source): \(events.count) events are well formed (domain rules are checked only when appending); nothing was written")
-                return
-            }
-            let appended: AppendResult
-            do {
-                appended = try store.append(events)
-            } catch var e as LogError {
-                if let i = e.eventIndex, i < result.events.count {
-                    e.message = "\(source) line \(result.events[i].line): " + e.message
+            let positions = result.firstPosition.map { " at positions \($0)–\(result.headPosition)" } ?? ""
+            Console.out.line("imported \(result.written) events\(positions)" + (result.duplicates > 0 ? "; \(result.duplicates) were already in the log" : ""))
+        }
+
+        /// Thrown out of the transaction when lines could not be read, which are then reported.
+        private struct BadLines: Error {}
+
+        /// Reads the input from its start, handing the events to `append` a part at a time.
+        /// Returns the bad lines (at most `maxErrors`); a bad line stops the appending but not
+        /// the reading, so that every bad line is reported, and so is one after a refused
+        /// event: bad lines are reported first, as if the file had been checked before.
+        private func appendLines(to append: ([ProposedEvent]) throws -> Void) throws -> [ImportError] {
+            let reader = try makeReader()
+            var badLines: [ImportError] = []
+            var refused: LogError?
+            var part: [ProposedEvent] = []
+            var lines: [Int] = []
+            var given = 0  // events handed over in earlier parts
+            func flush() throws {
+                defer {
+                    given += part.count
+                    part.removeAll(keepingCapacity: true)
+                    lines.removeAll(keepingCapacity: true)
                 }
-                throw e
+                do {
+                    try append(part)
+                } catch var e as LogError where e.resultCode == nil {  // refused (an LMDB error goes on up)
+                    if let i = e.eventIndex, i - given < lines.count { e.message = "\(source) line \(lines[i - given]): " + e.message }
+                    refused = e
+                }
             }
-            let fresh = appended.events.filter { !$0.duplicate }
-            let positions = fresh.isEmpty ? "" : " at positions \(fresh[0].position)–\(fresh[fresh.count - 1].position)"
-            Console.out.line("imported \(fresh.count) events\(positions)" + (fresh.count < events.count ? "; \(events.count - fresh.count) were already in the log" : ""))
+            while badLines.count < maxErrors, let next = try read(reader) {
+                switch next {
+                case .failure(let error):
+                    badLines.append(error)
+                case .success(let entry):
+                    guard badLines.isEmpty, refused == nil else { continue }  // only bad lines are looked for now
+                    part.append(entry.event)
+                    lines.append(entry.line)
+                    if part.count == partSize { try flush() }
+                }
+            }
+            if badLines.isEmpty, refused == nil, !part.isEmpty { try flush() }
+            if badLines.isEmpty, let refused { throw refused }
+            return badLines
+        }
+
+        /// `--dry-run`: every line read and checked against the schemas, nothing kept.
+        private func checkOnly() throws {
+            let reader = try makeReader()
+            var events = 0
+            var badLines: [ImportError] = []
+            while badLines.count < maxErrors, let next = try read(reader) {
+                switch next {
+                case .success: events += 1
+                case .failure(let error): badLines.append(error)
+                }
+            }
+            if !badLines.isEmpty { throw report(badLines) }
+            if events == 0 {
+                Console.out.line("\(source) holds no events; nothing was imported")
+            } else {
+                Console.out.line("\(source): \(events) events are well formed (domain rules are checked only when appending); nothing was written")
+            }
+        }
+
+        /// Prints one error per bad line and gives the error to exit with.
+        private func report(_ badLines: [ImportError]) -> CLIError {
+            for e in badLines { Console.err.line("referral: \(source): \(e.message)") }
+            let more = badLines.count >= maxErrors ? " (stopped after \(maxErrors) errors)" : ""
+            return CLIError.invalidData("\(source) has \(badLines.count) bad line\(badLines.count == 1 ? "" : "s")\(more); nothing was imported. Fix the lines named above and import again")
+        }
+
+        private func makeReader() throws -> CloudEventLines.Reader {
+            if file == "-" { return CloudEventLines.Reader(fileDescriptor: 0) }
+            do {
+                return try CloudEventLines.Reader(path: file)
+            } catch {
+                throw CLIError.storage(error.rule)
+            }
+        }
+
+        /// The reader's next line; an input that cannot be read is a storage error.
+        private func read(_ reader: CloudEventLines.Reader) throws -> Result<CloudEventLines.Entry, ImportError>? {
+            do {
+                return try reader.next()
+            } catch {
+                throw CLIError.storage("\(source): \(error.rule)")
+            }
         }
 
         private var source: String { file == "-" ? "standard input" : file }
-
-        private func readInput() throws -> Data {
-            if file == "-" { return FileHandle.standardInput.readDataToEndOfFile() }
-            guard FileManager.default.fileExists(atPath: file) else {
-                throw CLIError.notFound("there is no file \(file)")
-            }
-            do {
-                return try Data(contentsOf: URL(fileURLWithPath: file))
-            } catch {
-                throw CLIError.storage("cannot read \(file): \(error.localizedDescription)")
-            }
-        }
     }
 }
