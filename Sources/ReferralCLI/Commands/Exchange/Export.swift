@@ -46,7 +46,9 @@ extension ReferralCommand {
         }
 
         func run() throws {
-            let store = try storeOptions.open()
+            // The log's pages are released behind the replay, so that exporting a large log
+            // does not keep it all resident (as `rebuild` does).
+            let store = try storeOptions.open(lowMemoryReplay: true)
             let sink = try out.map(FileOutput.init) ?? FileOutput.standardOutput
             let lo = max(from ?? 1, 1), hi = to ?? .max
             var count = 0
