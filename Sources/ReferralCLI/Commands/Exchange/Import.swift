@@ -83,42 +83,41 @@ extension ReferralCommand {
         /// Thrown out of the transaction when lines could not be read, which are then reported.
         private struct BadLines: Error {}
 
-        /// Reads the input from its start, handing the events to `append` a part at a time.
-        /// Returns the bad lines (at most `maxErrors`); a bad line stops the appending but not
-        /// the reading, so that every bad line is reported, and so is one after a refused
-        /// event: bad lines are reported first, as if the file had been checked before.
+        /// Reads the input from its start, handing the events to `append` a part at a time;
+        /// the lines are parsed on another thread meanwhile (`PartsAhead`). Returns the bad
+        /// lines (at most `maxErrors`); a bad line stops the appending but not the reading, so
+        /// that every bad line is reported, and so is one after a refused event: bad lines are
+        /// reported first, as if the file had been checked before.
         private func appendLines(to append: ([ProposedEvent]) throws -> Void) throws -> [ImportError] {
-            let reader = try makeReader()
+            let parts = PartsAhead(try makeReader(), partSize: partSize, maxErrors: maxErrors)
+            parts.start()
+            defer { parts.cancel() }  // stopped before this returns or throws
             var badLines: [ImportError] = []
             var refused: LogError?
-            var part: [ProposedEvent] = []
-            var lines: [Int] = []
             var given = 0  // events handed over in earlier parts
-            func flush() throws {
-                defer {
-                    given += part.count
-                    part.removeAll(keepingCapacity: true)
-                    lines.removeAll(keepingCapacity: true)
-                }
-                do {
-                    try append(part)
-                } catch var e as LogError where e.resultCode == nil {  // refused (an LMDB error goes on up)
-                    if let i = e.eventIndex, i - given < lines.count { e.message = "\(source) line \(lines[i - given]): " + e.message }
-                    refused = e
-                }
-            }
-            while badLines.count < maxErrors, let next = try read(reader) {
-                switch next {
-                case .failure(let error):
+            reading: while true {
+                switch parts.next() {
+                case .part(let entries):
+                    guard badLines.isEmpty, refused == nil else { continue }
+                    do {
+                        try append(entries.map(\.event))
+                    } catch var e as LogError where e.resultCode == nil {  // refused (an LMDB error goes on up)
+                        if let i = e.eventIndex, entries.indices.contains(i - given) {
+                            e.message = "\(source) line \(entries[i - given].line): " + e.message
+                        }
+                        refused = e
+                        parts.onlyBadLines()
+                    }
+                    given += entries.count
+                case .badLine(let error):
                     badLines.append(error)
-                case .success(let entry):
-                    guard badLines.isEmpty, refused == nil else { continue }  // only bad lines are looked for now
-                    part.append(entry.event)
-                    lines.append(entry.line)
-                    if part.count == partSize { try flush() }
+                    if badLines.count >= maxErrors { break reading }
+                case .end:
+                    break reading
+                case .failed(let error):
+                    throw CLIError.storage("\(source): \(error.rule)")
                 }
             }
-            if badLines.isEmpty, refused == nil, !part.isEmpty { try flush() }
             if badLines.isEmpty, let refused { throw refused }
             return badLines
         }
