@@ -10,15 +10,15 @@ struct PayloadShape: Sendable {
     /// What the event records; the schema's `description`.
     var summary: String
     var fields: [FieldShape]
-    /// Decodes checked `data` (as JSON bytes) into the payload.
-    var decode: @Sendable (JSONDecoder, Data) throws -> EventPayload
+    /// Decodes checked `data` into the payload.
+    var decode: @Sendable (JSONValue) throws -> EventPayload
 
     init<P: Decodable & Sendable>(_ type: EventType, _ payload: P.Type, _ wrap: @escaping @Sendable (P) -> EventPayload,
                        _ summary: String, _ fields: [FieldShape]) {
         self.type = type
         self.summary = summary
         self.fields = fields
-        self.decode = { decoder, data in wrap(try decoder.decode(P.self, from: data)) }
+        self.decode = { data in wrap(try JSONValueDecoder.decode(P.self, from: data)) }
     }
 
     /// `Schemas/<name>.v<version>.json`'s file name, e.g. `case-opened.v1.json`.

@@ -190,11 +190,11 @@ extension ValueShape {
                 throw fail("'\(s)' is not a UUID; expected 8-4-4-4-12 hex digits such as 0b9e3c9e-5f0a-4c1e-9d3b-2f6a1e7c8d90")
             }
         case .pseudonym:
-            guard s.utf8.count == 32, s.utf8.allSatisfy(ValueShape.isLowerHex) else {
+            guard s.utf8.count == 32, ValueShape.allBytes(of: s, ValueShape.isLowerHex) else {
                 throw fail("'\(s)' is not a pseudonym; expected 32 lowercase hex digits")
             }
         case .digest:
-            guard s.utf8.count == 64, s.utf8.allSatisfy(ValueShape.isLowerHex) else {
+            guard s.utf8.count == 64, ValueShape.allBytes(of: s, ValueShape.isLowerHex) else {
                 throw fail("'\(s.prefix(80))' is not a SHA-256 digest; expected 64 lowercase hex digits")
             }
         case .sealed:
@@ -227,6 +227,12 @@ extension ValueShape {
     }
 
     static func checkDateTime(_ s: String, at path: String) throws(ImportError) {
+        // Nearly every one is well formed: then no more is asked than a parse.
+        if s.utf8.count >= 20, Timestamp(parsing: s) != nil {
+            let b = s.utf8
+            let t = b[b.index(b.startIndex, offsetBy: 10)]
+            if t == UInt8(ascii: "T") || t == UInt8(ascii: "t"), let year = Int(s.prefix(4)), (1900...2199).contains(year) { return }
+        }
         let b = Array(s.utf8)
         let example = "an RFC 3339 date-time such as 2024-03-01T09:30:00Z"
         if b.count >= 10 {
@@ -275,28 +281,39 @@ extension ValueShape {
                 k += 3
                 continue
             }
-            guard c < 0x80, uriCharacters.contains(c) else { return false }
+            guard c < 0x80, uriCharacters[Int(c)] else { return false }
             k += 1
         }
         return true
     }
 
-    static let uriCharacters: Set<UInt8> = Set(
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#[]@!$&'()*+,;=".utf8)
+    /// Which ASCII bytes may appear in a URI reference (a table: a set hashed every byte).
+    static let uriCharacters: [Bool] = {
+        var table = [Bool](repeating: false, count: 128)
+        for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#[]@!$&'()*+,;=".utf8 { table[Int(c)] = true }
+        return table
+    }()
 
-    /// The same pattern as `eventTypePattern`, by hand.
+    /// Whether every UTF-8 byte of `s` passes `test`: over the contiguous bytes of a native
+    /// string, where iterating the generic `UTF8View` cost several times more.
+    static func allBytes(of s: String, _ test: (UInt8) -> Bool) -> Bool {
+        s.utf8.withContiguousStorageIfAvailable { $0.allSatisfy(test) } ?? s.utf8.allSatisfy(test)
+    }
+
+    /// The same pattern as `eventTypePattern`, by hand: `dk.referral.` then names of
+    /// lowercase letters and digits joined by single hyphens, `.v` and a version from 1.
     static func isEventTypeName(_ s: String) -> Bool {
-        let prefix = "dk.referral."
-        guard s.hasPrefix(prefix), let dot = s.lastIndex(of: ".") else { return false }
-        let start = s.index(s.startIndex, offsetBy: prefix.count)
-        guard dot >= start else { return false }  // "dk.referral." alone: the only dot is the prefix's
-        let name = s[start..<dot]
-        let version = s[s.index(after: dot)...]
-        guard version.first == "v", version.count >= 2 else { return false }
+        let b = Array(s.utf8)
+        let prefix = Array("dk.referral.".utf8)
+        guard b.count > prefix.count, b.starts(with: prefix), let dot = b.lastIndex(of: UInt8(ascii: ".")), dot >= prefix.count
+        else { return false }  // "dk.referral." alone: the only dot is the prefix's
+        let name = b[prefix.count..<dot]
+        let version = b[(dot + 1)...]
+        guard version.first == UInt8(ascii: "v"), version.count >= 2 else { return false }
         let number = version.dropFirst()
-        guard number.first != "0", number.utf8.allSatisfy({ (48...57).contains($0) }) else { return false }
-        let parts = name.split(separator: "-", omittingEmptySubsequences: false)
-        return !parts.isEmpty && parts.allSatisfy { !$0.isEmpty && $0.utf8.allSatisfy { (97...122).contains($0) || (48...57).contains($0) } }
+        guard number.first != UInt8(ascii: "0"), number.allSatisfy({ (48...57).contains($0) }) else { return false }
+        let parts = name.split(separator: UInt8(ascii: "-"), omittingEmptySubsequences: false)
+        return !parts.isEmpty && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy { (97...122).contains($0) || (48...57).contains($0) } }
     }
 }
 
@@ -305,15 +322,17 @@ extension ValueShape {
 /// Checks that `value` is an object with exactly `fields`: no unknown members, every
 /// required one present, none `null`, each of its shape. `what` names the object in
 /// hints, e.g. "a case-opened v1 event's data".
-func checkObject(_ value: JSONValue, fields: [FieldShape], at path: String, what: String) throws(ImportError) -> JSONObject {
+func checkObject(_ value: JSONValue, fields: [FieldShape], at path: String,
+                 what: @autoclosure () -> String) throws(ImportError) -> JSONObject {
     guard case .object(let object) = value else {
         throw ImportError(field: path, rule: "expected an object, found \(value.kindDescription)")
     }
     func sub(_ name: String) -> String { path.isEmpty ? name : path + "." + name }
-    let known = Set(fields.map(\.name))
-    for key in object.keys where !known.contains(key) {
+    // A scan of the fields, not a set: an event has about fifteen, where hashing every
+    // name cost more than comparing.
+    for key in object.keys where !fields.contains(where: { $0.name.utf8.count == key.utf8.count && $0.name == key }) {
         let hint = fields.first { $0.name.lowercased() == key.lowercased() }.map { "; did you mean '\($0.name)'?" }
-            ?? "; \(what) has \(fields.map(\.name).joined(separator: ", "))"
+            ?? "; \(what()) has \(fields.map(\.name).joined(separator: ", "))"
         throw ImportError(field: sub(key), rule: "unknown field\(hint)")
     }
     for field in fields {

@@ -89,7 +89,15 @@ public struct CalendarDate: Sendable, Hashable, Comparable, Codable, CustomStrin
     /// `2024-03-01`.
     public var iso8601: String {
         let (y, m, d) = components
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))"
+        guard (0...9999).contains(y) else { return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))" }
+        return String(unsafeUninitializedCapacity: 10) { out in
+            writeDigits(Int(y), 4, into: out, at: 0)
+            out[4] = UInt8(ascii: "-")
+            writeDigits(Int(m), 2, into: out, at: 5)
+            out[7] = UInt8(ascii: "-")
+            writeDigits(Int(d), 2, into: out, at: 8)
+            return 10
+        }
     }
 
     /// `01.03.2024`, as Danish users read dates.

@@ -45,7 +45,29 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         let msOfDay = remainder < 0 ? remainder + 86_400_000 : remainder
         let d = CalendarDate(daysSinceEpoch: Int32(clamping: day))
         let h = msOfDay / 3_600_000, m = (msOfDay / 60_000) % 60, s = (msOfDay / 1000) % 60, f = msOfDay % 1000
-        return "\(d.iso8601)T\(pad(h, 2)):\(pad(m, 2)):\(pad(s, 2)).\(pad(f, 3))Z"
+        let (y, mo, da) = d.components
+        guard (0...9999).contains(y) else {
+            return "\(d.iso8601)T\(pad(h, 2)):\(pad(m, 2)):\(pad(s, 2)).\(pad(f, 3))Z"
+        }
+        // Written digit by digit into the string's own storage: the interpolation above
+        // made a string per part (a tenth of an export's CPU).
+        return String(unsafeUninitializedCapacity: 24) { out in
+            writeDigits(Int(y), 4, into: out, at: 0)
+            out[4] = UInt8(ascii: "-")
+            writeDigits(Int(mo), 2, into: out, at: 5)
+            out[7] = UInt8(ascii: "-")
+            writeDigits(Int(da), 2, into: out, at: 8)
+            out[10] = UInt8(ascii: "T")
+            writeDigits(Int(h), 2, into: out, at: 11)
+            out[13] = UInt8(ascii: ":")
+            writeDigits(Int(m), 2, into: out, at: 14)
+            out[16] = UInt8(ascii: ":")
+            writeDigits(Int(s), 2, into: out, at: 17)
+            out[19] = UInt8(ascii: ".")
+            writeDigits(Int(f), 3, into: out, at: 20)
+            out[23] = UInt8(ascii: "Z")
+            return 24
+        }
     }
 
     public var description: String { iso8601 }
@@ -115,6 +137,16 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
 @inline(__always) func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
     let q = a / b
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
+}
+
+/// Writes `value` (from 0, below 10^`width`) as `width` decimal digits at `at`.
+@inline(__always)
+func writeDigits(_ value: Int, _ width: Int, into out: UnsafeMutableBufferPointer<UInt8>, at: Int) {
+    var v = value
+    for k in stride(from: at + width - 1, through: at, by: -1) {
+        out[k] = UInt8(48 + v % 10)
+        v /= 10
+    }
 }
 
 func pad(_ value: some BinaryInteger, _ width: Int) -> String {
