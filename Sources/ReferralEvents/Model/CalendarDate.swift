@@ -91,12 +91,9 @@ public struct CalendarDate: Sendable, Hashable, Comparable, Codable, CustomStrin
         let (y, m, d) = components
         guard (0...9999).contains(y) else { return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))" }
         return String(unsafeUninitializedCapacity: 10) { out in
-            writeDigits(Int(y), 4, into: out, at: 0)
-            out[4] = UInt8(ascii: "-")
-            writeDigits(Int(m), 2, into: out, at: 5)
-            out[7] = UInt8(ascii: "-")
-            writeDigits(Int(d), 2, into: out, at: 8)
-            return 10
+            var w = DigitWriter(out: out)
+            w.put(y, 4, "-"); w.put(m, 2, "-"); w.put(d, 2, nil)
+            return w.at
         }
     }
 

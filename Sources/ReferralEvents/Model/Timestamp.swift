@@ -52,21 +52,10 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         // Written digit by digit into the string's own storage: the interpolation above
         // made a string per part (a tenth of an export's CPU).
         return String(unsafeUninitializedCapacity: 24) { out in
-            writeDigits(Int(y), 4, into: out, at: 0)
-            out[4] = UInt8(ascii: "-")
-            writeDigits(Int(mo), 2, into: out, at: 5)
-            out[7] = UInt8(ascii: "-")
-            writeDigits(Int(da), 2, into: out, at: 8)
-            out[10] = UInt8(ascii: "T")
-            writeDigits(Int(h), 2, into: out, at: 11)
-            out[13] = UInt8(ascii: ":")
-            writeDigits(Int(m), 2, into: out, at: 14)
-            out[16] = UInt8(ascii: ":")
-            writeDigits(Int(s), 2, into: out, at: 17)
-            out[19] = UInt8(ascii: ".")
-            writeDigits(Int(f), 3, into: out, at: 20)
-            out[23] = UInt8(ascii: "Z")
-            return 24
+            var w = DigitWriter(out: out)
+            w.put(y, 4, "-"); w.put(mo, 2, "-"); w.put(da, 2, "T")
+            w.put(h, 2, ":"); w.put(m, 2, ":"); w.put(s, 2, "."); w.put(f, 3, "Z")
+            return w.at
         }
     }
 
@@ -139,13 +128,24 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
 }
 
-/// Writes `value` (from 0, below 10^`width`) as `width` decimal digits at `at`.
-@inline(__always)
-func writeDigits(_ value: Int, _ width: Int, into out: UnsafeMutableBufferPointer<UInt8>, at: Int) {
-    var v = value
-    for k in stride(from: at + width - 1, through: at, by: -1) {
-        out[k] = UInt8(48 + v % 10)
-        v /= 10
+/// Writes numbers of fixed width, each followed by a separator, into a string's storage.
+struct DigitWriter {
+    let out: UnsafeMutableBufferPointer<UInt8>
+    /// Bytes written so far.
+    var at = 0
+
+    /// `value` (from 0, below 10^`width`) as `width` decimal digits, then `separator`.
+    mutating func put(_ value: some BinaryInteger, _ width: Int, _ separator: Unicode.Scalar?) {
+        var v = Int(value)
+        for k in stride(from: at + width - 1, through: at, by: -1) {
+            out[k] = UInt8(48 + v % 10)
+            v /= 10
+        }
+        at += width
+        if let separator {
+            out[at] = UInt8(separator.value)
+            at += 1
+        }
     }
 }
 
