@@ -73,7 +73,12 @@ struct CloudEventLinesTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
 
         let whole = CloudEventLines.read(Data(bytes), maxErrors: .max)
-        let streamed = try Self.readAll(try CloudEventLines.Reader(path: path, blockSize: 4_096))
+        let reader = try CloudEventLines.Reader(path: path, blockSize: 4_096)
+        let streamed = try Self.readAll(reader)
+        #expect(reader.offset == bytes.count, "the offset (for progress) ends at the input's end")
+        let first = try CloudEventLines.Reader(path: path, blockSize: 4_096)
+        _ = try first.next()
+        #expect(first.offset == 3 + Self.good1.utf8.count + 1, "the offset after the first line: BOM, line, newline")
         #expect(whole.events.count > 20)
         #expect(streamed.events.count == whole.events.count)
         #expect(streamed.errors.count == whole.errors.count)

@@ -4,17 +4,20 @@ import Foundation
 /// lines otherwise (so logs and CI output stay readable).
 final class Progress {
     let label: String
+    /// What is counted, for the plain lines: `events`, `MB`.
+    let unit: String
     private let terminal: Bool
     private let started = Date()
     private var lastLine = Date.distantPast
     private var drawn = false
 
-    init(label: String, terminal: Bool = Console.err.isTerminal) {
+    init(label: String, unit: String = "events", terminal: Bool = Console.err.isTerminal) {
         self.label = label
+        self.unit = unit
         self.terminal = terminal
     }
 
-    /// Reports `done` of `total` events, with an optional note (a rate, a phase); redraws at
+    /// Reports `done` of `total` (events, or the `unit` given), with an optional note (a rate, a phase); redraws at
     /// most ten times a second on a terminal, and every two seconds otherwise.
     func update(_ done: UInt64, of total: UInt64, note: String = "") {
         let now = Date()
@@ -22,12 +25,13 @@ final class Progress {
         if terminal {
             guard now.timeIntervalSince(lastLine) >= 0.1 else { return }
             lastLine = now
-            Console.err.write("\r\u{1B}[K" + Self.bar(done: done, total: total, width: 30) + " \(label) \(done)/\(total)" + suffix)
+            let unitText = unit == "events" ? "" : " " + unit
+            Console.err.write("\r\u{1B}[K" + Self.bar(done: done, total: total, width: 30) + " \(label) \(done)/\(total)\(unitText)" + suffix)
             drawn = true
         } else {
             guard now.timeIntervalSince(lastLine) >= 2 else { return }
             lastLine = now
-            Console.err.line("\(label) \(done) of \(total) events" + suffix)
+            Console.err.line("\(label) \(done) of \(total) \(unit)" + suffix)
         }
     }
 

@@ -11,7 +11,8 @@ import ReferralEvents
 final class PartsAhead: @unchecked Sendable {
     /// What the parser hands over, in the input's order.
     enum Item {
-        case part([CloudEventLines.Entry])
+        /// Events, and how far into the input they end (bytes).
+        case part([CloudEventLines.Entry], offset: Int)
         case badLine(ImportError)
         /// The input is read to its end (or as far as asked).
         case end
@@ -96,12 +97,12 @@ final class PartsAhead: @unchecked Sendable {
                     guard badLines == 0, wantsEvents else { continue }
                     part.append(entry)
                     if part.count == partSize {
-                        push(.part(part))
+                        push(.part(part, offset: reader.offset))
                         part.removeAll(keepingCapacity: true)
                     }
                 }
             }
-            if badLines == 0, !part.isEmpty { push(.part(part)) }
+            if badLines == 0, !part.isEmpty { push(.part(part, offset: reader.offset)) }
             push(.end)
         } catch {
             push(.failed(error))

@@ -96,6 +96,8 @@ public enum CloudEventLines {
         private let ownsDescriptor: Bool
         private var buffer: [UInt8] = []
         private var start = 0
+        /// Bytes dropped from the front of `buffer` so far.
+        private var dropped = 0
         private var atEnd = false
         private var lineNumber = 0
         private var bomChecked = false
@@ -120,6 +122,9 @@ public enum CloudEventLines {
         }
 
         deinit { if ownsDescriptor { close(fd) } }
+
+        /// Bytes of the input read through the last line returned: for a progress report.
+        public var offset: Int { dropped + start }
 
         /// The next non-blank line, as an event or as its error (with its line number); nil
         /// at the end of the input. Throws `ImportError` when the input cannot be read.
@@ -150,6 +155,7 @@ public enum CloudEventLines {
         /// Drops the lines already read and appends the next block of the input.
         private func fill() throws(ImportError) {
             buffer.removeSubrange(0..<start)
+            dropped += start
             start = 0
             let old = buffer.count
             buffer.reserveCapacity(old + blockSize)
