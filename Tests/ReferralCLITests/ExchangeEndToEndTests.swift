@@ -146,6 +146,18 @@ import Testing
         #expect(r.status == 64 && r.err.contains("--part-size must be at least 1"), "\(r)")
     }
 
+    /// An import from a pipe grows the store's map up front (it cannot read a pipe twice);
+    /// under a limit on address space it grows it only as far as is safe: a mapping LMDB
+    /// fails to make leaves it with none.
+    @Test func aPipedImportUnderAnAddressSpaceLimitStillImports() throws {
+        let all = try sandbox.run(["export"]).out
+        let other = try Sandbox()
+        #expect(try other.run(["init"]).status == 0)
+        let r = try other.run(["import", "-"], stdin: all, addressSpaceKB: 8_000_000)
+        #expect(r.status == 0, "\(r)")
+        #expect(r.out == "imported 12 events at positions 1–12\n")
+    }
+
     @Test func importingAMissingFileIsNotFound() throws {
         let r = try sandbox.run(["import", sandbox.root + "/nope.jsonl"])
         #expect(r.status == 66, "\(r)")

@@ -38,13 +38,20 @@ struct Sandbox {
     }()
 
     /// Runs `referral args…`, adding `--store <sandbox store>` at the end unless `store` is
-    /// false, and an identity in the environment unless `identity` is false.
+    /// false, and an identity in the environment unless `identity` is false; with
+    /// `addressSpaceKB`, under that limit (`ulimit -v`).
     @discardableResult
     func run(_ args: [String], store: Bool = true, identity: Bool = true, stdin: String? = nil,
-             environment extra: [String: String] = [:]) throws -> CLIResult {
+             environment extra: [String: String] = [:], addressSpaceKB: Int? = nil) throws -> CLIResult {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: Sandbox.binary)
-        p.arguments = args + (store ? ["--store", self.store] : [])
+        let arguments = args + (store ? ["--store", self.store] : [])
+        if let kb = addressSpaceKB {
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-c", "ulimit -v \(kb) && exec \"$0\" \"$@\"", Sandbox.binary] + arguments
+        } else {
+            p.executableURL = URL(fileURLWithPath: Sandbox.binary)
+            p.arguments = arguments
+        }
         var env = [
             "HOME": root + "/home", "XDG_CONFIG_HOME": root + "/home/.config", "XDG_DATA_HOME": root + "/home/.local/share",
             "REFERRAL_CONFIG": config, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",

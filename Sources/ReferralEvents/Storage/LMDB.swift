@@ -163,7 +163,23 @@ final class Environment: @unchecked Sendable {
         pthread_rwlock_wrlock(resizeLock)
         defer { pthread_rwlock_unlock(resizeLock) }
         let current = mapSize
-        try check(mdb_env_set_mapsize(handle, max(current * 2, current + (64 << 20))), "growing the map of \(path)")
+        var wanted = max(current * 2, current + (64 << 20))
+        if let ceiling = Self.mapCeiling {
+            wanted = min(wanted, ceiling)
+            guard wanted > current else {
+                throw LogError(.storage, "the store \(path) needs a map larger than \(current >> 20) MiB, and this process may use only \(ceiling >> 20) MiB for it (ulimit -v); raise the limit and retry (nothing was written)")
+            }
+        }
+        try check(mdb_env_set_mapsize(handle, wanted), "growing the map of \(path)")
+    }
+
+    /// The largest map to ask for under a limit on address space (`ulimit -v`): half of it,
+    /// in whole MiB; nil without a limit. LMDB unmaps the old map before mapping the new
+    /// one, so a mapping refused for want of address space would leave the store with none.
+    static var mapCeiling: Int? {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max else { return nil }
+        return Int(clamping: limit.rlim_cur / 2) & ~((1 << 20) - 1)
     }
 
     /// Grows the map, if needed, so that `bytes` fit past the last used page.
@@ -176,8 +192,8 @@ final class Environment: @unchecked Sendable {
         try check(mdb_env_stat(handle, &stat), "reading the page size of \(path)")
         let used = (info.me_last_pgno + 1) * Int(stat.ms_psize)
         let (sum, overflow) = used.addingReportingOverflow(bytes + (1 << 20) - 1)
-        let wanted = sum & ~((1 << 20) - 1)  // whole MiB
         guard !overflow else { throw LogError(.invalidInput, "cannot reserve \(bytes) bytes in \(path)") }
+        let wanted = min(sum & ~((1 << 20) - 1), Self.mapCeiling ?? .max)  // whole MiB
         if info.me_mapsize >= wanted { return }
         try check(mdb_env_set_mapsize(handle, wanted), "growing the map of \(path)")
     }
