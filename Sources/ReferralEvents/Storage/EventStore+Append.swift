@@ -53,25 +53,31 @@ extension EventStore {
                                         encodeAheadFrom: encodeAheadFrom)
             }
         }
-        // A large batch is validated on the encode-ahead thread while this one begins the
-        // transaction; no event reaches the rule checks before it is validated, and an
-        // invalid batch fails with the validation's error, whatever else went wrong, as if
-        // it had been validated first.
-        let validation = ValidateAhead(events)
+        return try env.write { txn in
+            try appendValidatingAhead(txn, events, expecting: expecting, recordedAt: recordedAt, now: now,
+                                      encodeAheadFrom: encodeAheadFrom)
+        }
+    }
+
+    /// Appends a large batch in `txn` while it is validated on the encode-ahead thread: no
+    /// event reaches the rule checks before it is validated, and an invalid batch fails with
+    /// the validation's error, whatever else went wrong, as if it had been validated first.
+    func appendValidatingAhead(_ txn: Transaction, _ events: [ProposedEvent], expecting: [StreamID: ExpectedVersion],
+                               recordedAt: Timestamp?, now: Timestamp, encodeAheadFrom: Int = EventStore.encodeAheadMinimum,
+                               part: AppendPart? = nil) throws -> AppendResult {
+        let validation = ValidateAhead(events, indexOffset: part?.offset ?? 0)
         validation.start()
         defer { _ = validation.finish() }  // stopped before this returns or throws
-        return try env.write { txn in
-            let result: AppendResult
-            do {
-                result = try appendInTransaction(txn, events, expecting: expecting, recordedAt: recordedAt, now: now,
-                                                 encodeAheadFrom: encodeAheadFrom, validation: validation)
-            } catch {
-                if let invalid = validation.finish() { throw invalid }
-                throw error
-            }
-            if let invalid = validation.finish() { throw invalid }  // before the commit
-            return result
+        let result: AppendResult
+        do {
+            result = try appendInTransaction(txn, events, expecting: expecting, recordedAt: recordedAt, now: now,
+                                             encodeAheadFrom: encodeAheadFrom, validation: validation, part: part)
+        } catch {
+            if let invalid = validation.finish() { throw invalid }
+            throw error
         }
+        if let invalid = validation.finish() { throw invalid }  // before the commit
+        return result
     }
 
     /// Appends one event. See `append(_:expecting:recordedAt:)`.

@@ -83,19 +83,7 @@ extension EventStore {
             try Self.validateBatch(events, indexOffset: part.offset)
             return try appendInTransaction(txn, events, expecting: [:], recordedAt: recordedAt, now: now, part: part)
         }
-        let validation = ValidateAhead(events, indexOffset: part.offset)
-        validation.start()
-        defer { _ = validation.finish() }
-        let result: AppendResult
-        do {
-            result = try appendInTransaction(txn, events, expecting: [:], recordedAt: recordedAt, now: now,
-                                             validation: validation, part: part)
-        } catch {
-            if let invalid = validation.finish() { throw invalid }
-            throw error
-        }
-        if let invalid = validation.finish() { throw invalid }
-        return result
+        return try appendValidatingAhead(txn, events, expecting: [:], recordedAt: recordedAt, now: now, part: part)
     }
 
     /// Grows the store's map, if needed, so that at least `bytes` more can be written before
