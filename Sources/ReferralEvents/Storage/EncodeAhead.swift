@@ -159,7 +159,8 @@ final class EncodeAhead: @unchecked Sendable {
 }
 
 /// Validates a large batch (`EventStore.validateBatch`: envelopes, payload dates, no id
-/// twice) on the encode-ahead thread while the appending thread begins its transaction.
+/// twice) on the encode-ahead thread while the appending thread reads the log's head and
+/// looks up the batch's ids.
 ///
 /// The appending thread waits for event *i* to be validated before checking it against the
 /// rules (`waitValidated`), so no rule check ever sees an invalid event, and consults
