@@ -170,7 +170,13 @@ enum ProjectionBench {
             let growth = last.cpuNs / first.cpuNs
             print("  RESULT scaling \(grouped(Int(first.events))) → \(grouped(Int(last.events))): rebuild CPU per event ×\(fmt(growth)) (linear = ×1.00), wall per event ×\(fmt(last.rebuildNs / first.rebuildNs)), raw scan per event ×\(fmt(last.scanNs / first.scanNs)); heap \(first.anon) → \(last.anon) MiB")
             if let tenM = rows.first(where: { $0.events >= 9_000_000 }) {
-                print("  RESULT peak RSS during the \(grouped(Int(tenM.events)))-event rebuild: \(tenM.rss) MiB, of which heap \(tenM.anon) MiB (target < 300 MB: \(tenM.rss < 300 ? "met" : "MISSED"))")
+                if o.has("low-memory") {
+                    print("  RESULT peak RSS during the \(grouped(Int(tenM.events)))-event rebuild: \(tenM.rss) MiB, of which heap \(tenM.anon) MiB (target < 300 MB: \(tenM.rss < 300 ? "met" : "MISSED"))")
+                } else {
+                    // With the log's pages kept, most of the peak is clean file pages; the
+                    // target is for the page release, which `referral rebuild` does by default.
+                    print("  peak RSS during the \(grouped(Int(tenM.events)))-event rebuild with the log's pages kept: \(tenM.rss) MiB, of which heap \(tenM.anon) MiB (the < 300 MB target is measured with --low-memory, referral rebuild's default)")
+                }
             }
         }
     }
