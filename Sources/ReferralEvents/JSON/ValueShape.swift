@@ -257,18 +257,7 @@ extension ValueShape {
 
     static func isLowerHex(_ c: UInt8) -> Bool { (48...57).contains(c) || (97...102).contains(c) }
 
-    static func isUUID(_ s: String) -> Bool {
-        let b = Array(s.utf8)
-        guard b.count == 36 else { return false }
-        for (k, c) in b.enumerated() {
-            if k == 8 || k == 13 || k == 18 || k == 23 {
-                guard c == UInt8(ascii: "-") else { return false }
-            } else {
-                guard hexValue(c) != nil else { return false }
-            }
-        }
-        return true
-    }
+    static func isUUID(_ s: String) -> Bool { UUID(hexString: s) != nil }
 
     /// RFC 3986 characters: unreserved, reserved and `%` followed by two hex digits.
     static func isURIReference(_ s: String) -> Bool {

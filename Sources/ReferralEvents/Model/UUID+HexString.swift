@@ -1,12 +1,15 @@
 import Foundation
 
 extension UUID {
-    /// Parses the 8-4-4-4-12 hex form, either case, as `UUID(uuidString:)` does, without
-    /// the C library's `sscanf` (a tenth of an import's parsing went there).
+    /// Parses the 8-4-4-4-12 hex form, either case, without the C library's `sscanf` (a
+    /// tenth of an import's parsing went there), and strictly: Foundation's
+    /// `UUID(uuidString:)` takes a few malformed strings (a '-' for the last digit) and makes
+    /// up a value. The import's check of a `uuid` field (`ValueShape.isUUID`) is this parse.
     init?(hexString s: String) {
         var bytes: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        let ok = s.utf8.withContiguousStorageIfAvailable { b -> Bool in
+        var s = s
+        let ok = s.withUTF8 { b -> Bool in
             guard b.count == 36, b[8] == 0x2D, b[13] == 0x2D, b[18] == 0x2D, b[23] == 0x2D else { return false }
             return withUnsafeMutableBytes(of: &bytes) { out -> Bool in
                 var k = 0
@@ -21,12 +24,7 @@ extension UUID {
                 return true
             }
         }
-        switch ok {
-        case true?: self.init(uuid: bytes)
-        case false?: return nil
-        case nil:
-            guard let u = UUID(uuidString: s) else { return nil }  // a bridged string: the slow way
-            self = u
-        }
+        guard ok else { return nil }
+        self.init(uuid: bytes)
     }
 }
