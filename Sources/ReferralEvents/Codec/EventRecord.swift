@@ -197,6 +197,8 @@ public struct EventView {
         return UUID(uuid: (b[40], b[41], b[42], b[43], b[44], b[45], b[46], b[47], b[48], b[49], b[50], b[51], b[52], b[53], b[54], b[55]))
     }
 
+    /// The event id's 16 bytes.
+    var idBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: buffer[40..<56]) }
     public var previousHashBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: buffer[56..<88]) }
     public var hashBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: buffer[(buffer.count - 32)...]) }
     public var previousHash: Digest { Digest(bytes: Array(previousHashBytes)) }
@@ -244,7 +246,8 @@ public struct EventView {
 
     /// Whether the stored hash matches the bytes.
     public var hashIsValid: Bool {
-        EventRecord.computeHash(buffer).bytes.elementsEqual(hashBytes)
+        let digest = SHA256.hash(data: UnsafeRawBufferPointer(rebasing: buffer[0..<(buffer.count - EventRecord.hashSize)]))
+        return digest.withUnsafeBytes { memcmp($0.baseAddress!, hashBytes.baseAddress!, EventRecord.hashSize) == 0 }
     }
 }
 

@@ -44,7 +44,7 @@ extension ReferralCommand {
             try store.backup(to: destination)
             var line = "backed up \(store.directory) to \(destination) (log.mdb, keys.mdb\(FileManager.default.fileExists(atPath: AccessLog.path(in: destination)) ? ", access.mdb" : ""))"
             if !noVerify {
-                let copy = try EventStore(at: destination)
+                let copy = try EventStore(at: destination, lowMemoryReplay: true)
                 let report = try copy.verify()
                 if let failure = report.failure {
                     throw CLIError(ExitStatus.corrupt, "the backup in \(destination) does not verify: \(failure.message); the store itself may be damaged, run `referral verify`")

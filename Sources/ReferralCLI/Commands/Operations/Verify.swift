@@ -23,7 +23,8 @@ extension ReferralCommand {
 
         func run() throws {
             let expected = try head.map(HeadFile.read)
-            let store = try storeOptions.open()
+            // The scans release the pages they have passed (as `rebuild` and `export` do).
+            let store = try storeOptions.open(lowMemoryReplay: true)
             let total = try store.head().position
             let progress = Progress(label: "verified")
             let report = try store.verify(expectedHead: expected) { progress.update($0, of: total) }
