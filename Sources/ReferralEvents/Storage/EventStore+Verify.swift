@@ -25,14 +25,16 @@ extension EventStore {
     ///   - expectedHead: a head kept outside the store (`referral verify --head FILE`); a log
     ///     that is shorter (truncated, rolled back) or whose event at that position has
     ///     another hash is reported.
-    ///   - progress: called every 100,000 events with the number checked (in a log that is
-    ///     not sound, again from the start while the first bad position is looked for).
+    ///   - progress: called every 100,000 events with the number checked and whether the
+    ///     log is being read again, each event looked up, to find the first bad position
+    ///     (the scans found something wrong: the count starts over).
     /// - Returns: a report; `failure` names the first bad position. Throws only when the
     ///   store cannot be read at all.
-    public func verify(expectedHead: LogHead? = nil, progress: ((UInt64) -> Void)? = nil) throws -> VerifyReport {
-        let scanned = try verifyInKeyOrder(expectedHead: expectedHead, progress: progress)
+    public func verify(expectedHead: LogHead? = nil,
+                       progress: ((_ checked: UInt64, _ locating: Bool) -> Void)? = nil) throws -> VerifyReport {
+        let scanned = try verifyInKeyOrder(expectedHead: expectedHead, progress: progress.map { p in { p($0, false) } })
         if scanned.final { return scanned.report }
-        return try verifyByLookUp(expectedHead: expectedHead, progress: progress)
+        return try verifyByLookUp(expectedHead: expectedHead, progress: progress.map { p in { p($0, true) } })
     }
 
     /// `verify`'s check in three sequential scans: the log, then the id index, then the

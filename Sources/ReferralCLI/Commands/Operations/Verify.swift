@@ -27,12 +27,7 @@ extension ReferralCommand {
             let store = try storeOptions.open(lowMemoryReplay: true)
             let total = try store.head().position
             let progress = Progress(label: "verified")
-            // When the scans find something wrong, `verify` reads the log again, looking each
-            // event up, to name the first bad position: the count starts over.
-            var last: UInt64 = 0, locating = false
-            let report = try store.verify(expectedHead: expected) { done in
-                if done < last { locating = true }
-                last = done
+            let report = try store.verify(expectedHead: expected) { done, locating in
                 progress.update(done, of: total, note: locating ? "something is wrong; looking for the first bad position" : "")
             }
             progress.finish()
