@@ -142,9 +142,18 @@ final class CaseTable {
     @inline(__always)
     func touchHead(_ i: Int) -> UInt32 { headPointer(i).pointee.last }
 
+    /// Reads the first word of case `i`'s head (a 48-byte head can span two cache lines;
+    /// `touchHead` reads the end of it) and returns it.
+    @inline(__always)
+    func touchHeadStart(_ i: Int) -> UInt32 { UInt32(truncatingIfNeeded: headPointer(i).pointee.resident.high) }
+
     /// Reads the link word of `chunk` (0: none) and returns it.
     @inline(__always)
     func touchChunk(_ chunk: UInt32) -> UInt32 { chunk == 0 ? 0 : word(Int(chunk) * Self.chunkWords).pointee }
+
+    /// Where reads that only bring memory into the cache leave their result, so that they
+    /// are not optimised away.
+    var sink: UInt32 = 0
 
     /// Reads every chunk of case `i`'s records (for events that search them).
     @inline(__always)

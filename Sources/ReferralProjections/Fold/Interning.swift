@@ -139,6 +139,13 @@ final class ByteInterner: NameTable {
     @inline(__always)
     func touch(hash h: UInt64) -> UInt32 { slots[slot(h)].idPlus1 }
 
+    /// Reads the first byte of `id`'s bytes (to have them in the cache) and returns it.
+    @inline(__always)
+    func touchBytes(_ id: UInt32) -> UInt32 {
+        let start = Int(starts[Int(id)])
+        return start < arenaCount ? UInt32(arena[start]) : 0
+    }
+
     /// The id of `bytes` if it was interned.
     func find(_ bytes: UnsafeRawBufferPointer) -> UInt32? { find(bytes, hash: idHash(bytes)) }
 
