@@ -85,6 +85,8 @@ final class CaseTable {
     static let chunkWords = 8
     private static let headBlockShift = 16
     private static let wordBlockShift = 20
+    private static let headBlockBytes = MemoryLayout<Head>.stride << headBlockShift
+    private static let wordBlockBytes = MemoryLayout<UInt32>.stride << wordBlockShift
 
     /// The blocks of heads and of words, in directories of fixed size that are `let`s: the
     /// fold reads them for every word it touches, and reading a class's `var` (an array
@@ -106,15 +108,15 @@ final class CaseTable {
     }
 
     deinit {
-        for k in 0..<headBlockCount { headBlocks[k].deinitialize(count: 1 << Self.headBlockShift); LargeBlocks.free(headBlocks[k]) }
-        for k in 0..<wordBlockCount { LargeBlocks.free(wordBlocks[k]) }
+        for k in 0..<headBlockCount { headBlocks[k].deinitialize(count: 1 << Self.headBlockShift); LargeBlocks.free(headBlocks[k], bytes: Self.headBlockBytes) }
+        for k in 0..<wordBlockCount { LargeBlocks.free(wordBlocks[k], bytes: Self.wordBlockBytes) }
         headBlocks.deallocate()
         wordBlocks.deallocate()
     }
 
     /// Bytes held, for the benchmark's breakdown.
     var bytesHeld: Int {
-        headBlockCount * (MemoryLayout<Head>.stride << Self.headBlockShift) + wordBlockCount * (4 << Self.wordBlockShift)
+        headBlockCount * Self.headBlockBytes + wordBlockCount * Self.wordBlockBytes
     }
 
     // MARK: Heads
@@ -177,7 +179,7 @@ final class CaseTable {
         if count >> Self.headBlockShift == headBlockCount {
             // 4,096 blocks of 65,536 cases: 268 million cases, far past any municipality.
             precondition(headBlockCount < Self.maxBlocks, "more than \(Self.maxBlocks << Self.headBlockShift) cases in one fold")
-            let b = LargeBlocks.allocate(MemoryLayout<Head>.stride << Self.headBlockShift).bindMemory(to: Head.self, capacity: 1 << Self.headBlockShift)
+            let b = LargeBlocks.allocate(Self.headBlockBytes).bindMemory(to: Head.self, capacity: 1 << Self.headBlockShift)
             b.initialize(repeating: Head(), count: 1 << Self.headBlockShift)
             headBlocks[headBlockCount] = b
             headBlockCount += 1
@@ -202,7 +204,7 @@ final class CaseTable {
         if w >> Self.wordBlockShift == wordBlockCount {
             // 4,096 blocks of 4 MiB: 16 GiB of records, far past any municipality.
             precondition(wordBlockCount < Self.maxBlocks, "more than \(Self.maxBlocks * 4) MiB of case records in one fold")
-            wordBlocks[wordBlockCount] = LargeBlocks.allocate(4 << Self.wordBlockShift).bindMemory(to: UInt32.self, capacity: 1 << Self.wordBlockShift)
+            wordBlocks[wordBlockCount] = LargeBlocks.allocate(Self.wordBlockBytes).bindMemory(to: UInt32.self, capacity: 1 << Self.wordBlockShift)
             wordBlockCount += 1
         }
         chunks += 1

@@ -86,8 +86,8 @@ final class ByteInterner: NameTable {
     }
 
     deinit {
-        LargeBlocks.free(slots)
-        LargeBlocks.free(arena)
+        LargeBlocks.free(slots, bytes: slotCount * MemoryLayout<Slot>.stride)
+        LargeBlocks.free(arena, bytes: arenaCapacity)
     }
 
     var count: Int { starts.count - 1 }
@@ -96,7 +96,7 @@ final class ByteInterner: NameTable {
     /// still work, `id` and `find` start over empty (ids already handed out would be
     /// handed out again, so call it only once nothing is interned any more).
     func dropLookup() {
-        LargeBlocks.free(slots)
+        LargeBlocks.free(slots, bytes: slotCount * MemoryLayout<Slot>.stride)
         slotCount = 16
         shift = UInt64(64 - slotCount.trailingZeroBitCount)
         slots = Self.allocateSlots(slotCount)
@@ -197,7 +197,7 @@ final class ByteInterner: NameTable {
         while capacity < needed { capacity += capacity / 2 }
         let bigger = LargeBlocks.allocate(capacity).bindMemory(to: UInt8.self, capacity: capacity)
         bigger.update(from: arena, count: arenaCount)
-        LargeBlocks.free(arena)
+        LargeBlocks.free(arena, bytes: arenaCapacity)
         arena = bigger
         arenaCapacity = capacity
     }
@@ -214,7 +214,7 @@ final class ByteInterner: NameTable {
             while slots[i].idPlus1 != 0 { i = (i + 1) & mask }
             slots[i] = old[j]
         }
-        LargeBlocks.free(old)
+        LargeBlocks.free(old, bytes: oldCount * MemoryLayout<Slot>.stride)
     }
 }
 
