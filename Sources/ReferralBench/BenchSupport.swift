@@ -42,7 +42,13 @@ func percentile(_ values: [Double], _ p: Double) -> Double {
     return sorted[min(sorted.count - 1, max(0, rank))]
 }
 
-func median(_ values: [Double]) -> Double { percentile(values, 0.5) }
+/// The middle value; for an even count the mean of the two middle ones (not the lower,
+/// which would favour the ratios and disfavour the rates of a run of two).
+func median(_ values: [Double]) -> Double {
+    guard !values.isEmpty else { return .nan }
+    let sorted = values.sorted(), n = sorted.count
+    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+}
 
 /// `1234567` → `1,234,567`.
 func grouped(_ n: Int) -> String {

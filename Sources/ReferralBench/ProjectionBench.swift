@@ -71,7 +71,7 @@ enum ProjectionBench {
             print("  run \(run): rebuild \(rate(rateNow)) (\(fmt(r.wall)) s wall, of which fold \(fmt(r.foldWall)) s; \(fmt(r.cpu)) s CPU), peak RSS \(r.peakRSS) MiB (heap \(r.peakAnon) MiB; \(r.anonBefore) before, \(r.foldPeakAnon) at the fold's end; file pages \(r.peakFile)) | raw scan \(rate(Double(scan.events) / scan.seconds)) (\(fmt(scan.seconds, 3)) s) → \(fmt(ratio, 1))× | load \(loadAverage())")
         }
         let m = median(rates), ratio = median(ratios)
-        print("  RESULT rebuild of \(grouped(Int(events))) events: \(rate(m)) (target ≥ 1M: \(m >= 1_000_000 ? "met" : "MISSED")), wall \(fmt(median(walls))) s, \(fmt(ratio, 1))× the raw scan (target ≤ 10×: \(ratio <= 10 ? "met" : "MISSED")), peak RSS \(Int(median(rss.map(Double.init)))) MiB, heap \(Int(median(anon.map(Double.init)))) MiB; per CPU-second \(rate(median(cpuRates)))")
+        print("  RESULT rebuild of \(grouped(Int(events))) events: \(rate(m)) (target ≥ 1M: \(m >= 1_000_000 ? "met" : "MISSED")), wall \(fmt(median(walls))) s, \(fmt(ratio, 1))× the raw scan (target ≤ 10×: \(ratio <= 10 ? "met" : "MISSED")), peak RSS \(rss.max() ?? 0) MiB, heap \(anon.max() ?? 0) MiB (the highest of the runs); per CPU-second \(rate(median(cpuRates)))")
     }
 
     // MARK: 5. Catch-up and queries
