@@ -44,8 +44,7 @@ enum LargeBlocks {
         let aligned = (address + UInt(alignment - 1)) & ~UInt(alignment - 1)
         let head = Int(aligned - address)
         if head > 0 { munmap(raw, head) }
-        let tail = alignment - head
-        if tail > 0 { munmap(raw + head + length, tail) }
+        munmap(raw + head + length, alignment - head)
         let p = raw + head
         #if os(Linux)
         // Advice only: without huge pages the memory works the same.
@@ -67,8 +66,11 @@ enum LargeBlocks {
         munmap(p, mappedLength(bytes))
     }
 
-    /// `bytes` rounded up to whole 4 KiB pages.
-    private static func mappedLength(_ bytes: Int) -> Int { (bytes + 4095) & ~4095 }
+    /// `bytes` rounded up to whole pages of the system (so the tail unmapped after a block
+    /// starts on a page boundary on 16 and 64 KiB page systems too).
+    private static func mappedLength(_ bytes: Int) -> Int { (bytes + pageSize - 1) / pageSize * pageSize }
+
+    private static let pageSize = max(4096, Int(sysconf(Int32(_SC_PAGESIZE))))
 
     /// Gives the heap's free memory back to the system (glibc's `malloc_trim`, looked up at
     /// run time; elsewhere nothing). A rebuild calls it when its state is freed: glibc
