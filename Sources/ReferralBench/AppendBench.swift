@@ -19,8 +19,9 @@ enum AppendBench {
     static func single(_ o: Options, work: String) throws {
         let n = try o.int("events", 1_000)
         let runs = try o.int("runs", 3)
-        print("== 1. durable single appends: \(grouped(n)) events, one per transaction, \(runs) runs")
-        let events = try DemoSource.events(in: DemoSource.store(work: work, events: max(3_000, n * 11 / 10)), count: n)
+        let source = try AppendSource(work: work, count: n, after: o.int("after", 0))
+        print("== 1. durable single appends: \(grouped(n)) events, one per transaction, \(runs) runs\(source.heading)")
+        let events = source.events
         let values = try records(events)
         var storeP50: [Double] = [], storeP99: [Double] = [], rawP50: [Double] = [], rawP99: [Double] = [], cpuPerAppend: [Double] = []
         for run in 1...runs {
@@ -32,11 +33,11 @@ enum AppendBench {
             var raw: [Double] = [], mine: [Double] = []
             var cpu: UInt64 = 0
             do {
-                let env = try RawLMDB(path: dir + "/raw.mdb", database: "events")
-                let store = try EventStore(at: dir + "/store", create: true)
+                let env = try source.rawLog(at: dir + "/raw.mdb")
+                let store = try source.store(at: dir + "/store", initialMapSize: 64 << 20)
                 for (i, e) in events.enumerated() {
                     var t = now()
-                    try env.commitOne(position: UInt64(i + 1), value: values[i])
+                    try env.commitOne(position: UInt64(source.after + i + 1), value: values[i])
                     raw.append(Double(now() - t))
                     t = now()
                     let c = cpuNow()
@@ -63,8 +64,9 @@ enum AppendBench {
         let n = try o.int("events", 100_000)
         let runs = try o.int("runs", 3)
         let size = try o.int("batch", 1_000)
-        print("== 2. batched appends: \(grouped(n)) events, \(size) per \(o.has("nosync") ? "NON-durable (--nosync)" : "durable") transaction, \(runs) runs")
-        let events = try DemoSource.events(in: DemoSource.store(work: work, events: max(3_000, n * 11 / 10)), count: n)
+        let source = try AppendSource(work: work, count: n, after: o.int("after", 0))
+        print("== 2. batched appends: \(grouped(n)) events, \(size) per \(o.has("nosync") ? "NON-durable (--nosync)" : "durable") transaction, \(runs) runs\(source.heading)")
+        let events = source.events
         let values = try records(events)
         // The batches are cut before the clocks start: copying a slice of events into an
         // array retains every string of every event, which is the caller's cost, not the store's.
@@ -75,13 +77,13 @@ enum AppendBench {
             let dir = try scratch(work, "batch")
             defer { remove(dir) }
             var rawSeconds = 0.0
-            var rawBytes = 0, storeBytes = 0
+            var rawBytes = 0, storeBytes = 0, deviceBytes = 0
             do {
-                let env = try RawLMDB(path: dir + "/raw.mdb", database: "events", durable: !o.has("nosync"))
+                let env = try source.rawLog(at: dir + "/raw.mdb", durable: !o.has("nosync"))
                 let b = bytesWritten()
                 defer { rawBytes = bytesWritten() - b }
                 let t = now()
-                var first = 1
+                var first = source.after + 1
                 for batch in valueBatches {
                     try env.commit(from: UInt64(first), values: batch)
                     first += batch.count
@@ -90,11 +92,11 @@ enum AppendBench {
             }
             var storeSeconds = 0.0, storeCPU = 0.0
             do {
-                let store = try EventStore(at: dir + "/store", create: true, durable: !o.has("nosync"), initialMapSize: 512 << 20)
-                let b = bytesWritten()
-                defer { storeBytes = bytesWritten() - b }
+                let store = try source.store(at: dir + "/store", durable: !o.has("nosync"), initialMapSize: 512 << 20)
+                let b = bytesWritten(), d = deviceBytesWritten()
+                defer { storeBytes = bytesWritten() - b; deviceBytes = deviceBytesWritten() - d }
                 let t = now(), c = cpuNow()
-                for batch in eventBatches { try store.append(batch) }
+                for batch in eventBatches { try timedAppend(store, batch) }
                 storeSeconds = seconds(now() - t)
                 storeCPU = seconds(cpuNow() - c)
             }
@@ -103,10 +105,18 @@ enum AppendBench {
             cpuRates.append(Double(n) / storeCPU)
             raw.append(r)
             let logSize = (try? FileManager.default.attributesOfItem(atPath: dir + "/store/log.mdb")[.size] as? Int) ?? 0
-            print("  run \(run): store \(rate(s)) (\(fmt(storeSeconds)) s wall, \(fmt(storeCPU)) s CPU, load \(loadAverage()), \(fmt(Double(storeBytes) / Double(n), 0)) bytes written to disk an event, log.mdb \(logSize >> 20) MiB) | raw LMDB puts \(rate(r)) (\(fmt(Double(rawBytes) / Double(n), 0)) bytes an event)")
+            print("  run \(run): store \(rate(s)) (\(fmt(storeSeconds)) s wall, \(fmt(storeCPU)) s CPU, load \(loadAverage()), \(fmt(Double(storeBytes) / Double(n), 0)) bytes written to disk an event (the disks wrote \(fmt(Double(deviceBytes) / Double(n), 0))), log.mdb \(logSize >> 20) MiB) | raw LMDB puts \(rate(r)) (\(fmt(Double(rawBytes) / Double(n), 0)) bytes an event)")
         }
         let m = median(mine)
         print("  RESULT batched \(rate(m)) (target ≥ 300k: \(m >= 300_000 ? "met" : "MISSED")); raw LMDB \(rate(median(raw))), store = \(fmt(median(raw) / m, 1))× slower; per CPU-second \(rate(median(cpuRates)))")
+    }
+
+    /// One timed batch, in a function of its own so that a profiler can collect the timed
+    /// appends alone (`valgrind --tool=callgrind --toggle-collect=` its mangled name, which
+    /// `nm referral-bench | grep timed` shows).
+    @inline(never)
+    static func timedAppend(_ store: EventStore, _ batch: [ProposedEvent]) throws {
+        _ = try store.append(batch)
     }
 
     // MARK: 3. Concurrent appenders with group commit
@@ -115,9 +125,10 @@ enum AppendBench {
         let n = try o.int("events", 20_000)
         let runs = try o.int("runs", 3)
         let tasks = try o.int("tasks", 16)
-        print("== 3. concurrent appenders: \(tasks) tasks, \(grouped(n)) single durable appends, group commit, \(runs) runs")
-        let all = try DemoSource.events(in: DemoSource.store(work: work, events: max(3_000, n * 11 / 10)), count: n)
-        // The registry goes in first (cases need their organisations); every other stream
+        let source = try AppendSource(work: work, count: n, after: o.int("after", 0))
+        print("== 3. concurrent appenders: \(tasks) tasks, \(grouped(n)) single durable appends, group commit, \(runs) runs\(source.heading)")
+        let all = source.events
+        // Registry events go in first, untimed (cases need their organisations); every other stream
         // belongs to one task, so each task's events stay in their stream's order.
         let registry = all.filter { $0.stream == .registry }
         // Whole streams to tasks, the longest first to the least loaded task, so that all 16
@@ -142,17 +153,17 @@ enum AppendBench {
             // Baseline in the same run: one fsync'd raw LMDB commit per event, back to back,
             // 100 before and 100 after the measurement (the disk's flush latency drifts).
             var raw: [Double] = []
-            let env = try RawLMDB(path: dir + "/raw.mdb", database: "events")
+            let env = try source.rawLog(at: dir + "/raw.mdb")
             let values = try records(Array(all.prefix(200)))
             func baseline(_ range: Range<Int>) throws {
                 for i in range {
                     let t = now()
-                    try env.commitOne(position: UInt64(i + 1), value: values[i])
+                    try env.commitOne(position: UInt64(source.after + i + 1), value: values[i])
                     raw.append(Double(now() - t))
                 }
             }
             try baseline(0..<min(100, values.count))
-            let store = try EventStore(at: dir + "/store", create: true, initialMapSize: 256 << 20)
+            let store = try source.store(at: dir + "/store", initialMapSize: 256 << 20)
             var i = 0
             while i < registry.count {
                 try store.append(Array(registry[i..<min(registry.count, i + 1000)]))
@@ -187,15 +198,15 @@ enum AppendBench {
         }
         let m = median(rates)
         print("  RESULT \(tasks) concurrent appenders \(rate(m)) (target ≥ 20k: \(m >= 20_000 ? "met" : "MISSED")), p99 \(latency(median(p99s))); \(fmt(m / median(baselines), 1))× one raw fsync'd commit per event")
-        if o.has("plain") { try plainConcurrent(queues: queues, registry: registry, work: work, tasks: tasks) }
+        if o.has("plain") { try plainConcurrent(queues: queues, registry: registry, source: source, work: work, tasks: tasks) }
     }
 
     /// The same load without group commit: threads calling `EventStore.append`, which LMDB serialises.
-    static func plainConcurrent(queues: [[ProposedEvent]], registry: [ProposedEvent], work: String, tasks: Int) throws {
+    static func plainConcurrent(queues: [[ProposedEvent]], registry: [ProposedEvent], source: AppendSource, work: String, tasks: Int) throws {
         let dir = try scratch(work, "plain")
         defer { remove(dir) }
-        let store = try EventStore(at: dir + "/store", create: true, initialMapSize: 256 << 20)
-        try store.append(registry)
+        let store = try source.store(at: dir + "/store", initialMapSize: 256 << 20)
+        if !registry.isEmpty { try store.append(registry) }
         let limit = 200  // per thread: one fsync each, so keep it short
         let start = now()
         let failures = NSLock()

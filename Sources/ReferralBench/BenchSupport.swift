@@ -98,6 +98,20 @@ func bytesWritten() -> Int {
     return 0
 }
 
+/// Bytes the block devices (`/sys/block/*`, loop and RAM disks left out) have written since
+/// boot: what reached the disks, where `bytesWritten()` counts what this process dirtied
+/// (a whole page-cache folio for a page written into it).
+func deviceBytesWritten() -> Int {
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/sys/block") else { return 0 }
+    var sectors = 0
+    for name in names where !name.hasPrefix("loop") && !name.hasPrefix("ram") && !name.hasPrefix("zram") {
+        guard let text = try? String(contentsOfFile: "/sys/block/\(name)/stat", encoding: .utf8) else { continue }
+        let fields = text.split(separator: " ")
+        if fields.count > 6 { sectors += Int(fields[6]) ?? 0 }
+    }
+    return sectors * 512
+}
+
 /// Resets the kernel's peak-RSS mark (VmHWM) so the next phase's peak can be read.
 func resetPeakRSS() {
     try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)

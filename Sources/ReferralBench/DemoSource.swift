@@ -53,3 +53,87 @@ enum DemoSource {
         return out
     }
 }
+
+/// What an appending workload appends: the demo log's events after its first `after`, and,
+/// when `after` > 0 (`--after N`), a store already holding those first `after` events, so
+/// that the appends meet the index trees of a large log rather than a new store's.
+struct AppendSource {
+    /// The events to time, in log order.
+    let events: [ProposedEvent]
+    /// How many events each run's store holds before the timed ones.
+    let after: Int
+    private let prefixStore: String?
+    private let rawPrefix: String?
+
+    /// Reads the events from a demo store of at least `after + count` events (made once,
+    /// like every demo store) and, with `after` > 0, makes the store of the first `after`
+    /// events once (appended 10,000 a transaction without fsync, then flushed), to be
+    /// copied for each run.
+    init(work: String, count: Int, after: Int) throws {
+        let demo = try DemoSource.store(work: work, events: max(3_000, (after + (after > 0 ? max(count, 100_000) : count)) * 11 / 10))
+        let all = try DemoSource.events(in: demo, count: after + count)
+        guard all.count == after + count else {
+            throw BenchError("the demo store \(demo) holds \(all.count) events, fewer than --after + --events")
+        }
+        self.after = after
+        events = Array(all[after...])
+        guard after > 0 else { prefixStore = nil; rawPrefix = nil; return }
+        let dir = "\(work)/prefix-\(after)-of-\((demo as NSString).lastPathComponent)"
+        if !FileManager.default.fileExists(atPath: dir + "/complete") {
+            remove(dir)
+            print("  making the store of the first \(grouped(after)) events \(dir) (once; reused by later runs)")
+            do {
+                let store = try EventStore(at: dir, create: true, durable: false, initialMapSize: 1 << 30)
+                for part in stride(from: 0, to: after, by: 10_000) {
+                    try store.append(Array(all[part..<min(after, part + 10_000)]))
+                }
+                try store.sync()
+            }
+            guard FileManager.default.createFile(atPath: dir + "/complete", contents: nil) else {
+                throw BenchError("cannot write \(dir)/complete")
+            }
+        }
+        prefixStore = dir
+        // The raw baseline's log of the same records, so its commits meet a tree of the same size.
+        rawPrefix = dir + "/raw.mdb"
+        if !FileManager.default.fileExists(atPath: dir + "/raw-complete") {
+            remove(rawPrefix!)
+            do {
+                let env = try RawLMDB(path: rawPrefix!, database: "events", durable: false)
+                let values = try AppendBench.records(Array(all[..<after]))
+                for part in stride(from: 0, to: after, by: 10_000) {
+                    try env.commit(from: UInt64(part + 1), values: Array(values[part..<min(after, part + 10_000)]))
+                }
+                try env.sync()
+            }
+            guard FileManager.default.createFile(atPath: dir + "/raw-complete", contents: nil) else {
+                throw BenchError("cannot write \(dir)/raw-complete")
+            }
+        }
+    }
+
+    /// The raw baseline's LMDB environment at `path` for one run: empty, or a copy of the
+    /// first `after` records (flushed first). Its next position is `after` + 1.
+    func rawLog(at path: String, durable: Bool = true) throws -> RawLMDB {
+        if let rawPrefix {
+            try FileManager.default.copyItem(atPath: rawPrefix, toPath: path)
+            Glibc.sync()
+        }
+        return try RawLMDB(path: path, database: "events", durable: durable)
+    }
+
+    /// " after N events already in the store", or "" — for a workload's heading.
+    var heading: String { after > 0 ? ", after \(grouped(after)) events already in the store" : "" }
+
+    /// A store at `dir` for one run: empty, or a copy of the store of the first `after`
+    /// events, flushed to disk first (else the first durable commit would write the copy).
+    func store(at dir: String, durable: Bool = true, initialMapSize: Int) throws -> EventStore {
+        guard let prefixStore else { return try EventStore(at: dir, create: true, durable: durable, initialMapSize: initialMapSize) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for file in ["log.mdb", "keys.mdb", "access.mdb"] where FileManager.default.fileExists(atPath: prefixStore + "/" + file) {
+            try FileManager.default.copyItem(atPath: prefixStore + "/" + file, toPath: dir + "/" + file)
+        }
+        Glibc.sync()
+        return try EventStore(at: dir, durable: durable, initialMapSize: initialMapSize)
+    }
+}

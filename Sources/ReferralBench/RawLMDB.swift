@@ -45,6 +45,9 @@ final class RawLMDB {
         try commit(from: position, values: [value])
     }
 
+    /// Flushes the environment to disk (for one opened without `durable`).
+    func sync() throws { try raw(mdb_env_sync(env, 1), "mdb_env_sync") }
+
     /// One transaction that appends `values` under consecutive positions from `from`.
     func commit(from position: UInt64, values: [[UInt8]]) throws {
         var txn: OpaquePointer?

@@ -26,6 +26,8 @@ let usage = """
       machine     print what the figures are measured on
 
     options: --runs R   repeat and report medians
+             --after N  (single, batch, concurrent) append to a store already holding a demo
+                        log's first N events (e.g. 1M), the timed events being the ones after
              --work DIR where demo stores and scratch stores live (default /tmp/referral-bench)
     """
 
