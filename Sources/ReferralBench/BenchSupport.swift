@@ -98,13 +98,14 @@ func bytesWritten() -> Int {
     return 0
 }
 
-/// Bytes the block devices (`/sys/block/*`, loop and RAM disks left out) have written since
-/// boot: what reached the disks, where `bytesWritten()` counts what this process dirtied
-/// (a whole page-cache folio for a page written into it).
+/// Bytes the block devices (`/sys/block/*`) have written since boot: what reached the disks,
+/// where `bytesWritten()` counts what this process dirtied (a whole page-cache folio for a
+/// page written into it). Loop and RAM disks are left out, and so are device-mapper and
+/// software-RAID devices, whose writes the disks under them count again.
 func deviceBytesWritten() -> Int {
     guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/sys/block") else { return 0 }
     var sectors = 0
-    for name in names where !name.hasPrefix("loop") && !name.hasPrefix("ram") && !name.hasPrefix("zram") {
+    for name in names where !["loop", "ram", "zram", "dm-", "md"].contains(where: name.hasPrefix) {
         guard let text = try? String(contentsOfFile: "/sys/block/\(name)/stat", encoding: .utf8) else { continue }
         let fields = text.split(separator: " ")
         if fields.count > 6 { sectors += Int(fields[6]) ?? 0 }

@@ -10,13 +10,21 @@ enum DemoSource {
     /// The directory of a demo store of about `events` events, made if missing.
     static func store(work: String, events: Int, seed: UInt64 = DemoSource.seed) throws -> String {
         let dir = "\(work)/demo-\(events)-seed\(seed)-v\(DemoGenerator.dataVersion)"
-        let marker = dir + "/demo-complete"
-        if FileManager.default.fileExists(atPath: marker) { return dir }
-        remove(dir)
-        print("  making demo store \(dir) (once; reused by later runs)")
-        let result = try generate(into: dir, events: events, seed: seed, durable: false, sealing: false, quiet: true)
-        try "\(result.summary.events) events in \(fmt(result.seconds)) s\n".write(toFile: marker, atomically: true, encoding: .utf8)
+        try madeOnce(dir, marker: dir + "/demo-complete", "demo store") {
+            let result = try generate(into: dir, events: events, seed: seed, durable: false, sealing: false, quiet: true)
+            return "\(result.summary.events) events in \(fmt(result.seconds)) s\n"
+        }
         return dir
+    }
+
+    /// Makes `path` with `make` unless an earlier run finished it, which the file at
+    /// `marker` says: `make` returns its text, written only once `make` is done, so a run cut
+    /// short leaves no marker and the next one removes what it left and starts over.
+    static func madeOnce(_ path: String, marker: String, _ what: String, _ make: () throws -> String) throws {
+        if FileManager.default.fileExists(atPath: marker) { return }
+        remove(path)
+        print("  making \(what) \(path) (once; reused by later runs)")
+        try make().write(toFile: marker, atomically: true, encoding: .utf8)
     }
 
     /// Writes a demo into a new store at `dir`: returns the summary and wall seconds, sync included.
@@ -62,64 +70,42 @@ struct AppendSource {
     let events: [ProposedEvent]
     /// How many events each run's store holds before the timed ones.
     let after: Int
-    private let prefixStore: String?
-    private let rawPrefix: String?
+    /// The store of the first `after` events, and a raw log of their records (nil without `--after`).
+    private let prefix: (store: String, raw: String)?
 
-    /// Reads the events from a demo store of at least `after + count` events (made once,
-    /// like every demo store) and, with `after` > 0, makes the store of the first `after`
-    /// events once (appended 10,000 a transaction without fsync, then flushed), to be
+    /// Reads the events from a demo store of at least `after + count` events and, with
+    /// `after` > 0, makes the store of the first `after` events and the raw baseline's log of
+    /// their records, once each (10,000 a transaction without fsync, then flushed), to be
     /// copied for each run.
     init(work: String, count: Int, after: Int) throws {
-        let demo = try DemoSource.store(work: work, events: max(3_000, (after + (after > 0 ? max(count, 100_000) : count)) * 11 / 10))
+        // With --after, the demo's size depends on `after` alone (for any --events up to
+        // 100k), so runs with different --events share it and its prefix store.
+        let demoEvents = after > 0 ? (after + max(count, 100_000)) * 11 / 10 : max(3_000, count * 11 / 10)
+        let demo = try DemoSource.store(work: work, events: demoEvents)
         let all = try DemoSource.events(in: demo, count: after + count)
         guard all.count == after + count else {
             throw BenchError("the demo store \(demo) holds \(all.count) events, fewer than --after + --events")
         }
         self.after = after
         events = Array(all[after...])
-        guard after > 0 else { prefixStore = nil; rawPrefix = nil; return }
-        let dir = "\(work)/prefix-\(after)-of-\((demo as NSString).lastPathComponent)"
-        if !FileManager.default.fileExists(atPath: dir + "/complete") {
-            remove(dir)
-            print("  making the store of the first \(grouped(after)) events \(dir) (once; reused by later runs)")
-            do {
-                let store = try EventStore(at: dir, create: true, durable: false, initialMapSize: 1 << 30)
-                for part in stride(from: 0, to: after, by: 10_000) {
-                    try store.append(Array(all[part..<min(after, part + 10_000)]))
-                }
-                try store.sync()
-            }
-            guard FileManager.default.createFile(atPath: dir + "/complete", contents: nil) else {
-                throw BenchError("cannot write \(dir)/complete")
-            }
+        guard after > 0 else { prefix = nil; return }
+        let name = "\(work)/prefix-\(after)-of-\((demo as NSString).lastPathComponent)"
+        let parts = stride(from: 0, to: after, by: 10_000).map { $0..<min(after, $0 + 10_000) }
+        try DemoSource.madeOnce(name, marker: name + "/complete", "the store of the first \(grouped(after)) events") {
+            let store = try EventStore(at: name, create: true, durable: false, initialMapSize: 1 << 30)
+            for part in parts { try store.append(Array(all[part])) }
+            try store.sync()
+            return ""
         }
-        prefixStore = dir
         // The raw baseline's log of the same records, so its commits meet a tree of the same size.
-        rawPrefix = dir + "/raw.mdb"
-        if !FileManager.default.fileExists(atPath: dir + "/raw-complete") {
-            remove(rawPrefix!)
-            do {
-                let env = try RawLMDB(path: rawPrefix!, database: "events", durable: false)
-                let values = try AppendBench.records(Array(all[..<after]))
-                for part in stride(from: 0, to: after, by: 10_000) {
-                    try env.commit(from: UInt64(part + 1), values: Array(values[part..<min(after, part + 10_000)]))
-                }
-                try env.sync()
-            }
-            guard FileManager.default.createFile(atPath: dir + "/raw-complete", contents: nil) else {
-                throw BenchError("cannot write \(dir)/raw-complete")
-            }
+        try DemoSource.madeOnce(name + "-raw.mdb", marker: name + "-raw.complete", "the raw log of the first \(grouped(after)) records") {
+            let env = try RawLMDB(path: name + "-raw.mdb", database: "events", durable: false)
+            let values = try AppendBench.records(Array(all[..<after]))
+            for part in parts { try env.commit(from: UInt64(part.lowerBound + 1), values: Array(values[part])) }
+            try env.sync()
+            return ""
         }
-    }
-
-    /// The raw baseline's LMDB environment at `path` for one run: empty, or a copy of the
-    /// first `after` records (flushed first). Its next position is `after` + 1.
-    func rawLog(at path: String, durable: Bool = true) throws -> RawLMDB {
-        if let rawPrefix {
-            try FileManager.default.copyItem(atPath: rawPrefix, toPath: path)
-            Glibc.sync()
-        }
-        return try RawLMDB(path: path, database: "events", durable: durable)
+        prefix = (name, name + "-raw.mdb")
     }
 
     /// " after N events already in the store", or "" — for a workload's heading.
@@ -128,12 +114,21 @@ struct AppendSource {
     /// A store at `dir` for one run: empty, or a copy of the store of the first `after`
     /// events, flushed to disk first (else the first durable commit would write the copy).
     func store(at dir: String, durable: Bool = true, initialMapSize: Int) throws -> EventStore {
-        guard let prefixStore else { return try EventStore(at: dir, create: true, durable: durable, initialMapSize: initialMapSize) }
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        for file in ["log.mdb", "keys.mdb", "access.mdb"] where FileManager.default.fileExists(atPath: prefixStore + "/" + file) {
-            try FileManager.default.copyItem(atPath: prefixStore + "/" + file, toPath: dir + "/" + file)
+        if let prefix {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: prefix.store + "/log.mdb", toPath: dir + "/log.mdb")
+            Glibc.sync()
         }
-        Glibc.sync()
-        return try EventStore(at: dir, durable: durable, initialMapSize: initialMapSize)
+        return try EventStore(at: dir, create: prefix == nil, durable: durable, initialMapSize: initialMapSize)
+    }
+
+    /// The raw baseline's LMDB environment at `path` for one run: empty, or a copy of the
+    /// first `after` records (flushed first). Its next position is `after` + 1.
+    func rawLog(at path: String, durable: Bool = true) throws -> RawLMDB {
+        if let prefix {
+            try FileManager.default.copyItem(atPath: prefix.raw, toPath: path)
+            Glibc.sync()
+        }
+        return try RawLMDB(path: path, database: "events", durable: durable)
     }
 }
