@@ -5,7 +5,8 @@ docs/lmdb-layout.md, using Python's own LMDB binding (PyPI `lmdb`), none of the 
 Checks: positions gapless from 1; every record's length matches its header; the SHA-256 of
 each record and the link to the previous record's hash; recorded-at never decreasing; stream
 versions contiguous; the event_ids and streams indexes agree with the records (the streams
-index in chunks of 64 versions, varint-packed positions; store layout format 2).
+index in chunks of 64 versions, varint-packed positions, with each case's rule row beside
+them under `stream id 0x00`; store layout format 3).
 
 usage: check_store.py STORE_DIR
 """
@@ -50,8 +51,8 @@ def main(store):
     checked = 0
     with env.begin() as txn:
         layout = txn.get(b"format", db=meta)
-        if layout != b"\x02":
-            print(f"FAIL: store layout format {layout!r}; this reader knows format 2", file=sys.stderr)
+        if layout != b"\x03":
+            print(f"FAIL: store layout format {layout!r}; this reader knows format 3", file=sys.stderr)
             return 1
         chunks = {}
 
@@ -106,7 +107,15 @@ def main(store):
                 failures.append(f"{where}: streams index disagrees")
             types[code] = types.get(code, 0) + 1
         indexed = 0
+        case_rows = 0
         for key, value in txn.cursor(db=streams):
+            if key[-1:] == b"\x00":
+                # A case's rule row (a chunk key ends in its first version, 64k + 1, never 0).
+                stream = bytes(key[:-1])
+                if not stream.startswith(b"case-") or stream not in versions:
+                    failures.append(f"a rule row for {stream!r}, which is not a case in the log")
+                case_rows += 1
+                continue
             first = struct.unpack(">Q", key[-8:])[0]
             try:
                 n = len(chunk_positions(bytes(value)))
@@ -122,7 +131,7 @@ def main(store):
             failures.append("index sizes differ from the number of events")
     for f in failures:
         print("FAIL:", f, file=sys.stderr)
-    print(f"independent reader: {checked} events, {len(versions)} streams, {len(types)} event types, "
+    print(f"independent reader: {checked} events, {len(versions)} streams, {len(types)} event types, {case_rows} case rows, "
           f"head {prev_hash.hex()[:16]}…: {'OK' if not failures else 'FAILED'}")
     return 1 if failures else 0
 

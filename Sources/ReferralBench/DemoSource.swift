@@ -9,7 +9,9 @@ enum DemoSource {
 
     /// The directory of a demo store of about `events` events, made if missing.
     static func store(work: String, events: Int, seed: UInt64 = DemoSource.seed) throws -> String {
-        let dir = "\(work)/demo-\(events)-seed\(seed)-v\(DemoGenerator.dataVersion)"
+        // The layout is in the name too: a build opening an older layout's store migrates it,
+        // and the build that made it could then no longer read it.
+        let dir = "\(work)/demo-\(events)-seed\(seed)-v\(DemoGenerator.dataVersion)-layout\(EventStore.layoutFormat)"
         try madeOnce(dir, marker: dir + "/demo-complete", "demo store") {
             let result = try generate(into: dir, events: events, seed: seed, durable: false, sealing: false, quiet: true)
             return "\(result.summary.events) events in \(fmt(result.seconds)) s\n"

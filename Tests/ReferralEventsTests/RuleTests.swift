@@ -204,7 +204,7 @@ let ruleCases: [RuleCase] = [
             extra = F.event(c, .outcomeRecorded(.init(monthsAfterClose: 1, status: .ordinaryJob)), at: F.at(2024, 5, 1))
         }
         func caseRow(_ store: EventStore) throws -> [UInt8]? {
-            try store.env.read { txn in try txn.get(store.rules, RuleKey.caseState(c)).map { Array($0) } }
+            try store.env.read { txn in try txn.get(store.streams, StreamIndex.caseRowKey(c)).map { Array($0) } }
         }
         let with = try Fixture()
         var events = lifecycle

@@ -2,7 +2,8 @@ import Foundation
 import Testing
 @testable import ReferralEvents
 
-/// The chunked stream index (store layout 2) and the case rule row read in place.
+/// The chunked stream index with the case rule rows beside it (store layout 3), the case
+/// rule row read in place, and the move from layout 2.
 @Suite struct StreamIndexTests {
     let f: Fixture
     init() throws { f = try Fixture() }
@@ -81,8 +82,80 @@ import Testing
         try f.store.env.write { txn in try txn.put(f.store.meta, Array("format".utf8), [1]) }
         let e = #expect(throws: LogError.self) { try EventStore(at: f.directory) }
         #expect(e?.code == .unsupportedFormat)
-        #expect(e?.message.contains("has format 1; this build reads format 2") == true, "\(e?.message ?? "")")
+        #expect(e?.message.contains("has format 1; this build reads format 3") == true, "\(e?.message ?? "")")
         #expect(e?.message.contains("referral export") == true)
+        // A newer build's layout is not this build's to export.
+        try f.store.env.write { txn in try txn.put(f.store.meta, Array("format".utf8), [4]) }
+        let newer = #expect(throws: LogError.self) { try EventStore(at: f.directory) }
+        #expect(newer?.code == .unsupportedFormat)
+        #expect(newer?.message.contains("has format 4, written by a newer build") == true, "\(newer?.message ?? "")")
+    }
+
+    @Test func aCaseRowSitsBesideItsChunksAndIsNoChunk() throws {
+        let registryRows = try f.store.env.read { txn in try txn.count(f.store.rules) }
+        try f.store.append([Fixture.opened("C1"), Fixture.consent("C1"), Fixture.opened("C10")])
+        let keys = try f.store.env.read { txn in
+            var out: [[UInt8]] = []
+            try txn.forEach(f.store.streams) { key, _ in out.append(Array(key)); return true }
+            return out
+        }
+        let c1 = StreamID.case("C1"), c10 = StreamID.case("C10")
+        // "case-C1" ‖ 0 sorts before "case-C10": each case's row is just before its own chunk.
+        #expect(keys.prefix(4) == [StreamIndex.caseRowKey(c1), StreamIndex.key(c1, 1), StreamIndex.caseRowKey(c10), StreamIndex.key(c10, 1)])
+        #expect(try f.store.env.read { txn in try txn.count(f.store.rules) } == registryRows, "no case row in `rules`")
+        #expect(try f.store.streamIDs(prefix: "case-").map(\.version) == [2, 1])
+        #expect(try f.store.consentState(ofCase: "C1")?.consents.map(\.consentId) == ["K1"])
+        #expect(try f.store.verify().isValid)
+        // The fast scan itself passes the case rows (not only the look-up check `verify` falls back on).
+        #expect(try f.store.verifyInKeyOrder(expectedHead: nil, progress: nil).report.isValid)
+    }
+
+    /// A layout-2 store (case rows in `rules` under `c` 0x00 stream id) is moved to layout 3 when
+    /// it is opened: afterwards every database holds byte for byte what a store made in layout
+    /// 3 from the same events holds, and the rules read the moved rows.
+    @Test func aLayout2StoreIsMovedToLayout3WhenOpened() throws {
+        let cases = ["C1", "C2", "C10"]
+        let events = Fixture.registry + cases.flatMap { [Fixture.opened($0), Fixture.consent($0)] } + [Fixture.referral("C2")]
+        func contents(_ store: EventStore) throws -> [[[UInt8]]] {
+            try store.env.read { txn in
+                try [store.streams, store.rules, store.events, store.eventIDs].map { db in
+                    var rows: [[UInt8]] = []
+                    try txn.forEach(db) { k, v in rows.append([UInt8(k.count >> 8), UInt8(k.count & 0xFF)] + Array(k) + Array(v)); return true }
+                    return rows
+                }
+            }
+        }
+        let made = try Fixture(seed: false)
+        try made.store.append(events)
+        let layout3 = try contents(made.store)
+        let directory: String
+        do {
+            // The same events, with the case rows put back where layout 2 kept them.
+            let old = try Fixture(seed: false)
+            directory = old.directory
+            try old.store.append(events)
+            try old.store.env.write { txn in
+                for c in cases {
+                    let key = StreamIndex.caseRowKey(.case(c))
+                    let row = try #require(try txn.get(old.store.streams, key)).map { $0 }
+                    try txn.put(old.store.rules, [UInt8(ascii: "c"), 0] + key.dropLast(), row)
+                    try txn.delete(old.store.streams, key)
+                }
+                try txn.put(old.store.meta, Array("format".utf8), [2])
+            }
+            let before = try contents(old.store)
+            #expect(before[0].count == layout3[0].count - 3 && before[1].count == layout3[1].count + 3)
+        }
+        let reopened = try EventStore(at: directory, durable: false, clock: { Fixture.today })
+        #expect(try reopened.env.read { txn in try txn.get(reopened.meta, Array("format".utf8)).map(Array.init) } == [3])
+        #expect(try contents(reopened) == layout3)
+        #expect(try reopened.verify().isValid)
+        #expect(try reopened.consentState(ofCase: "C10")?.consents.map(\.consentId) == ["K1"])
+        // The rules read the moved rows: a referral under C1's consent passes, one to a party
+        // C10's consent does not name is refused.
+        try reopened.append(Fixture.referral("C1"))
+        let e = #expect(throws: LogError.self) { try reopened.append(Fixture.referral("C10", to: "boligkontoret")) }
+        #expect(e?.rule == .consentRequired)
     }
 
     @Test func theCaseRowInPlaceAnswersLikeTheDecodedState() throws {

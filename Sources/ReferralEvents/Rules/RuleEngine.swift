@@ -39,7 +39,7 @@ struct RuleEngine {
     /// inside the same transaction.
     mutating func flush() throws {
         for i in slots.indices where slots[i].changed {
-            if let stream = slots[i].stream, let row = slots[i].row { try put(RuleKey.caseState(stream), row.bytes) }
+            if let stream = slots[i].stream, let row = slots[i].row { try txn.put(streams, StreamIndex.caseRowKey(stream), row.bytes) }
             slots[i].changed = false
         }
     }
@@ -370,7 +370,7 @@ struct RuleEngine {
         slots[current].row = nil
         slots[current].loaded = true
         slots[current].changed = false
-        try txn.delete(rules, RuleKey.caseState(stream))
+        try txn.delete(streams, StreamIndex.caseRowKey(stream))
         try txn.delete(rules, RuleKey.agreement(stream))
         var hourKeys: [[UInt8]] = []
         let hoursPrefix = RuleKey.dailyHoursPrefix(stream)
@@ -518,7 +518,7 @@ struct RuleEngine {
     /// Reads the case's row into its slot once per append; true if the case exists.
     private mutating func loadCase() throws -> Bool {
         if !slots[current].loaded, let stream = slots[current].stream {
-            slots[current].row = try get(RuleKey.caseState(stream)).map { CaseRow(stored: $0) }
+            slots[current].row = try txn.get(streams, StreamIndex.caseRowKey(stream)).map { CaseRow(stored: $0) }
             slots[current].loaded = true
         }
         return slots[current].row != nil

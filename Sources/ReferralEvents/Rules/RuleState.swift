@@ -130,13 +130,14 @@ struct AgreementRuleState: Hashable {
     }
 }
 
-/// Row keys in the `rules` database: a one-letter kind, a zero byte, then the id.
+/// Row keys in the `rules` database: a one-letter kind, a zero byte, then the id. A case's
+/// row is not among them: it is kept in `streams`, beside the case's chunks
+/// (`StreamIndex.caseRowKey`).
 enum RuleKey {
     static func organisation(_ id: String) -> [UInt8] { key(UInt8(ascii: "o"), id) }
     static func area(_ id: String) -> [UInt8] { key(UInt8(ascii: "a"), id) }
     static func liaison(_ id: String) -> [UInt8] { key(UInt8(ascii: "l"), id) }
     static func targetGroup(_ code: String) -> [UInt8] { key(UInt8(ascii: "t"), code) }
-    static func caseState(_ stream: StreamID) -> [UInt8] { key(UInt8(ascii: "c"), stream.rawValue) }
     static func agreement(_ stream: StreamID) -> [UInt8] { key(UInt8(ascii: "g"), stream.rawValue) }
     static func dailyHoursPrefix(_ stream: StreamID) -> [UInt8] { key(UInt8(ascii: "h"), stream.rawValue) + [0] }
     static func dailyHours(_ stream: StreamID, _ date: CalendarDate) -> [UInt8] {

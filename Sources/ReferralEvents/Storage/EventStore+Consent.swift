@@ -28,7 +28,7 @@ extension EventStore {
     /// that reads personal data applies exactly the consent the referral rule applies.
     public func consentState(ofCase caseID: String) throws -> CaseConsentState? {
         try env.read { txn in
-            guard let raw = try txn.get(rules, RuleKey.caseState(.case(caseID))) else { return nil }
+            guard let raw = try txn.get(streams, StreamIndex.caseRowKey(.case(caseID))) else { return nil }
             let state = try CaseRuleState(decoding: raw)
             return CaseConsentState(caseID: caseID, open: state.open, consents: state.consents.map {
                 ConsentStatus(consentId: $0.id, parties: $0.parties, purposes: $0.purposes, validUntil: $0.validUntil, lapsed: $0.lapsed)

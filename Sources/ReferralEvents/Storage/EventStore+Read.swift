@@ -131,6 +131,7 @@ extension EventStore {
             // Chunks of one stream are adjacent; the last one gives its version.
             try txn.forEach(streams, from: p.isEmpty ? nil : p) { key, value in
                 guard key.starts(with: p) else { return false }
+                if StreamIndex.isCaseRow(key) { return true }
                 guard let (name, first) = StreamIndex.parse(key) else {
                     throw LogError.corrupt("the stream index has a malformed key")
                 }

@@ -114,6 +114,7 @@ extension EventStore {
                 var stream: [UInt8] = [], streamHash: UInt64 = 0
                 var nextVersion: UInt64 = 1, lastPosition: UInt64 = 0, lastWasFull = true
                 try txn.forEach(streams) { key, value in
+                    if StreamIndex.isCaseRow(key) { return true }
                     guard let (streamBytes, first) = StreamIndex.parse(key) else { return fail(checked + 1, "a malformed stream index key") }
                     if !streamBytes.elementsEqual(stream) {
                         stream.removeAll(keepingCapacity: true)
@@ -263,6 +264,7 @@ extension EventStore {
                 var indexed = 0
                 var malformed: String?
                 try txn.forEach(streams) { key, value in
+                    if StreamIndex.isCaseRow(key) { return true }
                     guard let (_, first) = StreamIndex.parse(key), first >= 1, (first - 1) % StreamIndex.chunkSize == 0,
                           StreamIndex.decode(value) != nil else {
                         malformed = String(decoding: key.prefix(while: { $0 != 0 }), as: UTF8.self)

@@ -32,9 +32,10 @@ public final class EventStore: Sendable {
 
     /// The layout of `log.mdb` (its databases and their keys), kept in `meta` under `format`.
     /// 1: a `streams` entry per event and a `stream_heads` tree; 2: the stream index in
-    /// chunks and no heads tree (docs/lmdb-layout.md). The records themselves are
+    /// chunks and no heads tree; 3: each case's rule row in `streams` beside its chunks
+    /// instead of in `rules` (docs/lmdb-layout.md). The records themselves are
     /// `EventRecord.format`.
-    static let layoutFormat: UInt8 = 2
+    public static let layoutFormat: UInt8 = 3
 
     /// Where the log's LMDB file lives inside a store directory.
     public static func logPath(in directory: String) -> String { directory + "/log.mdb" }
@@ -79,6 +80,16 @@ public final class EventStore: Sendable {
             let key = Array("format".utf8)
             if let f = try txn.get(meta, key) {
                 let version = f.first ?? 0
+                if version == 2 {
+                    // Layout 2 differs only in where case rows are kept: moved in this one
+                    // transaction, so the store is in one layout or the other, never between.
+                    try Self.moveCaseRows(txn, from: rules, to: streams)
+                    try txn.put(meta, key, [Self.layoutFormat])
+                    return
+                }
+                guard version <= Self.layoutFormat else {
+                    throw LogError(.unsupportedFormat, "the store at \(directory) has format \(version), written by a newer build; this build reads format \(Self.layoutFormat): use a build as new as the one that last opened the store")
+                }
                 guard version == Self.layoutFormat else {
                     throw LogError(.unsupportedFormat, "the store at \(directory) has format \(version); this build reads format \(Self.layoutFormat): export its events with the build that wrote it (`referral export`) and import them into a new store")
                 }
@@ -86,6 +97,22 @@ public final class EventStore: Sendable {
                 try txn.put(meta, key, [Self.layoutFormat])
                 try txn.put(meta, Array("store-id".utf8), Array(UUID().uuidString.utf8))
             }
+        }
+    }
+
+    /// Layout 2 → 3: each case's rule row, `c` `0x00` stream id in `rules`, becomes
+    /// `StreamIndex.caseRowKey(stream)` in `streams`, with the same value.
+    static func moveCaseRows(_ txn: Transaction, from rules: Database, to streams: Database) throws {
+        let prefix: [UInt8] = [UInt8(ascii: "c"), 0]
+        var moved: [(key: [UInt8], value: [UInt8])] = []
+        try txn.forEach(rules, from: prefix) { key, value in
+            guard key.starts(with: prefix) else { return false }
+            moved.append((Array(key), Array(value)))
+            return true
+        }
+        for row in moved {
+            try txn.put(streams, Array(row.key.dropFirst(2)) + [0], row.value, noOverwrite: true)
+            _ = try txn.delete(rules, row.key)
         }
     }
 

@@ -1,5 +1,5 @@
-// The `streams` database: each stream's positions in version order, in chunks
-// (docs/lmdb-layout.md).
+// The `streams` database: each stream's positions in version order, in chunks, and beside
+// them each case's rule row (docs/lmdb-layout.md).
 //
 // A key per event (stream ‖ version → position) made this the biggest tree of the log, and
 // a batch that touches hundreds of cases dirtied most of its pages at every commit. A chunk
@@ -26,6 +26,17 @@ enum StreamIndex {
         withUnsafeBytes(of: firstVersion.bigEndian) { key.append(contentsOf: $0) }
         return key
     }
+
+    /// `stream ‖ 0x00`: the key of a case's rule row (`CaseRow`), which sorts just before the
+    /// stream's first chunk. An append changes both rows of most cases it touches; stored
+    /// side by side they are nearly always on one leaf page, which a commit then copies once
+    /// instead of one leaf in each of two trees (layout 3).
+    static func caseRowKey(_ stream: StreamID) -> [UInt8] { prefix(stream) }
+
+    /// Whether a `streams` key is a case's rule row rather than a chunk. A chunk's key ends
+    /// with its first version, 64·k + 1, whose last byte is never zero.
+    @inline(__always)
+    static func isCaseRow(_ key: UnsafeRawBufferPointer) -> Bool { key.last == 0 }
 
     /// `stream ‖ 0x00`: the start of every key of the stream. Stream ids never contain a zero
     /// byte, so one stream's keys never run into another's.
@@ -108,8 +119,8 @@ enum StreamIndex {
         return true
     }
 
-    /// Splits a `streams` key into the stream's bytes and the chunk's first version; nil if
-    /// it is not a well-formed key.
+    /// Splits a chunk's key into the stream's bytes and the chunk's first version; nil if it
+    /// is not a well-formed chunk key (a case row's key is not one: check `isCaseRow` first).
     static func parse(_ key: UnsafeRawBufferPointer) -> (stream: UnsafeRawBufferPointer, firstVersion: UInt64)? {
         guard key.count >= 10, key[key.count - 9] == 0 else { return nil }
         let stream = UnsafeRawBufferPointer(rebasing: key[..<(key.count - 9)])
