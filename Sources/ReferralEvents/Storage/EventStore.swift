@@ -104,16 +104,21 @@ public final class EventStore: Sendable {
     /// `StreamIndex.caseRowKey(stream)` in `streams`, with the same value.
     static func moveCaseRows(_ txn: Transaction, from rules: Database, to streams: Database) throws {
         let prefix: [UInt8] = [UInt8(ascii: "c"), 0]
+        // A few thousand at a time: the moved rows leave `rules`, so each round starts again
+        // at the prefix, and a store of millions of cases is not copied into memory at once.
         var moved: [(key: [UInt8], value: [UInt8])] = []
-        try txn.forEach(rules, from: prefix) { key, value in
-            guard key.starts(with: prefix) else { return false }
-            moved.append((Array(key), Array(value)))
-            return true
-        }
-        for row in moved {
-            try txn.put(streams, Array(row.key.dropFirst(2)) + [0], row.value, noOverwrite: true)
-            _ = try txn.delete(rules, row.key)
-        }
+        repeat {
+            moved.removeAll(keepingCapacity: true)
+            try txn.forEach(rules, from: prefix) { key, value in
+                guard key.starts(with: prefix) else { return false }
+                moved.append((Array(key), Array(value)))
+                return moved.count < 4096
+            }
+            for row in moved {
+                try txn.put(streams, Array(row.key.dropFirst(2)) + [0], row.value, noOverwrite: true)
+                try txn.delete(rules, row.key)
+            }
+        } while !moved.isEmpty
     }
 
     /// Flushes everything to disk; needed only for stores opened with `durable: false`.
