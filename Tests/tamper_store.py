@@ -12,6 +12,7 @@ usage: tamper_store.py STORE_DIR OPERATION ARGS...
   swap P Q          exchange the records at P and Q
   flip P I          xor byte I of the record at P with 0xFF
   repoint-id P Q    make the id index entry of P's event point to Q
+  bump-hours        change the hours of the first daily hours rule row (the log untouched)
 """
 import struct
 import sys
@@ -95,6 +96,7 @@ def main(store, op, args):
     events = env.open_db(b"events", create=False)
     ids = env.open_db(b"event_ids", create=False)
     streams = env.open_db(b"streams", create=False)
+    rules = env.open_db(b"rules", create=False)
     with env.begin(write=True) as txn:
         def record(p):
             rec = txn.get(be(p), db=events)
@@ -134,6 +136,13 @@ def main(store, op, args):
         elif op == "repoint-id":
             eid, _, _ = parse(record(args[0]))
             txn.put(eid, be(args[1]), db=ids)
+        elif op == "bump-hours":
+            cursor = txn.cursor(db=rules)
+            if not cursor.set_range(b"h\x00") or not cursor.key().startswith(b"h\x00"):
+                raise SystemExit("no daily hours row")
+            value = bytearray(cursor.value())
+            value[-1] ^= 0x01
+            txn.put(cursor.key(), bytes(value), db=rules)
         else:
             raise SystemExit(f"unknown operation {op}\n{__doc__}")
     env.close()

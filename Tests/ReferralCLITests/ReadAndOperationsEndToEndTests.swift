@@ -121,6 +121,14 @@ import Testing
         #expect(r.err.contains("verify failed at position 12"))
     }
 
+    @Test func verifyRulesReplaysTheLogThroughTheRules() throws {
+        #expect(try sandbox.run(["close", "C2", "--reason", "moved"]).status == 0)
+        let r = try sandbox.run(["verify", "--rules"])
+        #expect(r.status == 0, "\(r)")
+        #expect(r.out.contains("ok: 13 events; hash chain and indexes sound"))
+        #expect(r.out.contains("ok: the rule state is what the log gives (2 case rows,"), "\(r.out)")
+    }
+
     @Test func aBadHeadFileIsInvalidData() throws {
         let headFile = sandbox.root + "/head.json"
         try Data("{\"position\": \"twelve\"}".utf8).write(to: URL(fileURLWithPath: headFile))

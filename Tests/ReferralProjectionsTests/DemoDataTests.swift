@@ -20,6 +20,15 @@ import Testing
         projections = try Projections(store: demoStore)
     }
 
+    /// The demo's rule rows (built one daily append at a time, with its retractions and
+    /// erasures) are byte for byte what one replay of the whole log gives.
+    @Test func theRuleStateIsWhatAReplayOfTheLogGives() throws {
+        let report = try demoStore.verifyRules()
+        #expect(report.isValid, "\(report.failure?.message ?? "")")
+        #expect(report.eventsReplayed == (try demoStore.head().position))
+        #expect(report.caseRows > 100 && report.otherRows > 100)
+    }
+
     @Test func catchUpInStepsEqualsAFold() throws {
         // Copy the demo log into a second store a few hundred events at a time, catching up after each step
         // (a step that holds a retraction rebuilds).

@@ -170,6 +170,23 @@ struct TamperCase: Sendable, CustomTestStringConvertible {
         #expect(withHead.failure?.position == c.firstBad, "\(withHead.failure?.message ?? "not detected")")
     }
 
+    /// A rule row changed outside the append path leaves the log and its indexes sound:
+    /// `verify` passes, `verifyRules` names the row.
+    @Test func aForgedRuleRowIsCaughtOnlyByVerifyRules() throws {
+        defer { dir.remove() }
+        let copy = dir.sub("forged")
+        try copyStoreFile(from: store, to: copy)
+        #expect(try EventStore(at: copy, durable: false).verifyRules().isValid)
+        let tool = try PythonTool.run("tamper_store.py", [copy, "bump-hours"])
+        try #require(tool.status == 0, "tamper_store.py bump-hours: \(tool.output)")
+        let forged = try EventStore(at: copy, durable: false)
+        #expect(try forged.verify().isValid)
+        let report = try forged.verifyRules()
+        #expect(report.failure?.code == .corrupt)
+        #expect(report.failure?.message.hasPrefix("the daily hours row of 'agreement-") == true, "\(report.failure?.message ?? "not detected")")
+        #expect(report.failure?.message.hasSuffix("is not what the log gives: its bytes differ from a replay's") == true)
+    }
+
     @Test func rollingBackToAnOlderCopyIsCaughtByTheHeadFile() throws {
         defer { dir.remove() }
         let rolled = dir.sub("rolled")

@@ -10,17 +10,25 @@ struct RuleEngine {
     let eventIDs: Database
     let events: Database
     let streams: Database
+    /// Where case rows are kept: `streams` (beside the chunks, layout 3), or a scratch
+    /// database when `verifyRules` derives them again to compare.
+    let caseRows: Database
+    /// Retractions replay their stream only from positions below this one: the position of
+    /// the event being checked. In an append every indexed position is below it anyway; a
+    /// replay of the whole log (`verifyRules`) has the later ones indexed too.
+    var positionLimit: UInt64 = .max
 
     /// Clock skew tolerated between a client's occurred-at and the log's recorded-at.
     static let futureTolerance: Int64 = 5 * 60 * 1000
     static let maxTextLength = 4000
 
-    init(txn: Transaction, rules: Database, eventIDs: Database, events: Database, streams: Database) {
+    init(txn: Transaction, rules: Database, eventIDs: Database, events: Database, streams: Database, caseRows: Database? = nil) {
         self.txn = txn
         self.rules = rules
         self.eventIDs = eventIDs
         self.events = events
         self.streams = streams
+        self.caseRows = caseRows ?? streams
     }
 
     /// Case rows this append has read or changed, by the batch-local number of their stream
@@ -39,7 +47,7 @@ struct RuleEngine {
     /// inside the same transaction.
     mutating func flush() throws {
         for i in slots.indices where slots[i].changed {
-            if let stream = slots[i].stream, let row = slots[i].row { try txn.put(streams, StreamIndex.caseRowKey(stream), row.bytes) }
+            if let stream = slots[i].stream, let row = slots[i].row { try txn.put(caseRows, StreamIndex.caseRowKey(stream), row.bytes) }
             slots[i].changed = false
         }
     }
@@ -360,6 +368,7 @@ struct RuleEngine {
     private mutating func rebuildStreamState(_ stream: StreamID) throws {
         var replay: [RecordedEvent] = []
         try txn.forEachStreamPosition(streams, stream) { _, pos in
+            guard pos < positionLimit else { return false }
             guard let record = try txn.get(events, bigEndianKey(pos)) else { return true }
             let event = try EventView(checking: record).decode()
             if try get(RuleKey.retracted(uuidKey(event.id))) == nil { replay.append(event) }
@@ -370,7 +379,7 @@ struct RuleEngine {
         slots[current].row = nil
         slots[current].loaded = true
         slots[current].changed = false
-        try txn.delete(streams, StreamIndex.caseRowKey(stream))
+        try txn.delete(caseRows, StreamIndex.caseRowKey(stream))
         try txn.delete(rules, RuleKey.agreement(stream))
         var hourKeys: [[UInt8]] = []
         let hoursPrefix = RuleKey.dailyHoursPrefix(stream)
@@ -411,6 +420,7 @@ struct RuleEngine {
     private mutating func rebuildDailyHours(_ day: CalendarDate, in stream: StreamID) throws {
         var sameDay: [RecordedEvent] = []
         try txn.forEachStreamPosition(streams, stream) { _, pos in
+            guard pos < positionLimit else { return false }
             guard let record = try txn.get(events, bigEndianKey(pos)) else { return true }
             let view = try EventView(checking: record)
             guard view.typeCode == EventType.sharedHoursLogged.code,
@@ -518,7 +528,7 @@ struct RuleEngine {
     /// Reads the case's row into its slot once per append; true if the case exists.
     private mutating func loadCase() throws -> Bool {
         if !slots[current].loaded, let stream = slots[current].stream {
-            slots[current].row = try txn.get(streams, StreamIndex.caseRowKey(stream)).map { CaseRow(stored: $0) }
+            slots[current].row = try txn.get(caseRows, StreamIndex.caseRowKey(stream)).map { CaseRow(stored: $0) }
             slots[current].loaded = true
         }
         return slots[current].row != nil

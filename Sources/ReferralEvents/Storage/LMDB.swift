@@ -106,18 +106,7 @@ final class Environment: @unchecked Sendable {
     /// again from the start, so `body` must not have side effects outside the transaction.
     func write<T>(_ body: (Transaction) throws -> T) throws -> T {
         while true {
-            pthread_rwlock_rdlock(resizeLock)
-            var txn: OpaquePointer?
-            let rc = mdb_txn_begin(handle, nil, 0, &txn)
-            if rc == MDB_MAP_RESIZED {
-                pthread_rwlock_unlock(resizeLock)
-                try adoptNewMapSize()
-                continue
-            }
-            guard rc == MDB_SUCCESS, let txn else {
-                pthread_rwlock_unlock(resizeLock)
-                throw lmdbError(rc, "starting a write transaction")
-            }
+            let txn = try beginWrite()
             let result: T
             do {
                 result = try body(Transaction(handle: txn))
@@ -141,6 +130,44 @@ final class Environment: @unchecked Sendable {
             }
             guard crc == MDB_SUCCESS else { throw commitError(crc) }
             return result
+        }
+    }
+
+    /// Begins the write transaction (adopting a map another process has grown) and returns
+    /// it with the resize lock held for reading: the caller commits or aborts it, then
+    /// unlocks.
+    private func beginWrite() throws -> OpaquePointer {
+        while true {
+            pthread_rwlock_rdlock(resizeLock)
+            var txn: OpaquePointer?
+            let rc = mdb_txn_begin(handle, nil, 0, &txn)
+            if rc == MDB_MAP_RESIZED {
+                pthread_rwlock_unlock(resizeLock)
+                try adoptNewMapSize()
+                continue
+            }
+            guard rc == MDB_SUCCESS, let txn else {
+                pthread_rwlock_unlock(resizeLock)
+                throw lmdbError(rc, "starting a write transaction")
+            }
+            return txn
+        }
+    }
+
+    /// Runs `body` in the write transaction and always aborts it: nothing `body` writes is
+    /// kept. For work that needs scratch rows beside the store's (`verifyRules`). It holds
+    /// the write lock, so appends wait meanwhile. A full map is grown and `body` run again.
+    func writeAndAbort<T>(_ body: (Transaction) throws -> T) throws -> T {
+        while true {
+            let txn = try beginWrite()
+            let result = Result { try body(Transaction(handle: txn)) }
+            mdb_txn_abort(txn)
+            pthread_rwlock_unlock(resizeLock)
+            if case .failure(let error as LogError) = result, error.resultCode == MDB_MAP_FULL {
+                try grow()
+                continue
+            }
+            return try result.get()
         }
     }
 
@@ -228,6 +255,14 @@ final class Environment: @unchecked Sendable {
 /// One LMDB transaction, valid only inside the `read` or `write` closure that made it.
 struct Transaction {
     let handle: OpaquePointer
+
+    /// Opens a named database (creating it if asked, in a write transaction); if the
+    /// transaction is aborted the handle is closed with it.
+    func openDatabase(_ name: String, create: Bool = true) throws -> Database {
+        var dbi = MDB_dbi()
+        try check(mdb_dbi_open(handle, name, create ? UInt32(MDB_CREATE) : 0, &dbi), "opening database '\(name)'")
+        return Database(dbi: dbi)
+    }
 
     /// The value under `key`, pointing into the map; nil if absent.
     func get(_ db: Database, _ key: UnsafeRawBufferPointer) throws -> UnsafeRawBufferPointer? {

@@ -11,13 +11,23 @@ extension ReferralCommand {
                 With --head FILE (from `referral head --out FILE`) it also checks that the log \
                 still reaches that position with that hash.
 
-                Example:
+                With --rules it then also replays the whole log through the domain rules and \
+                checks that the rule state they keep (registrations, each case's consents, \
+                referrals and placements, which the consent gate reads) is exactly what the log \
+                gives. Nothing is written, but appends wait until it is done (seconds per \
+                million events).
+
+                Examples:
                   referral verify --head /mnt/audit/head-2024-06-30.json
+                  referral verify --rules
                 """
         )
 
         @Option(help: ArgumentHelp("A head file to check the log against.", valueName: "file"), completion: .file())
         var head: String?
+
+        @Flag(help: "Also check the domain rules' state against a replay of the log.")
+        var rules = false
 
         @OptionGroup var storeOptions: StoreOptions
 
@@ -39,6 +49,14 @@ extension ReferralCommand {
             if let expected {
                 Console.out.line("the log matches the head file (position \(expected.position))")
             }
+            guard rules else { return }
+            let replay = Progress(label: "replayed through the rules")
+            let rows = try store.verifyRules { done in replay.update(done, of: total, note: "") }
+            replay.finish()
+            if let failure = rows.failure {
+                throw CLIError(ExitStatus.corrupt, "verify --rules failed: \(failure.message). The rule state is derived from the log; restore the store from a backup (see docs/cli.md)")
+            }
+            Console.out.line("ok: the rule state is what the log gives (\(rows.caseRows) case rows, \(rows.otherRows) other rows, \(rows.eventsReplayed) events replayed)")
         }
     }
 }

@@ -1,0 +1,143 @@
+import Foundation
+
+/// What `verifyRules` found.
+public struct RuleRowsReport: Sendable, Hashable {
+    /// Events replayed through the domain rules.
+    public var eventsReplayed: UInt64
+    /// Case rule rows compared (in `streams`).
+    public var caseRows: Int
+    /// Other rule rows compared (in `rules`: registrations, target groups, agreements,
+    /// daily hours, retractions).
+    public var otherRows: Int
+    /// The first difference, nil when every row is what a replay of the log gives.
+    public var failure: LogError?
+
+    public var isValid: Bool { failure == nil }
+}
+
+extension EventStore {
+    /// Checks the rule rows, the state the domain rules and the consent gate read
+    /// (docs/lmdb-layout.md), against the log: replays every event through the rules, in
+    /// position order, into scratch databases, and compares what that gives with the stored
+    /// rows, byte for byte. `verify` checks the log and its indexes, not these rows; a row
+    /// changed outside the append path (a consent made to look valid, a registration
+    /// removed) is found only here.
+    ///
+    /// The replay runs in a write transaction that is always aborted, so nothing is written,
+    /// but appends wait until it is done (about as long as appending the whole log again
+    /// without flushing; BENCHMARKS.md).
+    ///
+    /// - Returns: a report whose `failure` names the first row that differs, or the first
+    ///   event the rules refuse on replay. Throws only when the store cannot be read.
+    public func verifyRules(progress: ((_ replayed: UInt64) -> Void)? = nil) throws -> RuleRowsReport {
+        try env.writeAndAbort { txn in
+            let scratchRules = try txn.openDatabase("verify-rules")
+            let scratchCases = try txn.openDatabase("verify-case-rows")
+            try txn.clear(scratchRules)
+            try txn.clear(scratchCases)
+            func engine() -> RuleEngine {
+                RuleEngine(txn: txn, rules: scratchRules, eventIDs: eventIDs, events: events, streams: streams, caseRows: scratchCases)
+            }
+            var rules = engine()
+            // Batch-local stream numbers, as an append gives them; the rows are flushed and the
+            // numbering starts over every `batch` events, as after an append.
+            var slots: [StreamID: Int] = [:]
+            let batch = 1000
+            var replayed: UInt64 = 0
+            var refusal: LogError?
+            // Pages the replay has passed are released as `verify`'s scans release them (a
+            // retraction's replay of its stream reads them in again if it needs them).
+            var pages = lowMemoryReplay ? MapPageReleaser(env) : nil
+            try txn.forEach(events) { key, value in
+                defer { pages?.passed(value) }
+                let position = readBigEndian(key)
+                let event: RecordedEvent
+                do { event = try EventView(checking: value).decode() } catch {
+                    refusal = LogError.corrupt("position \(position): the record does not decode; run `referral verify`", position: position)
+                    return false
+                }
+                let slot: Int
+                if let s = slots[event.stream] { slot = s } else { slot = slots.count; slots[event.stream] = slot }
+                rules.positionLimit = position
+                let proposed = ProposedEvent(id: event.id, stream: event.stream, payload: event.payload, occurredAt: event.envelope.occurredAt,
+                                             actor: event.envelope.actor, organisation: event.envelope.organisation)
+                do {
+                    try rules.check(proposed, slot: slot, recordedAt: event.envelope.recordedAt, now: event.envelope.recordedAt)
+                } catch let error as LogError where error.code == .ruleViolation {
+                    refusal = LogError.corrupt("position \(position): the rules refuse the event (\(event.payload.type.name)) when the log is replayed: \(error.message)", position: position)
+                    return false
+                }
+                replayed += 1
+                if replayed % UInt64(batch) == 0 {
+                    try rules.flush()
+                    rules = engine()
+                    slots.removeAll(keepingCapacity: true)
+                }
+                if replayed % 100_000 == 0 { progress?(replayed) }
+                return true
+            }
+            pages?.finish()
+            if let refusal { return RuleRowsReport(eventsReplayed: replayed, caseRows: 0, otherRows: 0, failure: refusal) }
+            try rules.flush()
+
+            var report = RuleRowsReport(eventsReplayed: replayed, caseRows: 0, otherRows: 0, failure: nil)
+            // Every stored row must be the replay's, and the replay must have no other rows:
+            // equal counts then mean equal sets.
+            func compare(stored: Database, replayed: Database, only: (UnsafeRawBufferPointer) -> Bool, count: inout Int) throws -> LogError? {
+                var difference: LogError?
+                try txn.forEach(stored) { key, value in
+                    guard only(key) else { return true }
+                    count += 1
+                    guard let derived = try txn.get(replayed, Array(key)), derived.elementsEqual(value) else {
+                        difference = LogError.corrupt("\(Self.describeRuleRow(key)) is not what the log gives: \(Self.differs(try txn.get(replayed, Array(key)) != nil))")
+                        return false
+                    }
+                    return true
+                }
+                if difference == nil, try txn.count(replayed) != count {
+                    try txn.forEach(replayed) { key, _ in
+                        guard try txn.get(stored, Array(key)) == nil else { return true }
+                        difference = LogError.corrupt("\(Self.describeRuleRow(key)) is missing: the log gives it")
+                        return false
+                    }
+                }
+                return difference
+            }
+            report.failure = try compare(stored: streams, replayed: scratchCases, only: StreamIndex.isCaseRow, count: &report.caseRows)
+            if report.failure == nil {
+                report.failure = try compare(stored: self.rules, replayed: scratchRules, only: { _ in true }, count: &report.otherRows)
+            }
+            return report
+        }
+    }
+
+    private static func differs(_ derivedExists: Bool) -> String {
+        derivedExists ? "its bytes differ from a replay's" : "a replay of the log has no such row"
+    }
+
+    /// Names a rule row by its key, for a report.
+    static func describeRuleRow(_ key: UnsafeRawBufferPointer) -> String {
+        if StreamIndex.isCaseRow(key) {
+            return "the rule row of '\(String(decoding: key.dropLast(), as: UTF8.self))'"
+        }
+        guard key.count >= 2, key[1] == 0 else { return "the rule row with key \(hexString(Array(key)))" }
+        let id = UnsafeRawBufferPointer(rebasing: key[2...])
+        let text = String(decoding: id.prefix(while: { $0 != 0 }), as: UTF8.self)
+        switch key[0] {
+        case UInt8(ascii: "o"): return "the registration row of organisation '\(text)'"
+        case UInt8(ascii: "a"): return "the registration row of housing area '\(text)'"
+        case UInt8(ascii: "l"): return "the registration row of liaison '\(text)'"
+        case UInt8(ascii: "t"): return "the row of target group '\(text)'"
+        case UInt8(ascii: "g"): return "the rule row of '\(text)'"
+        case UInt8(ascii: "h"):
+            let day = id.count >= 4 ? Int32(bitPattern: UInt32(readBigEndian32(UnsafeRawBufferPointer(rebasing: id[(id.count - 4)...])))) : 0
+            return "the daily hours row of '\(text)' for \(CalendarDate(daysSinceEpoch: day).danish)"
+        case UInt8(ascii: "x"): return "the retraction row of event \(hexString(Array(id)))"
+        default: return "the rule row with key \(hexString(Array(key)))"
+        }
+    }
+}
+
+private func readBigEndian32(_ b: UnsafeRawBufferPointer) -> UInt32 {
+    b.count >= 4 ? UInt32(bigEndian: b.loadUnaligned(as: UInt32.self)) : 0
+}
