@@ -127,6 +127,10 @@ import Testing
         #expect(r.status == 0, "\(r)")
         #expect(r.out.contains("ok: 13 events; hash chain and indexes sound"))
         #expect(r.out.contains("ok: the rule state is what the log gives (2 case rows,"), "\(r.out)")
+        let rebuilt = try sandbox.run(["rebuild", "--rules"])
+        #expect(rebuilt.status == 0, "\(rebuilt)")
+        #expect(rebuilt.out.contains("rebuilt the rule state from 13 events in "), "\(rebuilt.out)")
+        #expect(try sandbox.run(["verify", "--rules"]).status == 0)
     }
 
     @Test func aBadHeadFileIsInvalidData() throws {

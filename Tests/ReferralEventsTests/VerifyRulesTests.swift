@@ -71,6 +71,22 @@ private typealias F = Fixture
         #expect(report.failure?.message == "the rule row of 'case-C1' is not what the log gives: its bytes differ from a replay's")
     }
 
+    @Test func rebuildingTheRulesRestoresEveryRowFromTheLog() throws {
+        let sound = try contents()
+        try f.store.env.write { txn in
+            let key = StreamIndex.caseRowKey(c)
+            var row = Array(try #require(try txn.get(f.store.streams, key)))
+            row[0] ^= 1
+            try txn.put(f.store.streams, key, row)
+            try txn.delete(f.store.rules, RuleKey.organisation("grocer-1"))
+            try txn.put(f.store.streams, StreamIndex.caseRowKey(.case("C9")), CaseRow.opened.bytes)
+        }
+        #expect(try !f.store.verifyRules().isValid)
+        #expect(try f.store.rebuildRules() == F.registry.count + 11)
+        #expect(try contents() == sound)
+        #expect(try f.store.verifyRules().isValid)
+    }
+
     @Test func aMissingOrStrayRowIsNamed() throws {
         try f.store.env.write { txn in try txn.delete(f.store.rules, RuleKey.organisation("grocer-1")) }
         let missing = try f.store.verifyRules()

@@ -35,52 +35,10 @@ extension EventStore {
             let scratchCases = try txn.openDatabase("verify-case-rows")
             try txn.clear(scratchRules)
             try txn.clear(scratchCases)
-            func engine() -> RuleEngine {
-                RuleEngine(txn: txn, rules: scratchRules, eventIDs: eventIDs, events: events, streams: streams, caseRows: scratchCases)
-            }
-            var rules = engine()
-            // Batch-local stream numbers, as an append gives them; the rows are flushed and the
-            // numbering starts over every `batch` events, as after an append.
-            var slots: [StreamID: Int] = [:]
-            let batch = 1000
-            var replayed: UInt64 = 0
-            var refusal: LogError?
-            // Pages the replay has passed are released as `verify`'s scans release them (a
-            // retraction's replay of its stream reads them in again if it needs them).
-            var pages = lowMemoryReplay ? MapPageReleaser(env) : nil
-            try txn.forEach(events) { key, value in
-                defer { pages?.passed(value) }
-                let position = readBigEndian(key)
-                let event: RecordedEvent
-                do { event = try EventView(checking: value).decode() } catch {
-                    refusal = LogError.corrupt("position \(position): the record does not decode; run `referral verify`", position: position)
-                    return false
-                }
-                let slot: Int
-                if let s = slots[event.stream] { slot = s } else { slot = slots.count; slots[event.stream] = slot }
-                rules.positionLimit = position
-                let proposed = ProposedEvent(id: event.id, stream: event.stream, payload: event.payload, occurredAt: event.envelope.occurredAt,
-                                             actor: event.envelope.actor, organisation: event.envelope.organisation)
-                do {
-                    try rules.check(proposed, slot: slot, recordedAt: event.envelope.recordedAt, now: event.envelope.recordedAt)
-                } catch let error as LogError where error.code == .ruleViolation {
-                    refusal = LogError.corrupt("position \(position): the rules refuse the event (\(event.payload.type.name)) when the log is replayed: \(error.message)", position: position)
-                    return false
-                }
-                replayed += 1
-                if replayed % UInt64(batch) == 0 {
-                    try rules.flush()
-                    rules = engine()
-                    slots.removeAll(keepingCapacity: true)
-                }
-                if replayed % 100_000 == 0 { progress?(replayed) }
-                return true
-            }
-            pages?.finish()
-            if let refusal { return RuleRowsReport(eventsReplayed: replayed, caseRows: 0, otherRows: 0, failure: refusal) }
-            try rules.flush()
+            var report = RuleRowsReport(eventsReplayed: 0, caseRows: 0, otherRows: 0, failure: nil)
+            (report.eventsReplayed, report.failure) = try replayRules(txn, rules: scratchRules, caseRows: scratchCases, progress: progress)
+            guard report.failure == nil else { return report }
 
-            var report = RuleRowsReport(eventsReplayed: replayed, caseRows: 0, otherRows: 0, failure: nil)
             // Every stored row must be the replay's, and the replay must have no other rows:
             // equal counts then mean equal sets.
             func compare(stored: Database, replayed: Database, only: (UnsafeRawBufferPointer) -> Bool, count: inout Int) throws -> LogError? {
@@ -105,10 +63,82 @@ extension EventStore {
             }
             report.failure = try compare(stored: streams, replayed: scratchCases, only: StreamIndex.isCaseRow, count: &report.caseRows)
             if report.failure == nil {
-                report.failure = try compare(stored: self.rules, replayed: scratchRules, only: { _ in true }, count: &report.otherRows)
+                report.failure = try compare(stored: rules, replayed: scratchRules, only: { _ in true }, count: &report.otherRows)
             }
             return report
         }
+    }
+
+    /// Derives the rule rows again from the log and replaces the stored ones with them, in
+    /// one write transaction: for rows `verifyRules` found wrong. Appends wait until it is
+    /// done; if the rules refuse an event on replay, nothing is written and that is thrown.
+    ///
+    /// - Returns: the number of events replayed.
+    @discardableResult
+    public func rebuildRules(progress: ((_ replayed: UInt64) -> Void)? = nil) throws -> UInt64 {
+        try env.write { txn in
+            try txn.clear(rules)
+            var caseRowKeys: [[UInt8]] = []
+            try txn.forEach(streams) { key, _ in
+                if StreamIndex.isCaseRow(key) { caseRowKeys.append(Array(key)) }
+                return true
+            }
+            for key in caseRowKeys { try txn.delete(streams, key) }
+            let (replayed, refusal) = try replayRules(txn, rules: rules, caseRows: streams, progress: progress)
+            if let refusal { throw refusal }
+            return replayed
+        }
+    }
+
+    /// Replays every event through the rules, in position order, into `rules` and `caseRows`
+    /// (empty to begin with): a fresh rule engine every 1,000 events, as appends have. Returns
+    /// the events replayed and, if the rules refuse one, why.
+    private func replayRules(_ txn: Transaction, rules: Database, caseRows: Database,
+                             progress: ((UInt64) -> Void)?) throws -> (replayed: UInt64, refusal: LogError?) {
+        func engine() -> RuleEngine {
+            RuleEngine(txn: txn, rules: rules, eventIDs: eventIDs, events: events, streams: streams, caseRows: caseRows)
+        }
+        var checker = engine()
+        // Batch-local stream numbers, as an append gives them; the rows are flushed and the
+        // numbering starts over every `batch` events, as after an append.
+        var slots: [StreamID: Int] = [:]
+        let batch: UInt64 = 1000
+        var replayed: UInt64 = 0
+        var refusal: LogError?
+        // Pages the replay has passed are released as `verify`'s scans release them (a
+        // retraction's replay of its stream reads them in again if it needs them).
+        var pages = lowMemoryReplay ? MapPageReleaser(env) : nil
+        try txn.forEach(events) { key, value in
+            defer { pages?.passed(value) }
+            let position = readBigEndian(key)
+            let event: RecordedEvent
+            do { event = try EventView(checking: value).decode() } catch {
+                refusal = LogError.corrupt("position \(position): the record does not decode; run `referral verify`", position: position)
+                return false
+            }
+            let slot: Int
+            if let s = slots[event.stream] { slot = s } else { slot = slots.count; slots[event.stream] = slot }
+            checker.positionLimit = position
+            let proposed = ProposedEvent(id: event.id, stream: event.stream, payload: event.payload, occurredAt: event.envelope.occurredAt,
+                                         actor: event.envelope.actor, organisation: event.envelope.organisation)
+            do {
+                try checker.check(proposed, slot: slot, recordedAt: event.envelope.recordedAt, now: event.envelope.recordedAt)
+            } catch let error as LogError where error.code == .ruleViolation {
+                refusal = LogError.corrupt("position \(position): the rules refuse the event (\(event.payload.type.name)) when the log is replayed: \(error.message)", position: position)
+                return false
+            }
+            replayed += 1
+            if replayed % batch == 0 {
+                try checker.flush()
+                checker = engine()
+                slots.removeAll(keepingCapacity: true)
+            }
+            if replayed % 100_000 == 0 { progress?(replayed) }
+            return true
+        }
+        pages?.finish()
+        if refusal == nil { try checker.flush() }
+        return (replayed, refusal)
     }
 
     private static func differs(_ derivedExists: Bool) -> String {

@@ -20,13 +20,22 @@ extension ReferralCommand {
                 --no-low-memory keeps them mapped: about a third faster on large logs, but \
                 the whole log then counts as resident memory.
 
+                With --rules it instead derives the state the domain rules keep (registrations, \
+                each case's consents, referrals and placements) again from the log and replaces \
+                the stored rows, in one transaction: after `referral verify --rules` found them \
+                wrong. Appends wait until it is done.
+
                 Example:
                   referral rebuild
                   referral rebuild --no-low-memory
+                  referral rebuild --rules
                 """
         )
 
         @OptionGroup var storeOptions: StoreOptions
+
+        @Flag(help: "Rebuild the domain rules' state from the log instead of the projections.")
+        var rules = false
 
         @Flag(inversion: .prefixedNo,
               help: "Release the log's pages from memory as the replay passes them (the default); --no-low-memory is faster on large logs but keeps the whole log resident.")
@@ -34,6 +43,15 @@ extension ReferralCommand {
 
         func run() throws {
             let store = try storeOptions.open(lowMemoryReplay: lowMemory)
+            if rules {
+                let total = try store.head().position
+                let progress = Progress(label: "replayed through the rules")
+                let replayed = try store.rebuildRules { done in progress.update(done, of: total, note: "") }
+                progress.finish()
+                Console.out.line("rebuilt the rule state from \(Progress.grouped(Int64(replayed))) events in "
+                    + DecimalText.format(progress.elapsed, places: 2, separator: ".") + " s")
+                return
+            }
             let projections = try Projections(store: store)
             let progress = Progress(label: "replayed")
             let run = try projections.rebuild { p in

@@ -54,7 +54,7 @@ extension ReferralCommand {
             let rows = try store.verifyRules { done in replay.update(done, of: total, note: "") }
             replay.finish()
             if let failure = rows.failure {
-                throw CLIError(ExitStatus.corrupt, "verify --rules failed: \(failure.message). The rule state is derived from the log; restore the store from a backup (see docs/cli.md)")
+                throw CLIError(ExitStatus.corrupt, "verify --rules failed: \(failure.message). The rule state is derived from the log: once you know how it came to differ, `referral rebuild --rules` derives it again (or restore the store from a backup; docs/verify.md)")
             }
             Console.out.line("ok: the rule state is what the log gives (\(rows.caseRows) case rows, \(rows.otherRows) other rows, \(rows.eventsReplayed) events replayed)")
         }
