@@ -97,5 +97,12 @@ private typealias F = Fixture
         }
         let stray = try f.store.verifyRules()
         #expect(stray.failure?.message == "the rule row of 'case-C9' is not what the log gives: a replay of the log has no such row")
+        // What a build of layout 2 would write if it went on appending to a store moved to layout 3.
+        try f.store.env.write { txn in
+            try txn.delete(f.store.streams, StreamIndex.caseRowKey(.case("C9")))
+            try txn.put(f.store.rules, [UInt8(ascii: "c"), 0] + Array("case-C3".utf8), CaseRow.opened.bytes)
+        }
+        let old = try f.store.verifyRules()
+        #expect(old.failure?.message.hasPrefix("a layout 2 case row of 'case-C3' in `rules`") == true, "\(old.failure?.message ?? "")")
     }
 }

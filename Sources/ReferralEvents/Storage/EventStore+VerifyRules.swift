@@ -163,6 +163,7 @@ extension EventStore {
             let day = id.count >= 4 ? Int32(bitPattern: UInt32(readBigEndian32(UnsafeRawBufferPointer(rebasing: id[(id.count - 4)...])))) : 0
             return "the daily hours row of '\(text)' for \(CalendarDate(daysSinceEpoch: day).danish)"
         case UInt8(ascii: "x"): return "the retraction row of event \(hexString(Array(id)))"
+        case UInt8(ascii: "c"): return "a layout 2 case row of '\(text)' in `rules` (an older build appended after the store was moved to layout 3)"
         default: return "the rule row with key \(hexString(Array(key)))"
         }
     }
