@@ -110,6 +110,30 @@ import Testing
         #expect(try f.store.verifyInKeyOrder(expectedHead: nil, progress: nil).report.isValid)
     }
 
+    /// An append reads a case's row with the step before its first chunk when it has one
+    /// chunk, and searches for it otherwise: both give the rules the right row, and a case
+    /// whose opening was retracted (a chunk, no row) is no case.
+    @Test func theCaseRowBesideTheChunkIsTheOneTheRulesRead() throws {
+        let c = StreamID.case("C1")
+        try f.store.append([Fixture.opened("C1"), Fixture.consent("C1")])
+        // 70 versions: two chunks, so the step before the last chunk is the first chunk.
+        let contacts = (0..<68).map { i in
+            Fixture.event(c, .caseAssigned(.init(liaisonId: i % 2 == 0 ? "fre-lis-02" : "fre-lis-01", reason: "Vagtplan \(i)")), at: Fixture.at(2024, 2, 3))
+        }
+        try f.store.append(contacts)
+        #expect(try f.store.streamVersion(c) == 70)
+        try f.store.append(Fixture.referral("C1"))
+        let refused = #expect(throws: LogError.self) { try f.store.append(Fixture.referral("C1", id: "R2", to: "grocer-1")) }
+        #expect(refused?.rule == .consentRequired)
+
+        let opened = Fixture.opened("C2")
+        try f.store.append([opened, Fixture.consent("C2")])
+        try f.store.append(Fixture.event(.case("C2"), .eventRetracted(.init(retractedEventId: opened.id, reason: "Forkert beboer")), at: Fixture.at(2024, 2, 3)))
+        let gone = #expect(throws: LogError.self) { try f.store.append(Fixture.referral("C2")) }
+        #expect(gone?.rule == .caseMustExist)
+        #expect(try f.store.verifyRules().isValid)
+    }
+
     /// A layout-2 store (case rows in `rules` under `c` 0x00 stream id) is moved to layout 3 when
     /// it is opened: afterwards every database holds byte for byte what a store made in layout
     /// 3 from the same events holds, and the rules read the moved rows.

@@ -52,6 +52,15 @@ struct RuleEngine {
         }
     }
 
+    /// Gives the slot of `stream` its case row, already read (`StreamTails.tailAndCaseRow`):
+    /// nil when the stream has none. Only for rows kept in `streams`.
+    mutating func preload(slot: Int, stream: StreamID, row: CaseRow?) {
+        while slots.count <= slot { slots.append(CaseSlot()) }
+        slots[slot].stream = stream
+        slots[slot].row = row
+        slots[slot].loaded = true
+    }
+
     // MARK: - Checking one event
 
     /// Checks `e` and applies it to the rule state. `slot` numbers `e.stream` within the

@@ -183,10 +183,13 @@ extension EventStore {
         defer { eventCursor.close() }
         let idCursor = try txn.cursor(eventIDs)
         defer { idCursor.close() }
+        // Domain rules, then the writes, event by event in one transaction.
+        var engine = RuleEngine(txn: txn, rules: rules, eventIDs: eventIDs, events: events, streams: streams)
         func slot(_ s: StreamID) throws -> Int {
             if let i = slotOf[s] { return i }
             let i = tails.count
-            let t = try chunks.tail(s)
+            let (t, caseRow) = try chunks.tailAndCaseRow(s)
+            if let caseRow { engine.preload(slot: i, stream: s, row: caseRow) }
             // New positions are stored as distances from the chunk's last one.
             guard t.lastPosition <= position else {
                 throw LogError.corrupt("the stream index of '\(s)' names position \(t.lastPosition), after the log's last event (\(position))", position: position + 1)
@@ -212,8 +215,6 @@ extension EventStore {
             if !ok { throw LogError.conflict(stream: stream, expected: expected, actual: actual) }
         }
 
-        // Domain rules, then the writes, event by event in one transaction.
-        var engine = RuleEngine(txn: txn, rules: rules, eventIDs: eventIDs, events: events, streams: streams)
         // Checks one event (borrowed from the batch: binding `batch[i]` to a local copied the
         // event and retained all its strings) and gives it the next position and its stream
         // version.

@@ -390,6 +390,15 @@ struct Cursor {
         try check(mdb_cursor_put(handle, &kv, &vv, flags), "writing")
     }
 
+    /// The entry before the cursor's, if any; pointers valid until the next write.
+    func previous() throws -> (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)? {
+        var k = MDB_val(), v = MDB_val()
+        let rc = mdb_cursor_get(handle, &k, &v, MDB_PREV)
+        if rc == MDB_NOTFOUND { return nil }
+        try check(rc, "reading")
+        return (UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size), UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
+    }
+
     /// The entry with the greatest key ≤ `key`, if any; pointers valid until the next write.
     func last(atOrBefore key: UnsafeRawBufferPointer) throws -> (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)? {
         var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))

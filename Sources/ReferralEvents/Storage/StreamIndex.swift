@@ -235,6 +235,15 @@ struct StreamTails {
 
     /// The stream's last chunk, or an empty tail for a stream not in the log.
     mutating func tail(_ stream: StreamID) throws -> StreamTail {
+        try tailAndCaseRow(stream).tail
+    }
+
+    /// The stream's last chunk and, when that is its first chunk, the key just before it:
+    /// the case's rule row if it has one (layout 3). That is one step of the cursor, where
+    /// the rules would otherwise search the tree for the row again. `caseRow` is nil when
+    /// not known (the stream has no chunk, or more than one), `.some(nil)` when there is
+    /// no row.
+    mutating func tailAndCaseRow(_ stream: StreamID) throws -> (tail: StreamTail, caseRow: CaseRow??) {
         var tail = StreamTail()
         setKey(stream, .max)
         let prefixCount = key.count - 8
@@ -243,7 +252,7 @@ struct StreamTails {
                 k.count == from.count && k[..<prefixCount].elementsEqual(from[..<prefixCount]) ? (k, v) : nil
             }
         }
-        guard let (k, value) = found else { return tail }
+        guard let (k, value) = found else { return (tail, nil) }
         var count = 0, last: UInt64 = 0
         let wellFormed = StreamIndex.forEachPosition(value) { p in
             count += 1
@@ -258,7 +267,12 @@ struct StreamTails {
         tail.bytes.append(contentsOf: value)
         tail.count = count
         tail.lastPosition = last
-        return tail
+        guard tail.firstVersion == 1 else { return (tail, nil) }
+        // The row's key is the chunk's without its 8-byte version.
+        let row = try cursor.previous().flatMap { k, v in
+            k.count == prefixCount && k.elementsEqual(key[..<prefixCount]) ? CaseRow(stored: v) : nil
+        }
+        return (tail, .some(row))
     }
 
     /// Writes `tail` as the stream's chunk at `tail.firstVersion`.
