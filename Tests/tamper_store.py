@@ -13,6 +13,7 @@ usage: tamper_store.py STORE_DIR OPERATION ARGS...
   flip P I          xor byte I of the record at P with 0xFF
   repoint-id P Q    make the id index entry of P's event point to Q
   bump-hours        change the hours of the first daily hours rule row (the log untouched)
+  reopen-case ID    mark case ID's rule row open (the log untouched)
 """
 import struct
 import sys
@@ -143,6 +144,12 @@ def main(store, op, args):
             value = bytearray(cursor.value())
             value[-1] ^= 0x01
             txn.put(cursor.key(), bytes(value), db=rules)
+        elif op == "reopen-case":
+            key = b"case-" + str(args[0]).encode() + b"\x00"
+            row = txn.get(key, db=streams)
+            if row is None:
+                raise SystemExit(f"no rule row for case {args[0]}")
+            txn.put(key, b"\x01" + bytes(row)[1:], db=streams)
         else:
             raise SystemExit(f"unknown operation {op}\n{__doc__}")
     env.close()
@@ -152,4 +159,4 @@ if __name__ == "__main__":
     if len(sys.argv) < 3:
         print(__doc__, file=sys.stderr)
         sys.exit(2)
-    main(sys.argv[1], sys.argv[2], [int(a) for a in sys.argv[3:]])
+    main(sys.argv[1], sys.argv[2], [int(a) if a.isdigit() else a for a in sys.argv[3:]])

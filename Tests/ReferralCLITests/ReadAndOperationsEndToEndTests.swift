@@ -131,6 +131,23 @@ import Testing
         #expect(rebuilt.status == 0, "\(rebuilt)")
         #expect(rebuilt.out.contains("rebuilt the rule state from 13 events in "), "\(rebuilt.out)")
         #expect(try sandbox.run(["verify", "--rules"]).status == 0)
+
+        // A closed case's row marked open behind the log's back (Tests/tamper_store.py, through
+        // Python's own LMDB binding): the log is sound, the rule state is not.
+        let tool = Process()
+        tool.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path
+        tool.arguments = ["python3", tests + "/tamper_store.py", sandbox.store, "reopen-case", "C2"]
+        try tool.run()
+        tool.waitUntilExit()
+        try #require(tool.terminationStatus == 0, "tamper_store.py reopen-case failed (is Python's lmdb installed? scripts/bootstrap.sh installs it)")
+        #expect(try sandbox.run(["verify"]).status == 0)
+        let forged = try sandbox.run(["verify", "--rules"])
+        #expect(forged.status == 70, "\(forged)")
+        #expect(forged.err.contains("verify --rules failed: the rule row of 'case-C2' is not what the log gives"), "\(forged.err)")
+        #expect(forged.err.contains("`referral rebuild --rules`"))
+        #expect(try sandbox.run(["rebuild", "--rules"]).status == 0)
+        #expect(try sandbox.run(["verify", "--rules"]).status == 0)
     }
 
     @Test func aBadHeadFileIsInvalidData() throws {

@@ -36,6 +36,7 @@ enum ExitStatus {
          67  refused by a domain rule (e.g. a referral without consent)
          68  version conflict: the case changed meanwhile; run the command again
          70  verify found corruption; the message names the first bad position
+             (with --rules, the first rule row that is not what the log gives)
          73  already exists: init over a store, backup into a store
          74  store or I/O failure
         """
