@@ -46,8 +46,10 @@ extension EventStore {
                 try txn.forEach(stored) { key, value in
                     guard only(key) else { return true }
                     count += 1
-                    guard let derived = try txn.get(replayed, Array(key)), derived.elementsEqual(value) else {
-                        difference = LogError.corrupt("\(Self.describeRuleRow(key)) is not what the log gives: \(Self.differs(try txn.get(replayed, Array(key)) != nil))")
+                    let derived = try txn.get(replayed, Array(key))
+                    guard let derived, derived.elementsEqual(value) else {
+                        let how = derived == nil ? "a replay of the log has no such row" : "its bytes differ from a replay's"
+                        difference = LogError.corrupt("\(Self.describeRuleRow(key)) is not what the log gives: \(how)")
                         return false
                     }
                     return true
@@ -141,10 +143,6 @@ extension EventStore {
         return (replayed, refusal)
     }
 
-    private static func differs(_ derivedExists: Bool) -> String {
-        derivedExists ? "its bytes differ from a replay's" : "a replay of the log has no such row"
-    }
-
     /// Names a rule row by its key, for a report.
     static func describeRuleRow(_ key: UnsafeRawBufferPointer) -> String {
         if StreamIndex.isCaseRow(key) {
@@ -160,15 +158,12 @@ extension EventStore {
         case UInt8(ascii: "t"): return "the row of target group '\(text)'"
         case UInt8(ascii: "g"): return "the rule row of '\(text)'"
         case UInt8(ascii: "h"):
-            let day = id.count >= 4 ? Int32(bitPattern: UInt32(readBigEndian32(UnsafeRawBufferPointer(rebasing: id[(id.count - 4)...])))) : 0
+            // The key ends with the day as a big-endian UInt32 (`RuleKey.dailyHours`).
+            let day = id.count >= 4 ? Int32(bitPattern: UInt32(bigEndian: id.loadUnaligned(fromByteOffset: id.count - 4, as: UInt32.self))) : 0
             return "the daily hours row of '\(text)' for \(CalendarDate(daysSinceEpoch: day).danish)"
         case UInt8(ascii: "x"): return "the retraction row of event \(hexString(Array(id)))"
         case UInt8(ascii: "c"): return "a layout 2 case row of '\(text)' in `rules` (an older build appended after the store was moved to layout 3)"
         default: return "the rule row with key \(hexString(Array(key)))"
         }
     }
-}
-
-private func readBigEndian32(_ b: UnsafeRawBufferPointer) -> UInt32 {
-    b.count >= 4 ? UInt32(bigEndian: b.loadUnaligned(as: UInt32.self)) : 0
 }

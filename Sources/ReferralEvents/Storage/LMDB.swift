@@ -233,11 +233,7 @@ final class Environment: @unchecked Sendable {
 
     /// Opens (creating) a named database; call once per process before use.
     func openDatabase(_ name: String, create: Bool = true) throws -> Database {
-        try write { txn in
-            var dbi = MDB_dbi()
-            try check(mdb_dbi_open(txn.handle, name, create ? UInt32(MDB_CREATE) : 0, &dbi), "opening database '\(name)'")
-            return Database(dbi: dbi)
-        }
+        try write { try $0.openDatabase(name, create: create) }
     }
 
     /// Flushes to disk (after non-durable writes).

@@ -233,12 +233,8 @@ struct StreamTails {
         withUnsafeBytes(of: version.bigEndian) { key.append(contentsOf: $0) }
     }
 
-    /// The stream's last chunk, or an empty tail for a stream not in the log.
-    mutating func tail(_ stream: StreamID) throws -> StreamTail {
-        try tailAndCaseRow(stream).tail
-    }
-
-    /// The stream's last chunk and, when that is its first chunk, the key just before it:
+    /// The stream's last chunk (an empty tail for a stream not in the log) and, when that is
+    /// its first chunk, the key just before it:
     /// the case's rule row if it has one (layout 3). That is one step of the cursor, where
     /// the rules would otherwise search the tree for the row again. `caseRow` is nil when
     /// not known (the stream has no chunk, or more than one), `.some(nil)` when there is
