@@ -71,6 +71,27 @@ private typealias F = Fixture
         #expect(report.failure?.message == "the rule row of 'case-C1' is not what the log gives: its bytes differ from a replay's")
     }
 
+    /// A log the rules refuse on replay (here: case C1 opened a second time, a record put
+    /// behind the append path's back) is reported by `verifyRules`, and `rebuildRules`
+    /// throws without having written anything.
+    @Test func aLogTheRulesRefuseIsNamedAndRebuildingWritesNothing() throws {
+        let head = try f.store.head().position
+        try f.store.env.write { txn in
+            // The first event after the registry opened C1.
+            let opened = try #require(try txn.get(f.store.events, bigEndianKey(UInt64(F.registry.count) + 1)))
+            #expect(EventView(unchecked: opened).typeCode == EventType.caseOpened.code)
+            try txn.put(f.store.events, bigEndianKey(head + 1), Array(opened))
+        }
+        let before = try contents()
+        let report = try f.store.verifyRules()
+        #expect(report.failure?.code == .corrupt)
+        #expect(report.failure?.position == head + 1)
+        #expect(report.failure?.message.contains("the rules refuse the event (case-opened) when the log is replayed: case 'C1' already exists") == true, "\(report.failure?.message ?? "")")
+        let e = #expect(throws: LogError.self) { try f.store.rebuildRules() }
+        #expect(e?.message == report.failure?.message)
+        #expect(try contents() == before)
+    }
+
     @Test func rebuildingTheRulesRestoresEveryRowFromTheLog() throws {
         let sound = try contents()
         try f.store.env.write { txn in
@@ -88,7 +109,7 @@ private typealias F = Fixture
     }
 
     @Test func aMissingOrStrayRowIsNamed() throws {
-        try f.store.env.write { txn in try txn.delete(f.store.rules, RuleKey.organisation("grocer-1")) }
+        try f.store.env.write { txn in _ = try txn.delete(f.store.rules, RuleKey.organisation("grocer-1")) }
         let missing = try f.store.verifyRules()
         #expect(missing.failure?.message == "the registration row of organisation 'grocer-1' is missing: the log gives it")
         try f.store.env.write { txn in
