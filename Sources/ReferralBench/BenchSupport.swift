@@ -13,6 +13,10 @@ struct BenchError: Error, CustomStringConvertible {
 func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
 func seconds(_ ns: UInt64) -> Double { Double(ns) / 1e9 }
+func nanoseconds(_ d: Duration) -> Double {
+    let (s, attoseconds) = d.components
+    return Double(s) * 1e9 + Double(attoseconds) / 1e9
+}
 
 /// CPU nanoseconds this process has used (all threads). Beside wall time, since the
 /// machine is shared: CPU time shows the work done even when other processes queue for the cores.

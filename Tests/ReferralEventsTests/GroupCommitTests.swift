@@ -60,6 +60,9 @@ import Testing
         #expect(stats.appends == tasks * perTask)
         #expect(stats.events == tasks * perTask)
         #expect(stats.commits >= 1 && stats.commits <= stats.appends)
+        // Every commit applied appends and flushed them: both parts of its time were counted.
+        #expect(stats.applying > .zero)
+        #expect(stats.committing > .zero)
     }
 
     @Test func queuedAppendsShareOneCommitInArrivalOrder() async throws {

@@ -47,9 +47,7 @@ public final class GroupCommitter: Sendable {
         var draining = false
         /// Set by tests to let appends queue up, so a group's contents are known.
         var held = false
-        var commits = 0
-        var appends = 0
-        var events = 0
+        var statistics = Statistics()
         /// While the writer waits for a group to fill: how many appends it waits for, and
         /// the signal the last of them gives.
         var gatherTarget = 0
@@ -102,10 +100,24 @@ public final class GroupCommitter: Sendable {
         return try result.get()
     }
 
-    /// Commits, appends and events so far: `appends / commits` is the average group size.
-    public var statistics: (commits: Int, appends: Int, events: Int) {
-        state.withLock { ($0.commits, $0.appends, $0.events) }
+    /// What the committer has done so far, and where its time went.
+    public struct Statistics: Sendable, Hashable {
+        /// Shared transactions committed.
+        public var commits = 0
+        /// Appends in them: `appends / commits` is the average group size.
+        public var appends = 0
+        /// Events in them.
+        public var events = 0
+        /// Time spent applying the appends inside the shared transactions (checking the rules,
+        /// encoding and putting the records), summed over all commits.
+        public var applying: Duration = .zero
+        /// Time spent in LMDB's commit (writing the dirty pages into the file and flushing
+        /// them to disk), summed over all commits: the durable part.
+        public var committing: Duration = .zero
     }
+
+    /// Commits, appends, events and time so far.
+    public var statistics: Statistics { state.withLock { $0.statistics } }
 
     // MARK: - Testing hooks
 
@@ -188,34 +200,43 @@ public final class GroupCommitter: Sendable {
             }
             if group.isEmpty { return }
             let started = DispatchTime.now().uptimeNanoseconds
-            let outcomes = commit(group)
-            lastCommit = DispatchTime.now().uptimeNanoseconds - started
+            let (outcomes, applied) = commit(group)
+            let ended = DispatchTime.now().uptimeNanoseconds
+            lastCommit = ended - started
             recentGroups[commitIndex % recentGroups.count] = group.count
             commitIndex += 1
             state.withLock { s in
-                s.commits += 1
-                s.appends += group.count
-                s.events += group.reduce(0) { $0 + $1.events.count }
+                s.statistics.commits += 1
+                s.statistics.appends += group.count
+                s.statistics.events += group.reduce(0) { $0 + $1.events.count }
+                s.statistics.applying += .nanoseconds(Int64(applied - started))
+                s.statistics.committing += .nanoseconds(Int64(ended - applied))
             }
             for (request, outcome) in zip(group, outcomes) { request.complete(outcome) }
         }
     }
 
-    /// One shared write transaction; each request in a nested transaction of its own.
-    private func commit(_ group: [Request]) -> [Result<AppendResult, any Error>] {
+    /// One shared write transaction; each request in a nested transaction of its own. Also
+    /// returns when the appends had been applied and LMDB's commit began (uptime nanoseconds).
+    private func commit(_ group: [Request]) -> ([Result<AppendResult, any Error>], applied: UInt64) {
+        var applied: UInt64 = 0
         do {
-            return try store.env.write { txn in
+            let outcomes = try store.env.write { txn in
                 let now = store.clock()
-                return try group.map { request in
+                let outcomes = try group.map { request in
                     try txn.nested { child in
                         try store.appendInTransaction(child, request.events, expecting: request.expecting,
                                                       recordedAt: request.recordedAt, now: now)
                     }
                 }
+                applied = DispatchTime.now().uptimeNanoseconds  // `write` commits right after this returns
+                return outcomes
             }
+            return (outcomes, applied)
         } catch {
             // The shared commit failed: nothing of the group was written, and everyone hears why.
-            return Array(repeating: .failure(error), count: group.count)
+            return (Array(repeating: .failure(error), count: group.count),
+                    applied == 0 ? DispatchTime.now().uptimeNanoseconds : applied)
         }
     }
 }
