@@ -54,6 +54,22 @@ import Testing
         #expect(try Parse.eventID("5c0b7e2a-3f4d-4e21-9a57-1b2c3d4e5f60") == UUID(uuidString: "5C0B7E2A-3F4D-4E21-9A57-1B2C3D4E5F60"))
     }
 
+    @Test func commandsNearAMistypedOne() {
+        #expect(Runner.editDistance("verfy", "verify") == 1)
+        #expect(Runner.editDistance("histroy", "history") == 1)  // a swap is one edit
+        #expect(Runner.editDistance("", "log") == 3)
+        #expect(Runner.similarCommands(to: "rebuid") == ["rebuild"])
+        #expect(Runner.similarCommands(to: "exp") == ["export"])  // the start of a name
+        #expect(Runner.similarCommands(to: "ret") == ["retention", "retract"])
+        #expect(Runner.similarCommands(to: "Delete") == ["retract"])
+        #expect(Runner.similarCommands(to: "zzzz").isEmpty)
+        #expect(Runner.unknownCommand("caseload") == nil)
+        #expect(Runner.unknownCommand("help") == nil)
+        #expect(Runner.unknownCommand("--store") == nil)
+        #expect(Runner.unknownCommand("access-report") == nil)
+        #expect(Runner.commandNames.isSuperset(of: ["init", "retract", "stats", "registry", "forget", "backup"]))
+    }
+
     @Test func weeklyHoursAreSpreadToTheHundredth() {
         func spread(_ h: Int32) -> [Int32] { ReferralCommand.LogHours.spread(Hours(hundredths: h), over: 5).map(\.hundredths) }
         #expect(spread(1853) == [371, 371, 371, 370, 370])

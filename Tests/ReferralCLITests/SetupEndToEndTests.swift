@@ -7,6 +7,35 @@ import Testing
     let sandbox: Sandbox
     init() throws { sandbox = try Sandbox() }
 
+    @Test func aMistypedCommandIsNamedWithTheNearestOnes() throws {
+        try sandbox.seed()
+        let before = try sandbox.head()
+        // After the subcommand, --store used to be blamed: "Unknown option '--store'".
+        let typo = try sandbox.run(["verfy"])
+        #expect(typo.status == 64, "\(typo)")
+        #expect(typo.err.contains("'verfy' is not a referral command. See 'referral --help'."), "\(typo)")
+        #expect(typo.err.contains("The most similar command is\n\tverify"), "\(typo)")
+        // Before it, as a global option, too.
+        let leading = try sandbox.run(["--store", sandbox.store, "histroy", "C1"], store: false)
+        #expect(leading.status == 64, "\(leading)")
+        #expect(leading.err.contains("'histroy' is not a referral command"), "\(leading)")
+        #expect(leading.err.contains("\thistory"), "\(leading)")
+        // Editing the log is not a command: the answer points to retract.
+        let delete = try sandbox.run(["delete", "C1"])
+        #expect(delete.status == 64, "\(delete)")
+        #expect(delete.err.contains("\tretract"), "\(delete)")
+        #expect(delete.err.contains("referral retract --help"), "\(delete)")
+        // A word like no command: no suggestion, still the pointer to --help.
+        let other = try sandbox.run(["zzzz"])
+        #expect(other.status == 64, "\(other)")
+        #expect(other.err.contains("'zzzz' is not a referral command. See 'referral --help'."), "\(other)")
+        #expect(!other.err.contains("similar"), "\(other)")
+        #expect(try sandbox.head() == before)
+        // Real commands, `help` and options are not caught.
+        #expect(try sandbox.run(["help", "verify"], store: false).status == 0)
+        #expect(try sandbox.run(["verify"]).status == 0)
+    }
+
     @Test func initCreatesTheLogAndTheKeyStore() throws {
         let r = try sandbox.run(["init"])
         #expect(r.status == 0, "\(r)")

@@ -12,6 +12,12 @@ enum Runner {
     static func main(_ arguments: [String]) -> Int32 {
         let (rest, overrides) = leadingGlobalOptions(arguments)
         for (name, value) in overrides { setenv(name, value, 1) }
+        if let first = rest.first, let message = unknownCommand(first) {
+            // Before ArgumentParser, which would blame the first option it cannot place
+            // ("Unknown option '--store'") instead of the word that is not a command.
+            Console.err.line("referral: " + message)
+            return ExitStatus.usage
+        }
         var command: any ParsableCommand
         do {
             command = try ReferralCommand.parseAsRoot(rest)
@@ -49,6 +55,67 @@ enum Runner {
             }
         }
         return (Array(arguments[i...]), env)
+    }
+
+    /// Every subcommand's name and alias, and `help`.
+    static let commandNames: Set<String> = Set(
+        ReferralCommand.groups.flatMap(\.subcommands).flatMap { [$0._commandName] + $0.configuration.aliases } + ["help"])
+
+    /// Words a newcomer may try for what `referral` does under another name. Above all: the
+    /// log is never edited, a mistake is corrected by retracting the event.
+    static let synonyms: [String: [String]] = [
+        "delete": ["retract"], "remove": ["retract"], "edit": ["retract"], "update": ["retract"],
+        "undo": ["retract"], "correct": ["retract"], "show": ["history", "caseload"],
+        "list": ["caseload", "log"], "statistics": ["stats"], "status": ["caseload", "head"],
+    ]
+
+    /// For a first argument that is no subcommand, what to say (as git does for `git stauts`);
+    /// nil for a subcommand or an option.
+    static func unknownCommand(_ word: String) -> String? {
+        guard !word.hasPrefix("-"), !commandNames.contains(word) else { return nil }
+        var text = "'\(word)' is not a referral command. See 'referral --help'."
+        let similar = similarCommands(to: word)
+        if !similar.isEmpty {
+            text += "\n\nThe most similar command\(similar.count == 1 ? " is" : "s are")\n" + similar.map { "\t\($0)" }.joined(separator: "\n")
+        }
+        if similar.contains("retract") {
+            text += "\n\nThe log is never edited: `referral retract` records that an earlier event was wrong, and `referral retract --help` says how."
+        }
+        return text
+    }
+
+    /// The commands `word` was probably meant to be: its synonyms, the names it begins (three
+    /// letters or more), and the names within two edits of it (one for short words),
+    /// nearest first.
+    static func similarCommands(to word: String) -> [String] {
+        let w = word.lowercased()
+        if let named = synonyms[w] { return named }
+        let limit = w.count <= 4 ? 1 : 2
+        let scored = commandNames.filter { $0 != "help" }.compactMap { name -> (Int, String)? in
+            if w.count >= 3, name.hasPrefix(w) { return (0, name) }
+            let d = editDistance(w, name)
+            return d <= limit ? (d, name) : nil
+        }
+        return scored.sorted { $0 < $1 }.map(\.1)
+    }
+
+    /// Edits (insert, delete, replace, or swap two neighbours) that turn `a` into `b`.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let x = Array(a.unicodeScalars), y = Array(b.unicodeScalars)
+        guard !x.isEmpty, !y.isEmpty else { return max(x.count, y.count) }
+        var d = [[Int]](repeating: [Int](repeating: 0, count: y.count + 1), count: x.count + 1)
+        for i in 0...x.count { d[i][0] = i }
+        for j in 0...y.count { d[0][j] = j }
+        for i in 1...x.count {
+            for j in 1...y.count {
+                let cost = x[i - 1] == y[j - 1] ? 0 : 1
+                d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+                if i > 1, j > 1, x[i - 1] == y[j - 2], x[i - 2] == y[j - 1] {
+                    d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+                }
+            }
+        }
+        return d[x.count][y.count]
     }
 
     /// Prints the message for `error` and returns its exit status.
