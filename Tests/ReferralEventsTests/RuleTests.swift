@@ -88,7 +88,7 @@ let ruleCases: [RuleCase] = [
              rule: .unknownLiaison, mentions: "nobody"),
     RuleCase(name: "target group not in effect", before: [F.event(.registry, .targetGroupDefined(.init(code: "ny-gruppe", label: "Ny", effectiveFrom: F.day(2025, 1, 1))))],
              offending: F.event(.case("C2"), .caseOpened(.init(resident: Pseudonym(high: 9, low: 9), areaId: "fredericia-nord", organisationId: "secretariat-fredericia", liaisonId: "fre-lis-01", targetGroup: "ny-gruppe", ageBand: .from18to24, gender: .male))),
-             rule: .unknownTargetGroup, mentions: "ny-gruppe"),
+             rule: .unknownTargetGroup, mentions: "'ny-gruppe' is not in effect on 01.03.2024 (it is from 01.01.2025)"),
     RuleCase(name: "case event in the registry stream", before: [],
              offending: F.event(.registry, .caseClosed(.init(reason: "x"))), rule: .wrongStream, mentions: "case-"),
     RuleCase(name: "registering an organisation twice", before: [],

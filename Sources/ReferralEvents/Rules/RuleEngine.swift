@@ -139,7 +139,8 @@ struct RuleEngine {
                 throw violation(.unknownTargetGroup, "target group '\(p.targetGroup)' is not defined; define it in the registry first")
             }
             guard ranges.contains(where: { $0.from <= day && ($0.to.map { day <= $0 } ?? true) }) else {
-                throw violation(.unknownTargetGroup, "target group '\(p.targetGroup)' is not in effect on \(day.danish)")
+                let periods = ranges.map { "from \($0.from.danish)" + ($0.to.map { " to \($0.danish)" } ?? "") }
+                throw violation(.unknownTargetGroup, "target group '\(p.targetGroup)' is not in effect on \(day.danish) (it is \(periods.joined(separator: ", "))); choose one in effect that day (`referral registry list target-groups`)")
             }
             if let sealed = p.personalData, sealed.combined.count > 16_384 {
                 throw violation(.invalidValue, "sealed personal data is \(sealed.combined.count) bytes; at most 16384 are allowed")
