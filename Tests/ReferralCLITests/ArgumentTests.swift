@@ -54,6 +54,83 @@ import Testing
         #expect(try Parse.eventID("5c0b7e2a-3f4d-4e21-9a57-1b2c3d4e5f60") == UUID(uuidString: "5C0B7E2A-3F4D-4E21-9A57-1B2C3D4E5F60"))
     }
 
+    /// Every command's help, with its subcommands', as (command path, example line) pairs:
+    /// the lines of the discussion that start with `referral `.
+    static func helpExamples() -> [(String, String)] {
+        var found: [(String, String)] = []
+        func visit(_ command: any ParsableCommand.Type, path: String) {
+            for line in command.configuration.discussion.split(separator: "\n") {
+                let text = line.trimmingCharacters(in: .whitespaces)
+                if text.hasPrefix("referral ") { found.append((path, text)) }
+            }
+            for sub in command.configuration.subcommands + command.configuration.groupedSubcommands.flatMap(\.subcommands) {
+                visit(sub, path: path + " " + sub._commandName)
+            }
+        }
+        visit(ReferralCommand.self, path: "referral")
+        var seen: Set<String> = []
+        return found.filter { seen.insert($0.0 + "\n" + $0.1).inserted }
+    }
+
+    /// An example line as the shell would split it: quotes removed, a redirection or pipe and
+    /// what follows dropped.
+    static func shellWords(_ line: String) -> [String] {
+        var words: [String] = [], word = "", quote: Character? = nil, inWord = false
+        for ch in line {
+            if let q = quote {
+                if ch == q { quote = nil } else { word.append(ch) }
+            } else if ch == "\"" || ch == "'" {
+                quote = ch
+                inWord = true
+            } else if ch == " " {
+                if inWord { words.append(word); word = ""; inWord = false }
+            } else {
+                word.append(ch)
+                inWord = true
+            }
+        }
+        if inWord { words.append(word) }
+        if let cut = words.firstIndex(where: { [">", "<", "|", "2>"].contains($0) }) { words = Array(words[..<cut]) }
+        return words
+    }
+
+    @Test func everyExampleInTheHelpParses() throws {
+        let examples = Self.helpExamples()
+        #expect(examples.count > 40, "\(examples.count) examples")  // nearly every command has one or more
+        for (path, line) in examples {
+            let words = Array(Self.shellWords(line).dropFirst())  // without `referral`
+            let (rest, _) = Runner.leadingGlobalOptions(words)
+            #expect(Runner.unknownCommand(rest.first ?? "") == nil, "\(path): \(line)")
+            do {
+                _ = try ReferralCommand.parseAsRoot(rest)
+            } catch where ReferralCommand.exitCode(for: error) == .success {
+                // --generate-completion-script and --help end the parse with their output.
+            } catch {
+                Issue.record("\(path): `\(line)` does not parse: \(ReferralCommand.message(for: error))")
+            }
+        }
+    }
+
+    @Test(arguments: [
+        ["stats", "funnel", "--from", "2025-01", "--to", "2024-12"],
+        ["log", "--from", "20", "--to", "10"],
+        ["log", "--since", "02.01.2025", "--until", "01.01.2025"],
+        ["export", "--from", "20", "--to", "10"],
+        ["access-log", "--from", "2025-01-02", "--until", "2025-01-01"],
+    ])
+    func aRangeThatEndsBeforeItStartsIsAUsageError(_ arguments: [String]) {
+        do {
+            _ = try ReferralCommand.parseAsRoot(arguments)
+            Issue.record("\(arguments) was accepted")
+        } catch {
+            #expect(ReferralCommand.exitCode(for: error) == .validationFailure)
+            #expect(ReferralCommand.message(for: error).contains("is after"), "\(ReferralCommand.message(for: error))")
+        }
+        // The same day or month at both ends is a range of its own.
+        let same = arguments.enumerated().map { i, a in i == arguments.count - 1 ? arguments[arguments.count - 3] : a }
+        #expect(throws: Never.self) { _ = try ReferralCommand.parseAsRoot(same) }
+    }
+
     @Test func commandsNearAMistypedOne() {
         #expect(Runner.editDistance("verfy", "verify") == 1)
         #expect(Runner.editDistance("histroy", "history") == 1)  // a swap is one edit

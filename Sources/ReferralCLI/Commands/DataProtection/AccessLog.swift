@@ -16,7 +16,7 @@ extension ReferralCommand {
 
                 Examples:
                   referral access-log --case 2024-0001
-                  referral access-log --actor vib-lis-02 --from 01.03.2024 --until 31.03.2024 --excel-csv > adgang.csv
+                  referral access-log --reader vib-lis-02 --from 01.03.2024 --until 31.03.2024 --excel-csv > adgang.csv
                   referral access-log --verify
                 """
         )
@@ -50,6 +50,12 @@ extension ReferralCommand {
             Column("action", "Action"), Column("outcome", "Outcome"), Column("cases", "Cases"), Column("resident", "Resident"),
             Column("fields", "Fields"), Column("purpose", "Why"), Column("basis", "Basis"), Column("logPosition", "Log position"),
         ]
+
+        func validate() throws {
+            if let from, let until, from > until {
+                throw ValidationError("--from is after --until: nothing can lie between them; give the earlier date or time with --from")
+            }
+        }
 
         func run() throws {
             let store = try storeOptions.open()

@@ -60,6 +60,9 @@ extension ReferralCommand {
             if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more") }
             if let last, last < 0 { throw ValidationError("--last must be 0 or more") }
             if let from, let to, from > to { throw ValidationError("--from \(from) is after --to \(to)") }
+            if let since, let until, since > until {
+                throw ValidationError("--since is after --until: nothing can lie between them; give the earlier date or time with --since")
+            }
             for t in types where EventType.named(t) == nil {
                 throw ValidationError("'\(t)' is not an event type; the types are: \(EventType.all.map(\.name).joined(separator: ", "))")
             }

@@ -132,6 +132,7 @@ extension ReferralCommand {
         func validate() throws {
             let ranges = [year != nil, quarter != nil, month != nil, plan != nil, from != nil || to != nil].filter { $0 }.count
             if ranges > 1 { throw ValidationError("give one of --year, --quarter, --month, --plan or --from/--to") }
+            if let from, let to, from > to { throw ValidationError("--from \(from) is after --to \(to); give the first month with --from and the last with --to") }
             if let year, YearMonth(year: year, month: 1) == nil { throw ValidationError("--year must be between 1900 and 2199") }
             if suppress < 1 { throw ValidationError("--suppress must be at least 1") }
         }
