@@ -40,6 +40,41 @@ import Testing
         #expect(try objects(r.out).map { $0["position"] as? Int } == [10, 11, 12], "\(r)")
         r = try sandbox.run(["export", "--stream", "case-NOPE"])
         #expect(r.status == 66 && r.err.contains("no stream 'case-NOPE'"), "\(r)")
+        r = try sandbox.run(["export", "--case", "NOPE"])
+        #expect(r.status == 66 && r.err.contains("there is no case 'NOPE'"), "\(r)")
+    }
+
+    @Test func aFailedExportLeavesTheFileAsItWas() throws {
+        let file = sandbox.root + "/earlier.jsonl"
+        try Data("an earlier export\n".utf8).write(to: URL(fileURLWithPath: file))
+        var r = try sandbox.run(["export", "--case", "NOPE", "--out", file])
+        #expect(r.status == 66, "\(r)")
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "an earlier export\n")
+        // Nothing half-written is left beside it.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root).filter { $0.hasSuffix(".partial") }.isEmpty)
+        r = try sandbox.run(["export", "--out", sandbox.root])
+        #expect(r.status == 74 && r.err.contains("it is a directory"), "\(r)")
+        // A successful export replaces it.
+        r = try sandbox.run(["export", "--case", "C1", "--out", file])
+        #expect(r.status == 0, "\(r)")
+        let good = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(try objects(good).map { $0["position"] as? Int } == [10, 11, 12])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root).filter { $0.hasSuffix(".partial") }.isEmpty)
+
+        // An export that fails halfway, at a damaged record (a byte of position 11 flipped
+        // through Python's own LMDB binding, Tests/tamper_store.py), keeps the earlier file too.
+        let tool = Process()
+        tool.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path
+        tool.arguments = ["python3", tests + "/tamper_store.py", sandbox.store, "flip", "11", "120"]
+        try tool.run()
+        tool.waitUntilExit()
+        try #require(tool.terminationStatus == 0, "tamper_store.py flip failed (is Python's lmdb installed? scripts/bootstrap.sh installs it)")
+        r = try sandbox.run(["export", "--out", file])
+        #expect(r.status == 70 || r.status == 74, "\(r)")
+        #expect(r.err.contains("position 11"), "\(r)")
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == good)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root).filter { $0.hasSuffix(".partial") }.isEmpty)
     }
 
     @Test func anExportImportsIntoAFreshStoreAndReimportingChangesNothing() throws {

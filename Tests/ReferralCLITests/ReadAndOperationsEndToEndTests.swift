@@ -53,6 +53,18 @@ import Testing
         #expect(r.out == "[]\n", "\(r)")
         r = try sandbox.run(["log", "--since", "2000-01-01", "--until", "2199-12-31", "--json"])
         #expect(try json(r.out).count == 12)
+        // A stream or case that is not in the log is named, not shown as an empty list.
+        r = try sandbox.run(["log", "--stream", "agreement"])
+        #expect(r.status == 66, "\(r)")
+        #expect(r.out.isEmpty)
+        #expect(r.err.contains("there is no stream 'agreement'"), "\(r)")
+        r = try sandbox.run(["log", "--case", "C9", "--json"])
+        #expect(r.status == 66, "\(r)")
+        #expect(r.err.contains("there is no case 'C9'"), "\(r)")
+        // A stream that is there but has nothing in the range is an empty list.
+        r = try sandbox.run(["log", "--case", "C1", "--until", "31.12.1999", "--json"])
+        #expect(r.status == 0, "\(r)")
+        #expect(r.out == "[]\n", "\(r)")
     }
 
     @Test func logAsATableAndAsCSV() throws {

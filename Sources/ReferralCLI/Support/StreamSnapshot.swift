@@ -81,3 +81,12 @@ struct StreamSnapshot {
         return "\(prefix)\(n)"
     }
 }
+
+/// The stream `--stream` or `--case` names, nil if neither is given. One that is not in the
+/// log is a typo rather than an empty result: it is reported as not found.
+func existingStream(stream: String?, caseID: String?, in store: EventStore) throws -> StreamID? {
+    guard let wanted = stream.map({ StreamID($0) }) ?? caseID.map({ StreamID.case($0) }) else { return nil }
+    guard try store.streamVersion(wanted) == 0 else { return wanted }
+    if let caseID { throw CLIError.notFound("there is no case '\(caseID)'; check the case id (`referral caseload` lists open cases)") }
+    throw CLIError.notFound("there is no stream '\(wanted)'; streams are registry, case-<id> and agreement-<id> (`referral log` shows them)")
+}

@@ -226,8 +226,19 @@ public struct EventView {
         return try P(from: &r)
     }
 
-    /// Decodes the whole event: envelope and payload.
+    /// Decodes the whole event: envelope and payload. A record that cannot be decoded is
+    /// reported as damaged at its position.
     public func decode() throws -> RecordedEvent {
+        do {
+            return try decodeRecord()
+        } catch var e as LogError where e.code == .corrupt && e.position == nil {
+            e.position = position
+            e.message = "position \(position): " + e.message
+            throw e
+        }
+    }
+
+    private func decodeRecord() throws -> RecordedEvent {
         guard let t = type else { throw LogError(.unsupportedFormat, "unknown event type code \(typeCode)") }
         var r = BinaryReader(buffer, offset: 96)
         let stream = try r.utf8(count: streamLength)

@@ -49,12 +49,12 @@ extension ReferralCommand {
             // The log's pages are released behind the replay, so that exporting a large log
             // does not keep it all resident (as `rebuild` does).
             let store = try storeOptions.open(lowMemoryReplay: true)
+            let only = try existingStream(stream: stream, caseID: caseID, in: store)
             let sink = try out.map(FileOutput.init) ?? FileOutput.standardOutput
             let lo = max(from ?? 1, 1), hi = to ?? .max
             var count = 0
-            if let s = stream.map({ StreamID($0) }) ?? caseID.map({ StreamID.case($0) }) {
+            if let s = only {
                 let events = try store.readStream(s)
-                guard !events.isEmpty else { throw CLIError.notFound("there is no stream '\(s)'; `referral log` shows the streams") }
                 for e in events where (lo...hi).contains(e.position) {
                     sink.console.write(e.cloudEventJSON(source: source) + "\n")
                     count += 1
@@ -73,35 +73,61 @@ extension ReferralCommand {
 }
 
 /// A file (or standard output) written through a buffered `Console`.
+///
+/// A file is written under a temporary name beside it and renamed over `path` only by
+/// `close()`, as git writes through lock files: an export that fails (an unknown stream, a
+/// damaged record, a full disk) leaves an existing file as it was and no partial one.
 final class FileOutput {
     let console: Console
     private let descriptor: Int32
     private let path: String?
+    /// Where the file is written until `close()` renames it to `path`.
+    private let temporary: String?
+    private var finished = false
 
-    static var standardOutput: FileOutput { FileOutput(console: Console.out, descriptor: 1, path: nil) }
+    static var standardOutput: FileOutput { FileOutput(console: Console.out, descriptor: 1, path: nil, temporary: nil) }
 
-    private init(console: Console, descriptor: Int32, path: String?) {
+    private init(console: Console, descriptor: Int32, path: String?, temporary: String?) {
         self.console = console
         self.descriptor = descriptor
         self.path = path
+        self.temporary = temporary
     }
 
-    /// Creates (or truncates) `path`.
+    /// Starts writing `path` (created or, once `close()` succeeds, replaced).
     convenience init(_ path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o640)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw CLIError.storage("cannot write \(path): it is a directory; give a file name")
+        }
+        let temporary = path + ".\(getpid()).partial"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL, 0o640)
         guard fd >= 0 else { throw CLIError.storage("cannot write \(path): \(String(cString: strerror(errno)))") }
-        self.init(console: Console(fileDescriptor: fd, flushEachLine: false), descriptor: fd, path: path)
+        self.init(console: Console(fileDescriptor: fd, flushEachLine: false), descriptor: fd, path: path, temporary: temporary)
     }
 
+    /// Flushes the output; for a file, makes it durable and puts it in place.
     func close() throws {
         console.flush()
-        guard let path else { return }
+        guard let path, let temporary else { return }
+        finished = true
         if let code = console.writeError {
             _ = Foundation.close(descriptor)
+            unlink(temporary)
             throw CLIError.storage("cannot write \(path): \(String(cString: strerror(code)))")
         }
-        if fsync(descriptor) != 0 || Foundation.close(descriptor) != 0 {
-            throw CLIError.storage("cannot finish writing \(path): \(String(cString: strerror(errno)))")
+        if fsync(descriptor) != 0 || Foundation.close(descriptor) != 0 || rename(temporary, path) != 0 {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw CLIError.storage("cannot finish writing \(path): \(reason)")
+        }
+    }
+
+    deinit {
+        // Not closed: the command failed, so nothing it wrote is kept.
+        if !finished, let temporary {
+            _ = Foundation.close(descriptor)
+            unlink(temporary)
         }
     }
 }

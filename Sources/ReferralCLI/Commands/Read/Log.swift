@@ -75,12 +75,12 @@ extension ReferralCommand {
             var hi = min(to ?? .max, try store.head().position)
             if let since { lo = max(lo, try store.position(asKnownAt: Timestamp(millisecondsSinceEpoch: since.millisecondsSinceEpoch - 1)) + 1) }
             if let until { hi = min(hi, try store.position(asKnownAt: until)) }
+            let streamFilter = try existingStream(stream: stream, caseID: caseID, in: store)
 
             var writer = output.writer(Self.columns)
             defer { writer.finish() }
             guard lo <= hi, limit != 0, last != 0 else { return }
 
-            let streamFilter: StreamID? = stream.map { StreamID($0) } ?? caseID.map { StreamID.case($0) }
             var matched: [RecordedEvent] = []
             var count = 0
             func take(_ e: RecordedEvent) -> Bool {
