@@ -29,11 +29,13 @@ else
     echo "== $store already holds events; showing them (give REFERRAL_STORE=DIR for a new demo store)" >&2
 fi
 
-# The demo's data ends on 31.12.2025, so flags like "no activity for 30 days" are judged on that day.
+# The demo's data ends on 31.12.2025: the caseload as known that day, its flags (like "no
+# activity for 30 days") judged on it. (--as-of rather than --today, so that a store holding
+# later events too shows 2025's state instead of being judged before its own facts.)
 echo; echo "== Caseload per area (open cases and their flags)"
-referral caseload --store "$store" --by area --today 31.12.2025
+referral caseload --store "$store" --by area --as-of 31.12.2025
 echo; echo "== Caseload per liaison"
-referral caseload --store "$store" --by liaison --today 31.12.2025
+referral caseload --store "$store" --by liaison --as-of 31.12.2025
 echo; echo "== Referrals sector → sector, 2025 (counts below 5 shown as <5)"
 referral stats referrals --store "$store" --year 2025
 echo; echo "== Funnel per area, 2025"

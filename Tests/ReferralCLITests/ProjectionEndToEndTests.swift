@@ -72,6 +72,21 @@ import Testing
         #expect(r.status == 64 && r.err.contains("beyond the log's last position 19"), "\(r)")
     }
 
+    @Test func caseloadJudgedBeforeItsFactsIsRefused() throws {
+        // C5's consent on 05.03.2024 is its last activity: judged on 04.03 its idle days
+        // would be -1. With the facts known on 04.03 (--as-of) the same day is fine.
+        for args in [["caseload", "--today", "04.03.2024"], ["caseload", "--today", "04.03.2024", "--by", "area"]] {
+            let r = try sandbox.run(args)
+            #expect(r.status == 64, "\(r)")
+            #expect(r.out.isEmpty)
+            #expect(r.err.contains("--today 04.03.2024 is before the last activity of case C5 (05.03.2024)"), "\(r)")
+            #expect(r.err.contains("--as-of 04.03.2024"), "\(r)")
+        }
+        #expect(try sandbox.run(["caseload", "--today", "05.03.2024"]).status == 0)
+        let known = try sandbox.run(["caseload", "--today", "04.03.2024", "--as-of-position", "17", "--json"])
+        #expect(known.status == 0, "\(known)")
+    }
+
     @Test func statsCountsAndSuppressesSmallNumbers() throws {
         var rows = try json(try sandbox.run(["stats", "cases", "--year", "2024", "--no-suppress", "--json"]))
         #expect(rows.count == 1)
