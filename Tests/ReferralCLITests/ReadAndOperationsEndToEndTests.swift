@@ -195,6 +195,7 @@ import Testing
         let r = try sandbox.run(["verify"])
         #expect(r.status == 70, "\(r)")
         #expect(r.err.contains("verify failed at position 13:"))
+        #expect(!r.err.contains("position 13: position 13"), "\(r)")  // the position said once
         #expect(r.err.contains("altered"))
     }
 

@@ -238,7 +238,8 @@ public struct EventView {
         }
     }
 
-    private func decodeRecord() throws -> RecordedEvent {
+    /// `decode()` without the position added to an error (for `verify`, which names it).
+    func decodeRecord() throws -> RecordedEvent {
         guard let t = type else { throw LogError(.unsupportedFormat, "unknown event type code \(typeCode)") }
         var r = BinaryReader(buffer, offset: 96)
         let stream = try r.utf8(count: streamLength)

@@ -230,7 +230,7 @@ extension EventStore {
                 }
                 guard view.recordedAt >= lastRecordedAt else { return fail(pos, "recorded-at goes back in time") }
                 do {
-                    _ = try view.decode()
+                    _ = try view.decodeRecord()
                 } catch {
                     return fail(pos, "the payload does not decode: \(error)")
                 }

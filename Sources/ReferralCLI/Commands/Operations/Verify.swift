@@ -42,8 +42,10 @@ extension ReferralCommand {
             }
             progress.finish()
             if let failure = report.failure {
+                // The store's messages mostly begin with the position already: say it once.
                 let at = failure.position.map { "position \($0)" } ?? "an unknown position"
-                throw CLIError(ExitStatus.corrupt, "verify failed at \(at): \(failure.message). Restore the store from a backup (see docs/cli.md)")
+                let detail = failure.message.hasPrefix("position ") ? failure.message : "\(at): \(failure.message)"
+                throw CLIError(ExitStatus.corrupt, "verify failed at \(detail). Restore the store from a backup (see docs/cli.md)")
             }
             Console.out.line("ok: \(report.eventsChecked) events; hash chain and indexes sound; head position \(report.head.position) hash \(report.head.hash)")
             if let expected {

@@ -87,7 +87,8 @@ extension ReferralCommand {
             let store = try storeOptions.open()
             let view = try ProjectionAccess.view(store, asOf: asOf)
             let day = today ?? asOf.asOf?.date ?? Timestamp.now().date
-            if let today, let latest = try view.caseload(CaseloadQuery(today: today)).max(by: { $0.lastActivity < $1.lastActivity }),
+            let shown = CaseloadQuery(today: day, liaison: liaison, organisation: organisation, area: area)  // every case with --by
+            if let today, let latest = try view.caseload(shown).max(by: { $0.lastActivity < $1.lastActivity }),
                latest.lastActivity > today {
                 // Idle days would come out negative: the view holds facts from after that day.
                 throw CLIError.usage("--today \(today.danish) is before the last activity of case \(latest.caseId) (\(latest.lastActivity.danish)): the flags would be judged on a day before the facts they judge; give a later day, or add --as-of \(today.danish) to see the caseload as it was known then")
