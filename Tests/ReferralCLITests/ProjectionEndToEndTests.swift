@@ -83,6 +83,8 @@ import Testing
             #expect(r.err.contains("--as-of 04.03.2024"), "\(r)")
         }
         #expect(try sandbox.run(["caseload", "--today", "05.03.2024"]).status == 0)
+        // Only the cases shown count: vib-lis-02 has none, so nothing is judged too early.
+        #expect(try json(try sandbox.run(["caseload", "--today", "04.03.2024", "--liaison", "vib-lis-02", "--json"])).isEmpty)
         let known = try sandbox.run(["caseload", "--today", "04.03.2024", "--as-of-position", "17", "--json"])
         #expect(known.status == 0, "\(known)")
     }
