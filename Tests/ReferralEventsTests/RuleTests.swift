@@ -111,7 +111,10 @@ let ruleCases: [RuleCase] = [
              offending: F.event(.case("C1"), .eventRetracted(.init(retractedEventId: UUID(), reason: "Fejl"))),
              rule: .unknownEvent, mentions: "retract"),
     RuleCase(name: "closing without a reason", before: [F.opened()],
-             offending: F.event(.case("C1"), .caseClosed(.init(reason: "  "))), rule: .invalidValue, mentions: "reason"),
+             offending: F.event(.case("C1"), .caseClosed(.init(reason: "  "))), rule: .invalidValue, mentions: "the reason is empty; say why"),
+    RuleCase(name: "an organisation without a name", before: [],
+             offending: F.event(.registry, .organisationRegistered(.init(organisationId: "grocer-2", name: " ", kind: .employer, sector: .other, municipality: "Fredericia"))),
+             rule: .invalidValue, mentions: "the name is empty; give one"),
 ]
 
 @Suite struct RuleTests {

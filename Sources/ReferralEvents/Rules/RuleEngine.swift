@@ -482,7 +482,9 @@ struct RuleEngine {
 
     private func text(_ value: String, _ field: String, required: Bool = false) throws {
         // A visible ASCII character settles it without walking grapheme clusters.
-        if required, !value.utf8.contains(where: { $0 > 0x20 && $0 < 0x7F }), value.allSatisfy(\.isWhitespace) { throw violation(.invalidValue, "the \(field) is empty; say why") }
+        if required, !value.utf8.contains(where: { $0 > 0x20 && $0 < 0x7F }), value.allSatisfy(\.isWhitespace) {
+            throw violation(.invalidValue, field == "reason" ? "the reason is empty; say why" : "the \(field) is empty; give one")
+        }
         guard value.utf8.count <= Self.maxTextLength else {
             throw violation(.invalidValue, "the \(field) is \(value.utf8.count) bytes; at most \(Self.maxTextLength) are allowed")
         }
