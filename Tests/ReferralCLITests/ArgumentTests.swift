@@ -131,6 +131,16 @@ import Testing
         #expect(throws: Never.self) { _ = try ReferralCommand.parseAsRoot(same) }
     }
 
+    @Test func everyCommandThatWritesAFileTakesOut() throws {
+        let pseudonym = "0123456789abcdef0123456789abcdef"
+        for flag in ["--out", "--output"] {  // --output was access-report's only name
+            let c = try #require(try ReferralCommand.parseAsRoot(["access-report", pseudonym, "--reason", "x", flag, "r.json"]) as? ReferralCommand.AccessReportCommand)
+            #expect(c.output == "r.json")
+        }
+        #expect((try ReferralCommand.parseAsRoot(["export", "--out", "e.jsonl"]) as? ReferralCommand.Export)?.out == "e.jsonl")
+        #expect((try ReferralCommand.parseAsRoot(["head", "--out", "h.json"]) as? ReferralCommand.Head)?.out == "h.json")
+    }
+
     @Test func commandsNearAMistypedOne() {
         #expect(Runner.editDistance("verfy", "verify") == 1)
         #expect(Runner.editDistance("histroy", "history") == 1)  // a swap is one edit

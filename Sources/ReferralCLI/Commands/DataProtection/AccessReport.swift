@@ -14,10 +14,11 @@ extension ReferralCommand {
                 access-log entry about them. The report is for the resident, so it holds their \
                 own name and CPR number and nobody else's. Only an organisation that holds one \
                 of their cases may produce it (else exit 67); producing it is logged. With \
-                --output the file is created readable by you only and never overwritten.
+                --out (or --output) the file is created readable by you only and never \
+                overwritten.
 
                 Examples:
-                  referral access-report 0123456789abcdef0123456789abcdef --reason "Indsigtsanmodning 12.03.2024" --output indsigt.json
+                  referral access-report 0123456789abcdef0123456789abcdef --reason "Indsigtsanmodning 12.03.2024" --out indsigt.json
                   echo 010190-1234 | referral access-report --cpr - --reason "Indsigtsanmodning"
                 """
         )
@@ -25,7 +26,9 @@ extension ReferralCommand {
         @OptionGroup var who: ResidentOptions
         @OptionGroup var why: ReasonOption
 
-        @Option(help: ArgumentHelp("Write the report to this new file instead of standard output.", valueName: "file"), completion: .file())
+        // --out as in `export` and `head`; --output, its first name, still works.
+        @Option(name: [.customLong("out"), .customLong("output")],
+                help: ArgumentHelp("Write the report to this new file instead of standard output.", valueName: "file"), completion: .file())
         var output: String?
 
         @OptionGroup var identity: IdentityOptions
