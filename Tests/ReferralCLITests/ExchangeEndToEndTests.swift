@@ -44,6 +44,23 @@ import Testing
         #expect(r.status == 66 && r.err.contains("there is no case 'NOPE'"), "\(r)")
     }
 
+    @Test func exportThroughALinkOrIntoADevice() throws {
+        // A symbolic link stays a link; the file it names gets the export.
+        let real = sandbox.root + "/real.jsonl", link = sandbox.root + "/link.jsonl"
+        try Data("old\n".utf8).write(to: URL(fileURLWithPath: real))
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: real)
+        var r = try sandbox.run(["export", "--case", "C1", "--out", link])
+        #expect(r.status == 0, "\(r)")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == real)
+        #expect(try objects(String(contentsOfFile: real, encoding: .utf8)).map { $0["position"] as? Int } == [10, 11, 12])
+        // A device is written as it is, never replaced.
+        r = try sandbox.run(["export", "--out", "/dev/null"])
+        #expect(r.status == 0, "\(r)")
+        let attributes = try FileManager.default.attributesOfItem(atPath: "/dev/null")
+        #expect(attributes[.type] as? FileAttributeType == .typeCharacterSpecial)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root).filter { $0.hasSuffix(".partial") }.isEmpty)
+    }
+
     @Test func aFailedExportLeavesTheFileAsItWas() throws {
         let file = sandbox.root + "/earlier.jsonl"
         try Data("an earlier export\n".utf8).write(to: URL(fileURLWithPath: file))

@@ -76,7 +76,9 @@ extension ReferralCommand {
 ///
 /// A file is written under a temporary name beside it and renamed over `path` only by
 /// `close()`, as git writes through lock files: an export that fails (an unknown stream, a
-/// damaged record, a full disk) leaves an existing file as it was and no partial one.
+/// damaged record, a full disk) leaves an existing file as it was and no partial one. A
+/// symbolic link is followed (the file it names is replaced, the link stays); a device or
+/// pipe (`/dev/null`, a FIFO) is written directly.
 final class FileOutput {
     let console: Console
     private let descriptor: Int32
@@ -96,21 +98,41 @@ final class FileOutput {
 
     /// Starts writing `path` (created or, once `close()` succeeds, replaced).
     convenience init(_ path: String) throws {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw CLIError.storage("cannot write \(path): it is a directory; give a file name")
+        var target = path
+        var info = stat()
+        if stat(path, &info) == 0 {
+            switch info.st_mode & S_IFMT {
+            case S_IFDIR:
+                throw CLIError.storage("cannot write \(path): it is a directory; give a file name")
+            case S_IFREG:
+                if let resolved = realpath(path, nil) {  // through a symbolic link: replace what it names
+                    target = String(cString: resolved)
+                    free(resolved)
+                }
+            default:  // a device or a pipe: nothing to replace
+                let fd = open(path, O_WRONLY)
+                guard fd >= 0 else { throw CLIError.storage("cannot write \(path): \(String(cString: strerror(errno)))") }
+                self.init(console: Console(fileDescriptor: fd, flushEachLine: false), descriptor: fd, path: path, temporary: nil)
+                return
+            }
         }
-        let temporary = path + ".\(getpid()).partial"
+        let temporary = target + ".\(getpid()).partial"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL, 0o640)
         guard fd >= 0 else { throw CLIError.storage("cannot write \(path): \(String(cString: strerror(errno)))") }
-        self.init(console: Console(fileDescriptor: fd, flushEachLine: false), descriptor: fd, path: path, temporary: temporary)
+        self.init(console: Console(fileDescriptor: fd, flushEachLine: false), descriptor: fd, path: target, temporary: temporary)
     }
 
     /// Flushes the output; for a file, makes it durable and puts it in place.
     func close() throws {
         console.flush()
-        guard let path, let temporary else { return }
+        guard let path else { return }
         finished = true
+        guard let temporary else {  // a device or a pipe
+            let code = console.writeError
+            _ = Foundation.close(descriptor)
+            if let code { throw CLIError.storage("cannot write \(path): \(String(cString: strerror(code)))") }
+            return
+        }
         if let code = console.writeError {
             _ = Foundation.close(descriptor)
             unlink(temporary)
@@ -124,10 +146,9 @@ final class FileOutput {
     }
 
     deinit {
+        guard !finished, path != nil else { return }
+        _ = Foundation.close(descriptor)
         // Not closed: the command failed, so nothing it wrote is kept.
-        if !finished, let temporary {
-            _ = Foundation.close(descriptor)
-            unlink(temporary)
-        }
+        if let temporary { unlink(temporary) }
     }
 }
