@@ -98,6 +98,27 @@ import Testing
         #expect(r.err.contains("referral-made"))
     }
 
+    @Test func headAndConfigFilesAreWrittenThroughSymbolicLinks() throws {
+        let fm = FileManager.default
+        // A head file kept elsewhere (an audit share), reached through a link.
+        let realHead = sandbox.root + "/audit-head.json", linkHead = sandbox.root + "/head-link.json"
+        try Data("{}\n".utf8).write(to: URL(fileURLWithPath: realHead))
+        try fm.createSymbolicLink(atPath: linkHead, withDestinationPath: realHead)
+        var r = try sandbox.run(["head", "--out", linkHead])
+        #expect(r.status == 0, "\(r)")
+        #expect(try fm.destinationOfSymbolicLink(atPath: linkHead) == realHead)
+        #expect(try JSONDecoder().decode(LogHead.self, from: Data(contentsOf: URL(fileURLWithPath: realHead))) == sandbox.head())
+        // A configuration file kept in a dotfiles checkout, reached through a link.
+        let realConfig = sandbox.root + "/dotfiles-config.json"
+        try Data("{}\n".utf8).write(to: URL(fileURLWithPath: realConfig))
+        try fm.createSymbolicLink(atPath: sandbox.config, withDestinationPath: realConfig)
+        r = try sandbox.run(["config", "--actor", "anne", "--org", "secretariat-viborg"], store: false)
+        #expect(r.status == 0, "\(r)")
+        #expect(try fm.destinationOfSymbolicLink(atPath: sandbox.config) == realConfig)
+        #expect(try String(contentsOfFile: realConfig, encoding: .utf8).contains("\"anne\""))
+        #expect(try fm.contentsOfDirectory(atPath: sandbox.root).filter { $0.hasSuffix(".partial") }.isEmpty)
+    }
+
     @Test func headVerifyAndHeadFiles() throws {
         let headFile = sandbox.root + "/head.json"
         var r = try sandbox.run(["head", "--out", headFile])

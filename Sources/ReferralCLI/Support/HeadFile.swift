@@ -29,11 +29,8 @@ enum HeadFile {
         return head
     }
 
+    /// Writes the head file whole (a symbolic link is followed, not replaced).
     static func write(_ head: LogHead, to path: String) throws {
-        do {
-            try Data(try encode(head).utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw CLIError.storage("cannot write the head file \(path): \(error.localizedDescription)")
-        }
+        try FileOutput.write(try encode(head), to: path)
     }
 }

@@ -40,12 +40,15 @@ struct CLIConfig: Sendable, Hashable, Codable {
     func save(to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let json: Data
         do {
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try (encoder.encode(self) + Data("\n".utf8)).write(to: URL(fileURLWithPath: path), options: .atomic)
+            json = try encoder.encode(self)
         } catch {
             throw CLIError.storage("cannot write the configuration file \(path): \(error.localizedDescription)")
         }
+        // Written whole, and through a symbolic link (a dotfiles checkout) rather than over it.
+        try FileOutput.write(String(decoding: json, as: UTF8.self) + "\n", to: path)
     }
 
     private static func describe(_ e: DecodingError) -> String {

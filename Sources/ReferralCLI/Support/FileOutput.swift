@@ -1,0 +1,91 @@
+import Foundation
+
+/// A file (or standard output) written through a buffered `Console`.
+///
+/// A file is written under a temporary name beside it and renamed over `path` only by
+/// `close()`, as git writes through lock files: an export that fails (an unknown stream, a
+/// damaged record, a full disk) leaves an existing file as it was and no partial one. A
+/// symbolic link is followed (the file it names is replaced, the link stays); a device or
+/// pipe (`/dev/null`, a FIFO) is written directly.
+final class FileOutput {
+    let console: Console
+    private let descriptor: Int32
+    private let path: String?
+    /// Where the file is written until `close()` renames it to `path`.
+    private let temporary: String?
+    private var finished = false
+
+    static var standardOutput: FileOutput { FileOutput(console: Console.out, descriptor: 1, path: nil, temporary: nil) }
+
+    private init(console: Console, descriptor: Int32, path: String?, temporary: String?) {
+        self.console = console
+        self.descriptor = descriptor
+        self.path = path
+        self.temporary = temporary
+    }
+
+    /// Starts writing `path` (created or, once `close()` succeeds, replaced).
+    convenience init(_ path: String) throws {
+        var target = path
+        var info = stat()
+        if stat(path, &info) == 0 {
+            switch info.st_mode & S_IFMT {
+            case S_IFDIR:
+                throw CLIError.storage("cannot write \(path): it is a directory; give a file name")
+            case S_IFREG:
+                if let resolved = realpath(path, nil) {  // through a symbolic link: replace what it names
+                    target = String(cString: resolved)
+                    free(resolved)
+                }
+            default:  // a device or a pipe: nothing to replace
+                let fd = open(path, O_WRONLY)
+                guard fd >= 0 else { throw CLIError.storage("cannot write \(path): \(String(cString: strerror(errno)))") }
+                self.init(console: Console(fileDescriptor: fd, flushEachLine: false), descriptor: fd, path: path, temporary: nil)
+                return
+            }
+        }
+        let temporary = target + ".\(getpid()).partial"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL, 0o640)
+        guard fd >= 0 else { throw CLIError.storage("cannot write \(path): \(String(cString: strerror(errno)))") }
+        self.init(console: Console(fileDescriptor: fd, flushEachLine: false), descriptor: fd, path: target, temporary: temporary)
+    }
+
+    /// Flushes the output; for a file, makes it durable and puts it in place.
+    func close() throws {
+        console.flush()
+        guard let path else { return }
+        finished = true
+        guard let temporary else {  // a device or a pipe
+            let code = console.writeError
+            _ = Foundation.close(descriptor)
+            if let code { throw CLIError.storage("cannot write \(path): \(String(cString: strerror(code)))") }
+            return
+        }
+        if let code = console.writeError {
+            _ = Foundation.close(descriptor)
+            unlink(temporary)
+            throw CLIError.storage("cannot write \(path): \(String(cString: strerror(code)))")
+        }
+        if fsync(descriptor) != 0 || Foundation.close(descriptor) != 0 || rename(temporary, path) != 0 {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw CLIError.storage("cannot finish writing \(path): \(reason)")
+        }
+    }
+
+    deinit {
+        guard !finished, path != nil else { return }
+        _ = Foundation.close(descriptor)
+        // Not closed: the command failed, so nothing it wrote is kept.
+        if let temporary { unlink(temporary) }
+    }
+}
+
+extension FileOutput {
+    /// Writes `text` as the whole of `path`, replacing it only once written and on disk.
+    static func write(_ text: String, to path: String) throws {
+        let file = try FileOutput(path)
+        file.console.write(text)
+        try file.close()
+    }
+}
