@@ -19,7 +19,7 @@ enum AppendBench {
     static func single(_ o: Options, work: String) throws {
         let n = try o.int("events", 1_000)
         let runs = try o.int("runs", 3)
-        let source = try AppendSource(work: work, count: n, after: o.int("after", 0))
+        let source = try AppendSource(work: work, count: n, after: o.int("after", 0), liveIDs: o.has("live-ids"))
         print("== 1. durable single appends: \(grouped(n)) events, one per transaction, \(runs) runs\(source.heading)")
         let events = source.events
         let values = try records(events)
@@ -64,7 +64,7 @@ enum AppendBench {
         let n = try o.int("events", 100_000)
         let runs = try o.int("runs", 3)
         let size = try o.int("batch", 1_000)
-        let source = try AppendSource(work: work, count: n, after: o.int("after", 0))
+        let source = try AppendSource(work: work, count: n, after: o.int("after", 0), liveIDs: o.has("live-ids"))
         print("== 2. batched appends: \(grouped(n)) events, \(size) per \(o.has("nosync") ? "NON-durable (--nosync)" : "durable") transaction, \(runs) runs\(source.heading)")
         let events = source.events
         let values = try records(events)
@@ -125,6 +125,9 @@ enum AppendBench {
         let n = try o.int("events", 20_000)
         let runs = try o.int("runs", 3)
         let tasks = try o.int("tasks", 16)
+        // With --live-ids each task gives an event its id when it appends it, as a live client
+        // does (`UUID.timeOrdered()`): the tasks append in an order of their own, not the log's.
+        let live = o.has("live-ids")
         let source = try AppendSource(work: work, count: n, after: o.int("after", 0))
         print("== 3. concurrent appenders: \(tasks) tasks, \(grouped(n)) single durable appends, group commit, \(runs) runs\(source.heading)")
         let all = source.events
@@ -176,7 +179,9 @@ enum AppendBench {
                     group.addTask {
                         var lat: [Double] = []
                         lat.reserveCapacity(q.count)
-                        for e in q {
+                        var renamed: [UUID: UUID] = [:]  // a retraction is in its target's stream, so in this task
+                        for var e in q {
+                            if live { e = AppendSource.withLiveID(e, renamed: &renamed) }
                             let t = now()
                             try await committer.append(e)
                             lat.append(Double(now() - t))

@@ -215,7 +215,7 @@ struct Options {
         }
     }
 
-    static let booleans: Set<String> = ["seal", "durable", "keep", "plain", "nosync", "low-memory"]
+    static let booleans: Set<String> = ["seal", "durable", "keep", "plain", "nosync", "low-memory", "live-ids"]
 
     func int(_ name: String, _ fallback: Int) throws -> Int {
         guard let v = values[name] else { return fallback }

@@ -79,7 +79,7 @@ struct AppendSource {
     /// `after` > 0, makes the store of the first `after` events and the raw baseline's log of
     /// their records, once each (10,000 a transaction without fsync, then flushed), to be
     /// copied for each run.
-    init(work: String, count: Int, after: Int) throws {
+    init(work: String, count: Int, after: Int, liveIDs: Bool = false) throws {
         // With --after, the demo's size depends on `after` alone (for any --events up to
         // 100k), so runs with different --events share it and its prefix store.
         let demoEvents = after > 0 ? (after + max(count, 100_000)) * 11 / 10 : max(3_000, count * 11 / 10)
@@ -89,7 +89,7 @@ struct AppendSource {
             throw BenchError("the demo store \(demo) holds \(all.count) events, fewer than --after + --events")
         }
         self.after = after
-        events = Array(all[after...])
+        events = liveIDs ? Self.withLiveIDs(Array(all[after...])) : Array(all[after...])
         guard after > 0 else { prefix = nil; return }
         let name = "\(work)/prefix-\(after)-of-\((demo as NSString).lastPathComponent)"
         let parts = stride(from: 0, to: after, by: 10_000).map { $0..<min(after, $0 + 10_000) }
@@ -108,6 +108,42 @@ struct AppendSource {
             return ""
         }
         prefix = (name, name + "-raw.mdb")
+    }
+
+    /// `events` with the ids a live client's appends get: time-ordered (`UUID.timeOrdered`,
+    /// the default of `ProposedEvent`), each after the one before and after every id of the
+    /// demo (which ends in 2025), instead of the demo's, which are ordered by day only and
+    /// random within it. Made from the events' order alone, so every run gets the same ids;
+    /// a retraction of a re-identified event names its new id.
+    /// `event` with a new `UUID.timeOrdered()` id, made now, as a live client's append gets;
+    /// `renamed` maps the ids replaced so far, for a retraction's target.
+    static func withLiveID(_ event: ProposedEvent, renamed: inout [UUID: UUID]) -> ProposedEvent {
+        var e = event
+        let id = UUID.timeOrdered()
+        renamed[e.id] = id
+        e.id = id
+        if case .eventRetracted(var r) = e.payload, let new = renamed[r.retractedEventId] {
+            r.retractedEventId = new
+            e.payload = .eventRetracted(r)
+        }
+        return e
+    }
+
+    static func withLiveIDs(_ events: [ProposedEvent]) -> [ProposedEvent] {
+        let base: UInt64 = 1_767_225_600_000  // 01.01.2026 00:00 UTC in milliseconds
+        var renamed: [UUID: UUID] = [:]
+        return events.enumerated().map { i, e in
+            var e = e
+            let n = UInt64(i)
+            let id = UUID.timeOrdered(milliseconds: base + n >> 12, counter: n & 0xFFF, random: n &* 0x9E37_79B9_7F4A_7C15)
+            renamed[e.id] = id
+            e.id = id
+            if case .eventRetracted(var r) = e.payload, let new = renamed[r.retractedEventId] {
+                r.retractedEventId = new
+                e.payload = .eventRetracted(r)
+            }
+            return e
+        }
     }
 
     /// " after N events already in the store", or "" — for a workload's heading.
