@@ -113,37 +113,20 @@ struct AppendSource {
     /// `events` with the ids a live client's appends get: time-ordered (`UUID.timeOrdered`,
     /// the default of `ProposedEvent`), each after the one before and after every id of the
     /// demo (which ends in 2025), instead of the demo's, which are ordered by day only and
-    /// random within it. Made from the events' order alone, so every run gets the same ids;
-    /// a retraction of a re-identified event names its new id.
-    /// `event` with a new `UUID.timeOrdered()` id, made now, as a live client's append gets;
-    /// `renamed` maps the ids replaced so far, for a retraction's target.
-    static func withLiveID(_ event: ProposedEvent, renamed: inout [UUID: UUID]) -> ProposedEvent {
-        var e = event
-        let id = UUID.timeOrdered()
-        renamed[e.id] = id
-        e.id = id
-        if case .eventRetracted(var r) = e.payload, let new = renamed[r.retractedEventId] {
-            r.retractedEventId = new
-            e.payload = .eventRetracted(r)
-        }
-        return e
-    }
-
+    /// random within it. Made from the events' order alone, so every run gets the same ids.
     static func withLiveIDs(_ events: [ProposedEvent]) -> [ProposedEvent] {
         let base: UInt64 = 1_767_225_600_000  // 01.01.2026 00:00 UTC in milliseconds
         var renamed: [UUID: UUID] = [:]
         return events.enumerated().map { i, e in
-            var e = e
             let n = UInt64(i)
-            let id = UUID.timeOrdered(milliseconds: base + n >> 12, counter: n & 0xFFF, random: n &* 0x9E37_79B9_7F4A_7C15)
-            renamed[e.id] = id
-            e.id = id
-            if case .eventRetracted(var r) = e.payload, let new = renamed[r.retractedEventId] {
-                r.retractedEventId = new
-                e.payload = .eventRetracted(r)
-            }
-            return e
+            return e.identified(as: .timeOrdered(milliseconds: base + n >> 12, counter: n & 0xFFF, random: n &* 0x9E37_79B9_7F4A_7C15),
+                                renamed: &renamed)
         }
+    }
+
+    /// `event` with a new `UUID.timeOrdered()` id, made now, as a live client's append gets.
+    static func withLiveID(_ event: ProposedEvent, renamed: inout [UUID: UUID]) -> ProposedEvent {
+        event.identified(as: .timeOrdered(), renamed: &renamed)
     }
 
     /// " after N events already in the store", or "" — for a workload's heading.
@@ -168,5 +151,20 @@ struct AppendSource {
             Glibc.sync()
         }
         return try RawLMDB(path: path, database: "events", durable: durable)
+    }
+}
+
+extension ProposedEvent {
+    /// This event under the id `id`; `renamed` maps the ids replaced so far, so that a
+    /// retraction names its target's new id.
+    func identified(as id: UUID, renamed: inout [UUID: UUID]) -> ProposedEvent {
+        var e = self
+        renamed[e.id] = id
+        e.id = id
+        if case .eventRetracted(var r) = e.payload, let new = renamed[r.retractedEventId] {
+            r.retractedEventId = new
+            e.payload = .eventRetracted(r)
+        }
+        return e
     }
 }
