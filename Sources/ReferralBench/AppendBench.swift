@@ -181,7 +181,7 @@ enum AppendBench {
                         lat.reserveCapacity(q.count)
                         var renamed: [UUID: UUID] = [:]  // a retraction is in its target's stream, so in this task
                         for var e in q {
-                            if live { e = AppendSource.withLiveID(e, renamed: &renamed) }
+                            if live { e = e.identified(as: .timeOrdered(), renamed: &renamed) }
                             let t = now()
                             try await committer.append(e)
                             lat.append(Double(now() - t))

@@ -124,11 +124,6 @@ struct AppendSource {
         }
     }
 
-    /// `event` with a new `UUID.timeOrdered()` id, made now, as a live client's append gets.
-    static func withLiveID(_ event: ProposedEvent, renamed: inout [UUID: UUID]) -> ProposedEvent {
-        event.identified(as: .timeOrdered(), renamed: &renamed)
-    }
-
     /// " after N events already in the store", or "" — for a workload's heading.
     var heading: String { after > 0 ? ", after \(grouped(after)) events already in the store" : "" }
 

@@ -50,27 +50,19 @@ final class FileOutput {
         self.init(console: Console(fileDescriptor: fd, flushEachLine: false), descriptor: fd, path: target, temporary: temporary)
     }
 
-    /// Flushes the output; for a file, makes it durable and puts it in place.
+    /// Flushes the output; for a file, makes it durable and puts it in place (a device or
+    /// pipe is only closed).
     func close() throws {
         console.flush()
         guard let path else { return }
         finished = true
-        guard let temporary else {  // a device or a pipe
-            let code = console.writeError
-            _ = Foundation.close(descriptor)
-            if let code { throw CLIError.storage("cannot write \(path): \(String(cString: strerror(code)))") }
-            return
-        }
-        if let code = console.writeError {
-            _ = Foundation.close(descriptor)
-            unlink(temporary)
-            throw CLIError.storage("cannot write \(path): \(String(cString: strerror(code)))")
-        }
-        if fsync(descriptor) != 0 || Foundation.close(descriptor) != 0 || rename(temporary, path) != 0 {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw CLIError.storage("cannot finish writing \(path): \(reason)")
-        }
+        var failure = console.writeError
+        if failure == nil, temporary != nil, fsync(descriptor) != 0 { failure = errno }
+        if Foundation.close(descriptor) != 0, failure == nil { failure = errno }
+        if failure == nil, let temporary, rename(temporary, path) != 0 { failure = errno }
+        guard let failure else { return }
+        if let temporary { unlink(temporary) }
+        throw CLIError.storage("cannot write \(path): \(String(cString: strerror(failure)))")
     }
 
     deinit {

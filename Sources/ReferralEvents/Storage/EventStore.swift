@@ -115,7 +115,8 @@ public final class EventStore: Sendable {
                 return moved.count < 4096
             }
             for row in moved {
-                try txn.put(streams, Array(row.key.dropFirst(2)) + [0], row.value, noOverwrite: true)
+                let stream = StreamID(String(decoding: row.key.dropFirst(2), as: UTF8.self))
+                try txn.put(streams, StreamIndex.caseRowKey(stream), row.value, noOverwrite: true)
                 try txn.delete(rules, row.key)
             }
         } while !moved.isEmpty

@@ -87,13 +87,14 @@ extension ReferralCommand {
             let store = try storeOptions.open()
             let view = try ProjectionAccess.view(store, asOf: asOf)
             let day = today ?? asOf.asOf?.date ?? Timestamp.now().date
-            let shown = CaseloadQuery(today: day, liaison: liaison, organisation: organisation, area: area)  // every case with --by
-            if let today, let latest = try view.caseload(shown).max(by: { $0.lastActivity < $1.lastActivity }),
-               latest.lastActivity > today {
-                // Idle days would come out negative: the view holds facts from after that day.
+            // Idle days would come out negative for a case shown: the view holds facts from
+            // after the day it is judged on.
+            func refuseJudgingBeforeFacts(_ rows: [CaseloadRow]) throws {
+                guard let today, let latest = rows.max(by: { $0.lastActivity < $1.lastActivity }), latest.lastActivity > today else { return }
                 throw CLIError.usage("--today \(today.danish) is before the last activity of case \(latest.caseId) (\(latest.lastActivity.danish)): the flags would be judged on a day before the facts they judge; give a later day, or add --as-of \(today.danish) to see the caseload as it was known then")
             }
             if let by {
+                if today != nil { try refuseJudgingBeforeFacts(view.caseload(CaseloadQuery(today: day))) }  // --by counts every case
                 let rows = try view.caseloadSummary(by: by.grouping, today: day, inactiveAfterDays: inactiveDays, consentWarningDays: consentDays)
                 var t = Table([Column(by.rawValue, by.rawValue.capitalized), Column("openCases", "Open"), Column("activePlacement", "Active placement"),
                                Column("awaitingAnswer", "Awaiting answer"), Column("inactive", "Inactive"), Column("consentExpiring", "Consent expiring")])
@@ -104,8 +105,10 @@ extension ReferralCommand {
             } else {
                 let query = CaseloadQuery(today: day, liaison: liaison, organisation: organisation, area: area,
                                           requiring: CaseloadFlags(required.map(\.flags)), inactiveAfterDays: inactiveDays, consentWarningDays: consentDays)
+                let rows = try view.caseload(query)
+                try refuseJudgingBeforeFacts(rows)
                 var writer = output.writer(Self.columns)
-                for r in try view.caseload(query) {
+                for r in rows {
                     writer.row([.text(r.caseId), .text(r.liaison), .text(r.organisation), .text(r.area), .text(r.targetGroup), .date(r.openedOn),
                                 .date(r.lastActivity), .int(r.daysSinceActivity), .int(r.activePlacements), .int(r.pendingReferrals),
                                 .int(r.consentsInForce), .optional(r.nextConsentExpiry), .text(r.flags.description)])
