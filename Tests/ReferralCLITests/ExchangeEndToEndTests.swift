@@ -61,6 +61,21 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root).filter { $0.hasSuffix(".partial") }.isEmpty)
     }
 
+    /// `export > file` on a full disk must not look like a complete export: an incomplete
+    /// backup that exits 0 is found out only when it is needed.
+    @Test func anExportToStandardOutputThatCannotBeWrittenFails() throws {
+        // Each event's line is hundreds of bytes; one block of file holds a few of them.
+        let r = try sandbox.run(["export"], fileSizeBlocks: 1)
+        #expect(r.status == 74, "\(r)")
+        #expect(r.err == "referral: cannot write standard output: File too large; the output is incomplete\n", "\(r)")
+        // Into a file with --out, the same limit is named with the file, and nothing is left.
+        let file = sandbox.root + "/big.jsonl"
+        let f = try sandbox.run(["export", "--out", file], fileSizeBlocks: 1)
+        #expect(f.status == 74 && f.err.contains("cannot write \(file): File too large"), "\(f)")
+        #expect(!FileManager.default.fileExists(atPath: file))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root).filter { $0.hasSuffix(".partial") }.isEmpty)
+    }
+
     @Test func aFailedExportLeavesTheFileAsItWas() throws {
         let file = sandbox.root + "/earlier.jsonl"
         try Data("an earlier export\n".utf8).write(to: URL(fileURLWithPath: file))

@@ -91,6 +91,30 @@ import Testing
         #expect(r.out.contains(";01.02.2024 00:00:00;case-C2;1;case-opened;"))
     }
 
+    /// A table that could not be written (`referral log > file` on a full disk) is an I/O
+    /// failure, as in git and coreutils, not a success with half a table.
+    @Test func outputThatCannotBeWrittenIsAnError() throws {
+        var r = try sandbox.run(["log"], fileSizeBlocks: 1)
+        #expect(r.status == 74, "\(r)")
+        #expect(r.err == "referral: cannot write standard output: File too large; the output is incomplete\n", "\(r)")
+        r = try sandbox.run(["log", "--json"], fileSizeBlocks: 1)
+        #expect(r.status == 74, "\(r)")
+        // Output that fits is written as before.
+        r = try sandbox.run(["head"], fileSizeBlocks: 1)
+        #expect(r.status == 0 && r.err.isEmpty, "\(r)")
+    }
+
+    /// The same on a real full disk, where the machine has /dev/full.
+    @Test(.enabled(if: Self.isCharacterDevice("/dev/full"))) func outputToAFullDiskIsAnError() throws {
+        let r = try sandbox.run(["log"], stdoutPath: "/dev/full")
+        #expect(r.status == 74, "\(r)")
+        #expect(r.err.contains("cannot write standard output: No space left on device"), "\(r)")
+    }
+
+    static func isCharacterDevice(_ path: String) -> Bool {
+        (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeCharacterSpecial
+    }
+
     @Test func logRejectsAnUnknownType() throws {
         let r = try sandbox.run(["log", "--type", "case-exploded"])
         #expect(r.status == 64, "\(r)")

@@ -39,15 +39,21 @@ struct Sandbox {
 
     /// Runs `referral args…`, adding `--store <sandbox store>` at the end unless `store` is
     /// false, and an identity in the environment unless `identity` is false; with
-    /// `addressSpaceKB`, under that limit (`ulimit -v`).
+    /// `addressSpaceKB`, under that limit (`ulimit -v`); with `fileSizeBlocks`, unable to
+    /// write a file past that many blocks (`ulimit -f`, SIGXFSZ ignored, so a write fails
+    /// with EFBIG as on a full disk); with `stdoutPath`, writing standard output there.
     @discardableResult
     func run(_ args: [String], store: Bool = true, identity: Bool = true, stdin: String? = nil,
-             environment extra: [String: String] = [:], addressSpaceKB: Int? = nil) throws -> CLIResult {
+             environment extra: [String: String] = [:], addressSpaceKB: Int? = nil,
+             fileSizeBlocks: Int? = nil, stdoutPath: String? = nil) throws -> CLIResult {
         let p = Process()
         let arguments = args + (store ? ["--store", self.store] : [])
-        if let kb = addressSpaceKB {
+        var limits: [String] = []
+        if let kb = addressSpaceKB { limits.append("ulimit -v \(kb)") }
+        if let blocks = fileSizeBlocks { limits.append("trap '' XFSZ && ulimit -f \(blocks)") }
+        if !limits.isEmpty {
             p.executableURL = URL(fileURLWithPath: "/bin/sh")
-            p.arguments = ["-c", "ulimit -v \(kb) && exec \"$0\" \"$@\"", Sandbox.binary] + arguments
+            p.arguments = ["-c", (limits + ["exec \"$0\" \"$@\""]).joined(separator: " && "), Sandbox.binary] + arguments
         } else {
             p.executableURL = URL(fileURLWithPath: Sandbox.binary)
             p.arguments = arguments
@@ -67,7 +73,7 @@ struct Sandbox {
         let outPath = root + "/out-\(id)", errPath = root + "/err-\(id)"
         _ = FileManager.default.createFile(atPath: outPath, contents: nil)
         _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath ?? outPath))
         let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         p.standardOutput = out
         p.standardError = err

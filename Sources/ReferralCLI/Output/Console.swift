@@ -18,6 +18,14 @@ final class Console: Sendable {
     /// The errno of the first failed write, if any (a full disk, a closed pipe).
     var writeError: Int32? { failure.withLock { $0 } }
 
+    /// Flushes, and says why output was lost, if any was: nil when everything was written
+    /// or the reader has gone (`referral log | head`: nobody is left to tell, as in git).
+    func lostOutput() -> String? {
+        flush()
+        guard let code = writeError, code != EPIPE else { return nil }
+        return String(cString: strerror(code))
+    }
+
     init(fileDescriptor: Int32, flushEachLine: Bool) {
         self.fileDescriptor = fileDescriptor
         self.flushEachLine = flushEachLine

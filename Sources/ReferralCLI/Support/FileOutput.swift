@@ -53,8 +53,13 @@ final class FileOutput {
     /// Flushes the output; for a file, makes it durable and puts it in place (a device or
     /// pipe is only closed).
     func close() throws {
+        guard let path else {
+            if let reason = console.lostOutput() {
+                throw CLIError.storage("cannot write standard output: \(reason); the output is incomplete")
+            }
+            return
+        }
         console.flush()
-        guard let path else { return }
         finished = true
         var failure = console.writeError
         if failure == nil, temporary != nil, fsync(descriptor) != 0 { failure = errno }

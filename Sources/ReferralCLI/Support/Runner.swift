@@ -26,7 +26,12 @@ enum Runner {
         }
         do {
             try command.run()
-            Console.out.flush()
+            // A command that printed a table to a full disk (`referral log > file`) has not
+            // done its job, whatever it returned: say so, as git and coreutils do.
+            if let reason = Console.out.lostOutput() {
+                Console.err.line("referral: cannot write standard output: \(reason); the output is incomplete")
+                return ExitStatus.storage
+            }
             return ExitStatus.success
         } catch {
             Console.out.flush()

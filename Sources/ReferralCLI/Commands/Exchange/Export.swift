@@ -63,7 +63,9 @@ extension ReferralCommand {
                 try store.replay(from: lo, through: hi) { view in
                     sink.console.write(try view.decode().cloudEventJSON(source: source) + "\n")
                     count += 1
-                    return true
+                    // A full disk: stop reading the log (`close` reports it) rather than
+                    // export the rest of a large log into nothing.
+                    return sink.console.writeError == nil
                 }
             }
             try sink.close()
