@@ -207,6 +207,12 @@ import Testing
         #expect(try sandbox.run(["verify", "--rules"]).status == 0)
     }
 
+    @Test func aHeadFileThatIsADirectorySaysSo() throws {
+        let r = try sandbox.run(["verify", "--head", sandbox.root])
+        #expect(r.status == 74, "\(r)")
+        #expect(r.err == "referral: cannot read the head file \(sandbox.root): Is a directory\n", "\(r)")
+    }
+
     @Test func aBadHeadFileIsInvalidData() throws {
         let headFile = sandbox.root + "/head.json"
         try Data("{\"position\": \"twelve\"}".utf8).write(to: URL(fileURLWithPath: headFile))

@@ -66,6 +66,29 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: sandbox.store + "/log.mdb"))
     }
 
+    /// A store, backup or config file that cannot be made says the system's reason, as
+    /// mkdir does, not Foundation's "The operation could not be completed".
+    @Test func directoriesThatCannotBeMadeSayWhy() throws {
+        let file = sandbox.root + "/plain-file"
+        _ = FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        var r = try sandbox.run(["init", "--store", file + "/store"], store: false)
+        #expect(r.status == 74, "\(r)")
+        #expect(r.err == "referral: cannot create the store directory \(file)/store: Not a directory\n", "\(r)")
+        r = try sandbox.run(["config", "--actor", "anne", "--org", "secretariat-viborg"], environment: ["REFERRAL_CONFIG": file + "/config.json"])
+        #expect(r.status == 74 && r.err.contains("cannot create \(file): File exists"), "\(r)")
+        // A configuration file that is a directory cannot be read.
+        r = try sandbox.run(["config"], environment: ["REFERRAL_CONFIG": sandbox.root])
+        #expect(r.status == 74 && r.err.contains("cannot read the configuration file \(sandbox.root): Is a directory"), "\(r)")
+        try sandbox.seed()
+        r = try sandbox.run(["backup", file + "/copy"])
+        #expect(r.status == 74 && r.err.contains("cannot create \(file)/copy: Not a directory"), "\(r)")
+        // Parents are made as `mkdir -p` makes them; the store itself is private to its group.
+        r = try sandbox.run(["init", "--store", sandbox.root + "/a/b/store"], store: false)
+        #expect(r.status == 0, "\(r)")
+        let mode = try FileManager.default.attributesOfItem(atPath: sandbox.root + "/a/b/store")[.posixPermissions] as? Int
+        #expect(mode.map { $0 & 0o027 } == 0, "\(String(describing: mode))")
+    }
+
     @Test func initSavesTheIdentityGiven() throws {
         let r = try sandbox.run(["init", "--actor", "anne", "--org", "secretariat-viborg"], identity: false)
         #expect(r.status == 0, "\(r)")

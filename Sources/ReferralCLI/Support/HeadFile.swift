@@ -17,8 +17,8 @@ enum HeadFile {
             throw CLIError.notFound("there is no head file \(path); write one with `referral head --out FILE`")
         }
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw CLIError.storage("cannot read the head file \(path): \(error.localizedDescription)")
+        do { data = try FileSystem.read(path) } catch {
+            throw CLIError.storage("cannot read the head file \(path): \(error)")
         }
         guard let head = try? JSONDecoder().decode(LogHead.self, from: data) else {
             throw CLIError.invalidData("\(path) is not a head file: expected JSON with \"position\" (a number) and \"hash\" (64 hex digits), as `referral head --out FILE` writes")

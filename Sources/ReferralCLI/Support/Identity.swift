@@ -29,24 +29,24 @@ struct CLIConfig: Sendable, Hashable, Codable {
     static func load(from path: String) throws -> CLIConfig {
         guard FileManager.default.fileExists(atPath: path) else { return CLIConfig() }
         do {
-            return try JSONDecoder().decode(CLIConfig.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+            return try JSONDecoder().decode(CLIConfig.self, from: FileSystem.read(path))
         } catch let e as DecodingError {
             throw CLIError.invalidData("the configuration file \(path) is not valid JSON with \"actor\" and \"organisation\" strings (\(Self.describe(e))); fix it or write it again with `referral config --actor NAME --org ORG`")
         } catch {
-            throw CLIError.storage("cannot read the configuration file \(path): \(error.localizedDescription)")
+            throw CLIError.storage("cannot read the configuration file \(path): \(error)")
         }
     }
 
     func save(to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let json: Data
-        do {
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            json = try encoder.encode(self)
-        } catch {
-            throw CLIError.storage("cannot write the configuration file \(path): \(error.localizedDescription)")
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            do { try FileSystem.makeDirectories(directory) } catch {
+                throw CLIError.storage("cannot write the configuration file \(path): cannot create \(directory): \(error)")
+            }
         }
+        let json = try encoder.encode(self)
         // Written whole, and through a symbolic link (a dotfiles checkout) rather than over it.
         try FileOutput.write(String(decoding: json, as: UTF8.self) + "\n", to: path)
     }

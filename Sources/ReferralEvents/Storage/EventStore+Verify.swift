@@ -302,9 +302,9 @@ extension EventStore {
             throw LogError(.invalidInput, "\(destination) already holds a store; back up into a new directory")
         }
         do {
-            try fm.createDirectory(atPath: destination, withIntermediateDirectories: true)
+            try FileSystem.makeDirectories(destination)
         } catch {
-            throw LogError(.storage, "cannot create \(destination): \(error.localizedDescription)")
+            throw LogError(.storage, "cannot create \(destination): \(error)")
         }
         try env.copy(to: EventStore.logPath(in: destination), compact: true)
         try KeyStore.backup(directory: directory, to: KeyStore.path(in: destination))

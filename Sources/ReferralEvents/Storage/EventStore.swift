@@ -62,9 +62,9 @@ public final class EventStore: Sendable {
                 throw LogError(.notFound, "no store at \(directory); create one with `referral init` or point --store / REFERRAL_STORE at an existing store")
             }
             do {
-                try fm.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+                try FileSystem.makeDirectories(directory, permissions: 0o750)
             } catch {
-                throw LogError(.storage, "cannot create the store directory \(directory): \(error.localizedDescription)")
+                throw LogError(.storage, "cannot create the store directory \(directory): \(error)")
             }
         }
         self.directory = directory

@@ -36,9 +36,9 @@ extension LogHead {
         }
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            data = try FileSystem.read(path)
         } catch {
-            throw LogError(.storage, "cannot read the head file \(path): \(error.localizedDescription)")
+            throw LogError(.storage, "cannot read the head file \(path): \(error)")
         }
         let head: LogHead
         do {
