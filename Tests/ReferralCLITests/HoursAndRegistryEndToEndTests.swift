@@ -53,6 +53,9 @@ import Testing
         #expect(r.out.contains("05.03.2024  7.5 hours"))
         #expect(try sandbox.events().last?.payload == .sharedHoursLogged(SharedHoursLogged(date: Sandbox.day(2024, 3, 5), hours: Hours(hundredths: 750),
                                                                                          areaId: nil, servedOrganisation: nil, activity: "")))
+        // `--on`, as every other write command names its day, is the same as --date.
+        let on = try sandbox.run(["log-hours", "2024-0001", "--on", "06.03.2024", "--hours", "2"])
+        #expect(on.status == 0 && on.out.contains("06.03.2024  2 hours"), "\(on)")
     }
 
     @Test func aWeekThatWouldPassTheDailyLimitWritesNothing() throws {

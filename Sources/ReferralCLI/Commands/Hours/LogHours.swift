@@ -20,7 +20,8 @@ extension ReferralCommand {
         @Argument(help: ArgumentHelp("The agreement id.", valueName: "agreement"), transform: Parse.agreementID)
         var agreementID: String
 
-        @Option(help: ArgumentHelp("The day the hours were spent.", valueName: "date"), transform: Parse.date)
+        // Also `--on`, which every other write command takes for its date.
+        @Option(name: [.customLong("date"), .customLong("on")], help: ArgumentHelp("The day the hours were spent.", valueName: "date"), transform: Parse.date)
         var date: CalendarDate?
 
         @Option(help: ArgumentHelp("An ISO week (YYYY-Www): the hours are spread over its weekdays.", valueName: "week"), transform: Parse.isoWeek)
