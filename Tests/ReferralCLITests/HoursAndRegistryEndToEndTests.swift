@@ -53,6 +53,10 @@ import Testing
         #expect(r.out.contains("05.03.2024  7.5 hours"))
         #expect(try sandbox.events().last?.payload == .sharedHoursLogged(SharedHoursLogged(date: Sandbox.day(2024, 3, 5), hours: Hours(hundredths: 750),
                                                                                          areaId: nil, servedOrganisation: nil, activity: "")))
+        // Negative hours, as one might try to take hours back, are refused with the way to do it
+        // (ArgumentParser would read "-2" as an option and say the value is missing).
+        let negative = try sandbox.run(["log-hours", "2024-0001", "--date", "06.03.2024", "--hours", "-2"])
+        #expect(negative.status == 64 && negative.err.contains("hours are never subtracted: retract the wrong entry"), "\(negative)")
         // `--on`, as every other write command names its day, is the same as --date.
         let on = try sandbox.run(["log-hours", "2024-0001", "--on", "06.03.2024", "--hours", "2"])
         #expect(on.status == 0 && on.out.contains("06.03.2024  2 hours"), "\(on)")

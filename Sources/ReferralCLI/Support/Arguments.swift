@@ -47,6 +47,9 @@ enum Parse {
         guard let v = Double(t), v.isFinite, let h = Hours(v) else {
             throw ArgumentValueError("not a number of hours; write e.g. 7.5 or 7,5")
         }
+        guard v >= 0 else {
+            throw ArgumentValueError("hours must be more than 0; hours are never subtracted: retract the wrong entry (`referral retract EVENT-ID`) and record the right one")
+        }
         guard h.hundredths > 0 else { throw ArgumentValueError("hours must be more than 0") }
         return h
     }

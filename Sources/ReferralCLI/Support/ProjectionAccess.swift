@@ -10,7 +10,7 @@ struct AsOfOptions: ParsableArguments {
             transform: Parse.endOfPeriod)
     var asOf: Timestamp?
 
-    @Option(name: .customLong("as-of-position"), help: ArgumentHelp("As of this log position.", valueName: "n"))
+    @Option(name: .customLong("as-of-position"), parsing: .unconditional, help: ArgumentHelp("As of this log position.", valueName: "n"))
     var asOfPosition: UInt64?
 
     func validate() throws {

@@ -15,7 +15,7 @@ extension ReferralCommand {
         @Argument(help: ArgumentHelp("The case id.", valueName: "case"), transform: Parse.caseID)
         var caseID: String
 
-        @Option(help: ArgumentHelp("Months after close: 1, 3, 6 or 12.", valueName: "n"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Months after close: 1, 3, 6 or 12.", valueName: "n"))
         var months: Int
 
         @Option(help: "The resident's status.")

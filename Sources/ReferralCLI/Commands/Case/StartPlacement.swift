@@ -30,7 +30,7 @@ extension ReferralCommand {
         @Option(name: .customLong("planned-end"), help: ArgumentHelp("Planned last day.", valueName: "date"), transform: Parse.date)
         var plannedEnd: CalendarDate?
 
-        @Option(name: .customLong("hours-per-week"), help: ArgumentHelp("Hours a week, e.g. 20 or 18,5.", valueName: "hours"), transform: Parse.hours)
+        @Option(name: .customLong("hours-per-week"), parsing: .unconditional, help: ArgumentHelp("Hours a week, e.g. 20 or 18,5.", valueName: "hours"), transform: Parse.hours)
         var hoursPerWeek: Hours
 
         @Option(help: ArgumentHelp("The referral that led to it.", valueName: "referral"))

@@ -20,10 +20,10 @@ extension ReferralCommand {
                 """
         )
 
-        @Option(help: ArgumentHelp("First position.", valueName: "position"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("First position.", valueName: "position"))
         var from: UInt64?
 
-        @Option(help: ArgumentHelp("Last position.", valueName: "position"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Last position.", valueName: "position"))
         var to: UInt64?
 
         @Option(help: ArgumentHelp("Only this stream, e.g. registry or case-2024-0001.", valueName: "stream"))

@@ -31,7 +31,7 @@ extension ReferralCommand {
         @Flag(name: .customLong("dry-run"), help: "Only check the file against the schemas; write nothing.")
         var dryRun = false
 
-        @Option(name: .customLong("max-errors"), help: ArgumentHelp("Stop reporting after this many bad lines.", valueName: "n"))
+        @Option(name: .customLong("max-errors"), parsing: .unconditional, help: ArgumentHelp("Stop reporting after this many bad lines.", valueName: "n"))
         var maxErrors = 20
 
         @Option(name: .customLong("part-size"), help: ArgumentHelp("Events handed to the store at a time (for tests).", visibility: .hidden))

@@ -29,7 +29,7 @@ extension ReferralCommand {
         @Option(name: .customLong("area"), help: ArgumentHelp("A housing area the hours serve (repeat for several).", valueName: "area"))
         var servedAreas: [String] = []
 
-        @Option(name: .customLong("hours-per-week"), help: ArgumentHelp("Agreed hours a week, e.g. 18,5.", valueName: "hours"), transform: Parse.hours)
+        @Option(name: .customLong("hours-per-week"), parsing: .unconditional, help: ArgumentHelp("Agreed hours a week, e.g. 18,5.", valueName: "hours"), transform: Parse.hours)
         var hoursPerWeek: Hours
 
         @Option(help: ArgumentHelp("First day.", valueName: "date"), transform: Parse.date)

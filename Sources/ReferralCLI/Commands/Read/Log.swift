@@ -28,10 +28,10 @@ extension ReferralCommand {
         @Option(name: .customLong("type"), help: ArgumentHelp("Only this event type, e.g. referral-made (repeat for several).", valueName: "type"))
         var types: [String] = []
 
-        @Option(help: ArgumentHelp("First position.", valueName: "position"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("First position.", valueName: "position"))
         var from: UInt64?
 
-        @Option(help: ArgumentHelp("Last position.", valueName: "position"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Last position.", valueName: "position"))
         var to: UInt64?
 
         @Option(help: ArgumentHelp("Only events recorded at or after this date or time.", valueName: "date"), transform: Parse.instant)
@@ -40,10 +40,10 @@ extension ReferralCommand {
         @Option(help: ArgumentHelp("Only events recorded at or before this date or time (a date means its whole day).", valueName: "date"), transform: Parse.endOfPeriod)
         var until: Timestamp?
 
-        @Option(help: ArgumentHelp("At most this many events (the first ones).", valueName: "n"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("At most this many events (the first ones).", valueName: "n"))
         var limit: Int?
 
-        @Option(help: ArgumentHelp("Only the last n matching events.", valueName: "n"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Only the last n matching events.", valueName: "n"))
         var last: Int?
 
         @OptionGroup var output: OutputOptions

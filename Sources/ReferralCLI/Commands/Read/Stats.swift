@@ -78,7 +78,7 @@ extension ReferralCommand {
         @Option(help: "How to cut the range into rows (default: month for --from/--to and --month, year otherwise).")
         var period: Period?
 
-        @Option(help: ArgumentHelp("One calendar year, e.g. 2024.", valueName: "year"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("One calendar year, e.g. 2024.", valueName: "year"))
         var year: Int?
 
         @Option(help: ArgumentHelp("One quarter, e.g. 2024-Q1.", valueName: "quarter"), transform: Self.parseQuarter)
