@@ -51,7 +51,8 @@ final class FileOutput {
     }
 
     /// Flushes the output; for a file, makes it durable and puts it in place (a device or
-    /// pipe is only closed).
+    /// pipe is only closed). Output that could not be written in full (a full disk) throws,
+    /// for standard output too; a reader that has gone (`| head`) does not.
     func close() throws {
         guard let path else {
             if let reason = console.lostOutput() {
