@@ -74,7 +74,7 @@ extension ReferralCommand {
             }
             let result = try w.store.append(events, expecting: [a.stream: .exactly(a.version)])
             for (e, (day, h)) in zip(result.events, days) {
-                Console.out.line("position \(e.position)  event \(e.id.uuidString.lowercased())  agreement \(agreementID)  \(day.danish)  \(h) hours")
+                Console.out.line("position \(e.position)  event \(e.id.uuidString.lowercased())  agreement \(agreementID)  \(day.danish)  \(h) \(h.hundredths == 100 ? "hour" : "hours")")
             }
         }
     }
