@@ -125,6 +125,23 @@ import Testing
         }
     }
 
+    /// Started with standard output and error closed (a service manager, `>&- 2>&-`), the
+    /// store's own files would take descriptors 1 and 2, and the first progress line or
+    /// error would be written over `log.mdb`'s meta page: the store destroyed by a read.
+    @Test func closedStandardStreamsNeverReachTheStoreFiles() throws {
+        let before = try sandbox.head()
+        var r = try sandbox.run(["caseload", "--today", "01.03.2024"], closedStandardStreams: true)
+        #expect(r.status == 0, "\(r)")
+        r = try sandbox.run(["history", "NOPE"], closedStandardStreams: true)
+        #expect(r.status == 66, "\(r)")
+        r = try sandbox.run(["assign", "C2", "--to", "vib-lis-02", "--reason", "Holiday cover"], closedStandardStreams: true)
+        #expect(r.status == 0, "\(r)")
+        let lock = try FileManager.default.attributesOfItem(atPath: sandbox.store + "/log.mdb-lock")[.size] as? Int
+        #expect(lock.map { $0 <= 1 << 16 } == true, "the lock file grew to \(String(describing: lock)) bytes: output went into it")
+        r = try sandbox.run(["verify"])
+        #expect(r.status == 0 && r.out.contains("ok: \(before.position + 1) events"), "\(r)")
+    }
+
     @Test func logRejectsAnUnknownType() throws {
         let r = try sandbox.run(["log", "--type", "case-exploded"])
         #expect(r.status == 64, "\(r)")

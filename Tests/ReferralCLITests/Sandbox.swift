@@ -41,11 +41,12 @@ struct Sandbox {
     /// false, and an identity in the environment unless `identity` is false; with
     /// `addressSpaceKB`, under that limit (`ulimit -v`); with `fileSizeBlocks`, unable to
     /// write a file past that many blocks (`ulimit -f`, SIGXFSZ ignored, so a write fails
-    /// with EFBIG as on a full disk); with `stdoutPath`, writing standard output there.
+    /// with EFBIG as on a full disk); with `stdoutPath`, writing standard output there; with
+    /// `closedStandardStreams`, started with standard output and error closed (`>&- 2>&-`).
     @discardableResult
     func run(_ args: [String], store: Bool = true, identity: Bool = true, stdin: String? = nil,
              environment extra: [String: String] = [:], addressSpaceKB: Int? = nil,
-             fileSizeBlocks: Int? = nil, stdoutPath: String? = nil) throws -> CLIResult {
+             fileSizeBlocks: Int? = nil, stdoutPath: String? = nil, closedStandardStreams: Bool = false) throws -> CLIResult {
         let p = Process()
         let arguments = args + (store ? ["--store", self.store] : [])
         var limits: [String] = []
@@ -54,6 +55,9 @@ struct Sandbox {
         if !limits.isEmpty {
             p.executableURL = URL(fileURLWithPath: "/bin/sh")
             p.arguments = ["-c", (limits + ["exec \"$0\" \"$@\""]).joined(separator: " && "), Sandbox.binary] + arguments
+        } else if closedStandardStreams {
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-c", "exec \"$0\" \"$@\" >&- 2>&-", Sandbox.binary] + arguments
         } else {
             p.executableURL = URL(fileURLWithPath: Sandbox.binary)
             p.arguments = arguments

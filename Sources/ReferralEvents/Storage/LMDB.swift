@@ -47,6 +47,7 @@ final class Environment: @unchecked Sendable {
     /// Opens (creating if needed) the environment in the single file `path` (`MDB_NOSUBDIR`).
     init(path: String, maxDatabases: UInt32 = 16, initialMapSize: Int = 64 << 20, durable: Bool = true,
          readOnly: Bool = false) throws {
+        StandardDescriptors.ensureOpen()  // never let the store's files become stdout or stderr
         var env: OpaquePointer?
         try check(mdb_env_create(&env), "creating the LMDB environment")
         guard let env else { throw LogError(.storage, "mdb_env_create returned no environment") }
