@@ -111,6 +111,19 @@ import Testing
         #expect(r.err.contains("cannot write standard output: No space left on device"), "\(r)")
     }
 
+    /// A write whose result cannot be printed has still been recorded: the message says so,
+    /// so that it is not run again.
+    @Test(.enabled(if: Self.isCharacterDevice("/dev/full"))) func aWriteWhoseOutputIsLostSaysWhatItRecorded() throws {
+        let before = try sandbox.head().position
+        let r = try sandbox.run(["assign", "C2", "--to", "vib-lis-02", "--reason", "Holiday cover"], stdoutPath: "/dev/full")
+        #expect(r.status == 74, "\(r)")
+        #expect(r.err.contains("but the command did record its events (position \(before + 1)): see `referral log --from \(before + 1)`"), "\(r)")
+        #expect(try sandbox.head().position == before + 1)
+        // A read whose output is lost records nothing, and says nothing of the kind.
+        let read = try sandbox.run(["log"], stdoutPath: "/dev/full")
+        #expect(read.status == 74 && !read.err.contains("record"), "\(read)")
+    }
+
     static func isCharacterDevice(_ path: String) -> Bool {
         (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeCharacterSpecial
     }

@@ -29,7 +29,12 @@ enum Runner {
             // A command that printed a table to a full disk (`referral log > file`) has not
             // done its job, whatever it returned: say so, as git and coreutils do.
             if let reason = Console.out.lostOutput() {
-                Console.err.line("referral: cannot write standard output: \(reason); the output is incomplete")
+                var message = "referral: cannot write standard output: \(reason); the output is incomplete"
+                if let recorded = OpenedStores.appendedSinceOpened() {
+                    let positions = recorded.count == 1 ? "position \(recorded.lowerBound)" : "positions \(recorded.lowerBound)–\(recorded.upperBound)"
+                    message += ", but the command did record its events (\(positions)): see `referral log --from \(recorded.lowerBound)` before running it again"
+                }
+                Console.err.line(message)
                 return ExitStatus.storage
             }
             return ExitStatus.success

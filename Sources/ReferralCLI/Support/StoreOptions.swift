@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ReferralEvents
+import Synchronization
 
 /// Where the store is: `--store DIR`, else `REFERRAL_STORE`, else the default under the
 /// user's data directory (`$XDG_DATA_HOME/referral/store`, or
@@ -55,7 +56,9 @@ struct StoreOptions: ParsableArguments {
     func open(durable: Bool = true, lowMemoryReplay: Bool = false) throws -> EventStore {
         let dir = directory
         guard StoreLocation.exists(dir) else { throw Self.noStore(dir) }
-        return try EventStore(at: dir, durable: durable, lowMemoryReplay: lowMemoryReplay)
+        let store = try EventStore(at: dir, durable: durable, lowMemoryReplay: lowMemoryReplay)
+        OpenedStores.note(directory: dir, position: try store.head().position)
+        return store
     }
 
     /// Opens the store's key store (the secret that makes pseudonyms, and residents' keys).
@@ -69,5 +72,26 @@ struct StoreOptions: ParsableArguments {
 
     static func noStore(_ dir: String) -> CLIError {
         .notFound("no store at \(dir); create one with `referral init` (add --store DIR or set REFERRAL_STORE to use another place)")
+    }
+}
+
+/// The stores this run opened and where their logs ended then, so that a run whose output
+/// was lost (a full disk) can still say what it recorded: a write command that cannot print
+/// its result has nonetheless appended, and must not simply be run again.
+enum OpenedStores {
+    private static let opened = Mutex<[String: UInt64]>([:])
+
+    /// Notes `directory`'s head position when this run first opened it.
+    static func note(directory: String, position: UInt64) {
+        opened.withLock { if $0[directory] == nil { $0[directory] = position } }
+    }
+
+    /// The positions appended to a store since this run first opened it; nil if none. Call
+    /// after the command has finished (its store closed: LMDB allows one open per process).
+    static func appendedSinceOpened() -> ClosedRange<UInt64>? {
+        for (directory, before) in opened.withLock({ $0 }) {
+            if let now = try? EventStore(at: directory).head().position, now > before { return (before + 1)...now }
+        }
+        return nil
     }
 }
