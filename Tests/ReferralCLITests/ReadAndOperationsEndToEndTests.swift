@@ -264,6 +264,21 @@ import Testing
         #expect(r.err.contains("there is no head file"))
     }
 
+    /// A log cut short (a copy that ran out of disk) used to crash every command with SIGBUS
+    /// and a backtrace, `verify` included: LMDB maps the file and reads past its end.
+    @Test func aLogCutShortIsReportedAsDamagedNotACrash() throws {
+        let log = sandbox.store + "/log.mdb"
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: log)[.size] as? Int)
+        #expect(size > 16384)
+        #expect(truncate(log, 16384) == 0)
+        for command in [["verify"], ["log"], ["caseload", "--today", "01.03.2024"]] {
+            let r = try sandbox.run(command)
+            #expect(r.status == 70, "\(command): \(r)")
+            #expect(r.err.contains("log.mdb is cut short: it holds 16384 bytes, but its last committed page ends at byte \(size)"), "\(command): \(r)")
+            #expect(!r.err.contains("Backtracing"), "\(command): \(r)")
+        }
+    }
+
     @Test func verifyNamesTheFirstTamperedPosition() throws {
         #expect(try sandbox.run(["close", "C2", "--reason", "Tamper-Me-Here"]).status == 0)
         #expect(try sandbox.run(["close", "C1", "--reason", "Later event"]).status == 0)

@@ -59,6 +59,7 @@ final class Environment: @unchecked Sendable {
             try check(mdb_env_set_maxreaders(env, 254), "setting the number of readers")
             try check(mdb_env_set_mapsize(env, initialMapSize), "setting the map size")
             try check(mdb_env_open(env, path, flags, 0o640), "opening the store file \(path)")
+            try Self.checkNotCutShort(env, path)
         } catch {
             mdb_env_close(env)  // a half-opened environment is closed before throwing
             throw error
@@ -67,6 +68,21 @@ final class Environment: @unchecked Sendable {
         self.path = path
         resizeLock = .allocate(capacity: 1)
         pthread_rwlock_init(resizeLock, nil)
+    }
+
+    /// LMDB maps the file and trusts its meta page, so a file cut short (a copy that ran out
+    /// of disk, an interrupted transfer) would fault (SIGBUS, a crash) at the first page read
+    /// past its end. Such a file is refused when opened, saying what is missing.
+    private static func checkNotCutShort(_ env: OpaquePointer, _ path: String) throws {
+        var info = MDB_envinfo()
+        var pages = MDB_stat()
+        var file = stat()
+        guard mdb_env_info(env, &info) == MDB_SUCCESS, mdb_env_stat(env, &pages) == MDB_SUCCESS,
+              stat(path, &file) == 0 else { return }
+        let needed = (info.me_last_pgno + 1) * Int(pages.ms_psize)
+        guard Int(file.st_size) >= needed else {
+            throw LogError(.corrupt, "\(path) is cut short: it holds \(file.st_size) bytes, but its last committed page ends at byte \(needed), so it was not written or copied in full")
+        }
     }
 
     deinit {
