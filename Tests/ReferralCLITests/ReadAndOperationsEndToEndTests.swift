@@ -324,6 +324,22 @@ import Testing
         #expect(r.err.contains("already exists"))
     }
 
+    /// A backup that runs out of space leaves nothing that looks like a store: half a
+    /// log.mdb used to stay behind, and the next backup into it was refused.
+    @Test func aFailedBackupLeavesNothingBehind() throws {
+        let made = sandbox.root + "/backup-new", empty = sandbox.root + "/backup-empty"
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: false)
+        for dest in [made, empty] {
+            let r = try sandbox.run(["backup", dest], fileSizeBlocks: 8)
+            #expect(r.status == 74 && r.err.contains("File too large"), "\(r)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: made))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: empty).isEmpty)
+        // The directory can be used at once, with room to write.
+        let r = try sandbox.run(["backup", empty])
+        #expect(r.status == 0, "\(r)")
+    }
+
     @Test func helpAndVersionAndCompletionExitZero() throws {
         var r = try sandbox.run(["--help"], store: false)
         #expect(r.status == 0)

@@ -296,20 +296,32 @@ extension EventStore {
     /// Writes a consistent, compacted copy of the log, the key store and the access log
     /// into `destination` (a new directory), safe while writers run. Restore by pointing `--store` at the copy
     /// (or moving it into place while nothing uses the store).
+    ///
+    /// A copy that fails (a full disk) removes the files it wrote, and the directory if it
+    /// made it, so that half a backup is never left looking like a store.
     public func backup(to destination: String) throws {
         let fm = FileManager.default
         guard !fm.fileExists(atPath: destination + "/log.mdb") else {
             throw LogError(.invalidInput, "\(destination) already holds a store; back up into a new directory")
         }
+        let madeDirectory = !fm.fileExists(atPath: destination)
         do {
             try FileSystem.makeDirectories(destination)
         } catch {
             throw LogError(.storage, "cannot create \(destination): \(error)")
         }
-        try env.copy(to: EventStore.logPath(in: destination), compact: true)
-        try KeyStore.backup(directory: directory, to: KeyStore.path(in: destination))
-        if fm.fileExists(atPath: AccessLog.path(in: directory)) {
-            try AccessLog(directory: directory).copy(to: AccessLog.path(in: destination))
+        let files = [EventStore.logPath(in: destination), KeyStore.path(in: destination), AccessLog.path(in: destination)]
+        let existing = Set(files.filter { fm.fileExists(atPath: $0) })
+        do {
+            try env.copy(to: files[0], compact: true)
+            try KeyStore.backup(directory: directory, to: files[1])
+            if fm.fileExists(atPath: AccessLog.path(in: directory)) {
+                try AccessLog(directory: directory).copy(to: files[2])
+            }
+        } catch {
+            for file in files where !existing.contains(file) { unlink(file) }
+            if madeDirectory { rmdir(destination) }
+            throw error
         }
     }
 }
