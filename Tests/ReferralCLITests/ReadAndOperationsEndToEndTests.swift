@@ -279,6 +279,30 @@ import Testing
         }
     }
 
+    /// LMDB starts a 0-byte file afresh: an emptied log was opened as an empty one and
+    /// `verify` called it sound; an emptied key store would have got a new secret.
+    @Test func anEmptiedStoreFileIsDamagedNotANewStore() throws {
+        for file in ["log.mdb", "keys.mdb"] {
+            let path = sandbox.store + "/" + file
+            let kept = try Data(contentsOf: URL(fileURLWithPath: path))
+            #expect(truncate(path, 0) == 0)
+            let r = try sandbox.run(file == "log.mdb" ? ["verify"] : ["resident", "find", "--cpr", "-", "--reason", "Check"], stdin: "010190-1234\n")
+            #expect(r.status == 70, "\(file): \(r)")
+            #expect(r.err.contains("\(file) is empty (0 bytes)"), "\(file): \(r)")
+            #expect(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int == 0, "\(file) was started afresh")
+            try kept.write(to: URL(fileURLWithPath: path))
+        }
+        // Pages that are not what their tree says are damage too (exit 70), not an I/O error.
+        let log = sandbox.store + "/log.mdb"
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        try handle.seek(toOffset: 8192)
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: log)[.size] as? Int)
+        try handle.write(contentsOf: Data(count: size - 8192))
+        try handle.close()
+        let r = try sandbox.run(["verify"])
+        #expect(r.status == 70 && r.err.contains("the store is damaged") && r.err.contains("MDB_CORRUPTED"), "\(r)")
+    }
+
     @Test func verifyNamesTheFirstTamperedPosition() throws {
         #expect(try sandbox.run(["close", "C2", "--reason", "Tamper-Me-Here"]).status == 0)
         #expect(try sandbox.run(["close", "C1", "--reason", "Later event"]).status == 0)

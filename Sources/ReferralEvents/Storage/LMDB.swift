@@ -21,7 +21,9 @@ func lmdbError(_ rc: Int32, _ what: String) -> LogError {
     case MDB_INVALID, MDB_VERSION_MISMATCH: advice = "; the file is not an LMDB store this build can read"
     default: break
     }
-    var e = LogError(.storage, "\(what) failed: \(text) (code \(rc))\(advice)")
+    // Pages that are not what their tree says are damage, not a failure to read or write.
+    let damaged = rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND
+    var e = LogError(damaged ? .corrupt : .storage, "\(what) failed: \(text) (code \(rc))\(advice)")
     e.resultCode = rc
     return e
 }
@@ -55,6 +57,7 @@ final class Environment: @unchecked Sendable {
         if !durable { flags |= UInt32(MDB_NOSYNC) }
         if readOnly { flags |= UInt32(MDB_RDONLY) }
         do {
+            try Self.checkNotEmptied(path)
             try check(mdb_env_set_maxdbs(env, maxDatabases), "setting the number of databases")
             try check(mdb_env_set_maxreaders(env, 254), "setting the number of readers")
             try check(mdb_env_set_mapsize(env, initialMapSize), "setting the map size")
@@ -68,6 +71,16 @@ final class Environment: @unchecked Sendable {
         self.path = path
         resizeLock = .allocate(capacity: 1)
         pthread_rwlock_init(resizeLock, nil)
+    }
+
+    /// LMDB takes a file of 0 bytes for a new environment and starts it afresh: a log (or
+    /// key store) emptied by accident would be opened as an empty one, and `verify` would
+    /// call it sound. A file LMDB writes always holds its two meta pages, so an existing
+    /// empty one is refused as damaged.
+    private static func checkNotEmptied(_ path: String) throws {
+        var file = stat()
+        guard stat(path, &file) == 0, file.st_size == 0 else { return }
+        throw LogError(.corrupt, "\(path) is empty (0 bytes): what it held was lost, and an empty file is not taken for a new store")
     }
 
     /// LMDB maps the file and trusts its meta page, so a file cut short (a copy that ran out
