@@ -76,6 +76,73 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root).filter { $0.hasSuffix(".partial") }.isEmpty)
     }
 
+    /// Ctrl-C or `kill` during `export --out` used to leave `FILE.<pid>.partial` behind.
+    /// The export is stopped (SIGSTOP) while its partial file exists, then terminated.
+    @Test func anInterruptedExportLeavesNoPartialFile() throws {
+        do {  // enough events that the export is still writing when it is stopped
+            let store = try EventStore(at: sandbox.store)
+            let resident = Pseudonym(high: 9, low: 9)
+            try store.append((0..<20_000).map { i in
+                ProposedEvent(stream: .resident(resident), payload: .erasureRefused(.init(resident: resident, reason: "Sagen kører \(i)", legalBasis: "Arkivloven")),
+                              occurredAt: Timestamp(Sandbox.day(2024, 3, 1)), actor: "admin", organisation: "secretariat-viborg")
+            })
+        }
+        let file = sandbox.root + "/big.jsonl"
+        func partials() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: sandbox.root).filter { $0.hasSuffix(".partial") } }
+        var caught = false
+        for _ in 0..<5 where !caught {
+            let pid = try Self.spawnInterruptible([Sandbox.binary, "export", "--out", file, "--store", sandbox.store])
+            var status: Int32 = 0
+            var exited = false
+            let deadline = Date().addingTimeInterval(30)
+            while !exited, Date() < deadline, try partials().isEmpty {
+                exited = waitpid(pid, &status, WNOHANG) == pid
+                usleep(100)
+            }
+            kill(pid, SIGSTOP)
+            if !exited, waitpid(pid, &status, WNOHANG) == 0, try !partials().isEmpty {
+                caught = true
+                kill(pid, SIGTERM)
+                kill(pid, SIGCONT)
+                waitpid(pid, &status, 0)
+                #expect(status & 0x7f == SIGTERM, "ended with status \(status), not by SIGTERM")
+                #expect(try partials().isEmpty)
+                #expect(!FileManager.default.fileExists(atPath: file))
+            } else {
+                kill(pid, SIGCONT)
+                if !exited { waitpid(pid, &status, 0) }
+                try? FileManager.default.removeItem(atPath: file)
+            }
+        }
+        #expect(caught, "every export finished before it could be stopped")
+    }
+
+    /// Starts `arguments` with no signal blocked and SIGTERM at its default (a child started
+    /// with `Process` inherits the test thread's blocked signals), output to /dev/null.
+    static func spawnInterruptible(_ arguments: [String]) throws -> pid_t {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t(), term = sigset_t()
+        sigemptyset(&none)
+        sigemptyset(&term)
+        sigaddset(&term, SIGTERM)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &term)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, environ)
+        guard rc == 0 else { throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "posix_spawn failed: \(rc)"]) }
+        return pid
+    }
+
     @Test func aFailedExportLeavesTheFileAsItWas() throws {
         let file = sandbox.root + "/earlier.jsonl"
         try Data("an earlier export\n".utf8).write(to: URL(fileURLWithPath: file))

@@ -4,7 +4,8 @@ import Foundation
 ///
 /// A file is written under a temporary name beside it and renamed over `path` only by
 /// `close()`, as git writes through lock files: an export that fails (an unknown stream, a
-/// damaged record, a full disk) leaves an existing file as it was and no partial one. A
+/// damaged record, a full disk) or is interrupted (`PartialFiles`) leaves an existing file
+/// as it was and no partial one. A
 /// symbolic link is followed (the file it names is replaced, the link stays); a device or
 /// pipe (`/dev/null`, a FIFO) is written directly.
 final class FileOutput {
@@ -14,6 +15,9 @@ final class FileOutput {
     /// Where the file is written until `close()` renames it to `path`.
     private let temporary: String?
     private var finished = false
+    /// The temporary file's place in `PartialFiles`, which removes it if a signal ends the
+    /// process first.
+    private var partialSlot: Int?
 
     static var standardOutput: FileOutput { FileOutput(console: Console.out, descriptor: 1, path: nil, temporary: nil) }
 
@@ -45,9 +49,15 @@ final class FileOutput {
             }
         }
         let temporary = target + ".\(getpid()).partial"
+        let slot = PartialFiles.register(temporary)  // before it exists: a signal never leaves it
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL, 0o640)
-        guard fd >= 0 else { throw CLIError.storage("cannot write \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            let reason = String(cString: strerror(errno))
+            PartialFiles.unregister(slot)
+            throw CLIError.storage("cannot write \(path): \(reason)")
+        }
         self.init(console: Console(fileDescriptor: fd, flushEachLine: false), descriptor: fd, path: target, temporary: temporary)
+        partialSlot = slot
     }
 
     /// Flushes the output; for a file, makes it durable and puts it in place (a device or
@@ -66,6 +76,7 @@ final class FileOutput {
         if failure == nil, temporary != nil, fsync(descriptor) != 0 { failure = errno }
         if Foundation.close(descriptor) != 0, failure == nil { failure = errno }
         if failure == nil, let temporary, rename(temporary, path) != 0 { failure = errno }
+        defer { PartialFiles.unregister(partialSlot) }
         guard let failure else { return }
         if let temporary { unlink(temporary) }
         throw CLIError.storage("cannot write \(path): \(String(cString: strerror(failure)))")
@@ -76,6 +87,7 @@ final class FileOutput {
         _ = Foundation.close(descriptor)
         // Not closed: the command failed, so nothing it wrote is kept.
         if let temporary { unlink(temporary) }
+        PartialFiles.unregister(partialSlot)
     }
 }
 
