@@ -303,6 +303,28 @@ import Testing
         #expect(r.status == 70 && r.err.contains("the store is damaged") && r.err.contains("MDB_CORRUPTED"), "\(r)")
     }
 
+    /// The projections hold only what the log gives: a damaged projections file is set aside
+    /// and rebuilt, not reported as a damaged store to restore from a backup (backups leave
+    /// it out).
+    @Test func damagedProjectionsAreSetAsideAndRebuilt() throws {
+        let file = sandbox.store + "/projections.mdb"
+        let expected = try sandbox.run(["caseload", "--today", "01.03.2024", "--json"])
+        #expect(expected.status == 0, "\(expected)")
+        for damage in ["cut short", "empty", "not an LMDB file"] {
+            let size = try #require(try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int)
+            switch damage {
+            case "cut short": #expect(truncate(file, size / 2) == 0)
+            case "empty": #expect(truncate(file, 0) == 0)
+            default: try Data(repeating: 0x5A, count: 65536).write(to: URL(fileURLWithPath: file))
+            }
+            let r = try sandbox.run(["caseload", "--today", "01.03.2024", "--json"])
+            #expect(r.status == 0 && r.out == expected.out, "\(damage): \(r)")
+            #expect(r.err.contains("the projections were damaged") && r.err.contains("set aside as projections.mdb.damaged"), "\(damage): \(r)")
+            #expect(FileManager.default.fileExists(atPath: file + ".damaged"))
+        }
+        #expect(try sandbox.run(["verify"]).status == 0)
+    }
+
     @Test func verifyNamesTheFirstTamperedPosition() throws {
         #expect(try sandbox.run(["close", "C2", "--reason", "Tamper-Me-Here"]).status == 0)
         #expect(try sandbox.run(["close", "C1", "--reason", "Later event"]).status == 0)

@@ -36,7 +36,7 @@ struct AsOfOptions: ParsableArguments {
 /// position, showing progress on standard error when that takes a while.
 enum ProjectionAccess {
     static func view(_ store: EventStore, asOf: AsOfOptions) throws -> ProjectionView {
-        let projections = try Projections(store: store)
+        let projections = try Projections.opened(for: store)
         let progress = Progress(label: "reading the log")
         defer { progress.finish() }
         let report: (ProjectionProgress) -> Void = { p in
@@ -47,5 +47,17 @@ enum ProjectionAccess {
         }
         try projections.catchUp(progress: report)
         return projections.current()
+    }
+}
+
+extension Projections {
+    /// Opens the store's projections, saying so on standard error if a damaged projections
+    /// file had to be set aside (they are then rebuilt from the log).
+    static func opened(for store: EventStore) throws -> Projections {
+        let projections = try Projections(store: store)
+        if let reason = projections.setAsideBecause {
+            Console.err.line("referral: the projections were damaged (\(reason)); set aside as projections.mdb.damaged and rebuilt from the log, which is not affected")
+        }
+        return projections
     }
 }

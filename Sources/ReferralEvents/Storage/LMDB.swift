@@ -22,7 +22,7 @@ func lmdbError(_ rc: Int32, _ what: String) -> LogError {
     default: break
     }
     // Pages that are not what their tree says are damage, not a failure to read or write.
-    let damaged = rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND
+    let damaged = rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_INVALID
     var e = LogError(damaged ? .corrupt : .storage, "\(what) failed: \(text) (code \(rc))\(advice)")
     e.resultCode = rc
     return e

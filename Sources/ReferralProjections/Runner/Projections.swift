@@ -19,6 +19,10 @@ import ReferralEvents
 public final class Projections: Sendable {
     /// The log the projections are folded from.
     public let store: EventStore
+    /// Why the projections file was set aside when opened (cut short, emptied, not an LMDB
+    /// file, damaged pages), nil if it was sound. It holds only what the log gives, so it is
+    /// moved to `projections.mdb.damaged` and the projections are rebuilt from the log.
+    public let setAsideBecause: String?
     let kv: KeyValueStore
     let meta: KeyValueDatabase
     /// The two generations' databases: slot 0 (`A.*`) and slot 1 (`B.*`).
@@ -56,7 +60,20 @@ public final class Projections: Sendable {
         let slotNames = ["A", "B"]
         var names = ["meta"]
         for s in slotNames { for t in Table.allCases { names.append("\(s).\(t.rawValue)") } }
-        let kv = try KeyValueStore(path: path ?? Projections.path(in: store.directory), databases: names, durable: false)
+        let file = path ?? Projections.path(in: store.directory)
+        let kv: KeyValueStore
+        do {
+            kv = try KeyValueStore(path: file, databases: names, durable: false)
+            setAsideBecause = nil
+        } catch let error as LogError where error.code == .corrupt {
+            // Derived data only: keep the damaged file for a look, start afresh, and let the
+            // next catch-up rebuild everything from the log (checkpoint 0).
+            let aside = file + ".damaged"
+            unlink(aside)
+            guard rename(file, aside) == 0 else { throw error }
+            kv = try KeyValueStore(path: file, databases: names, durable: false)
+            setAsideBecause = error.message
+        }
         self.kv = kv
         meta = kv["meta"]
         slots = slotNames.map { s in Dictionary(uniqueKeysWithValues: Table.allCases.map { ($0, kv["\(s).\($0.rawValue)"]) }) }

@@ -52,7 +52,7 @@ extension ReferralCommand {
                     + DecimalText.format(progress.elapsed, places: 2, separator: ".") + " s")
                 return
             }
-            let projections = try Projections(store: store)
+            let projections = try Projections.opened(for: store)
             let progress = Progress(label: "replayed")
             let run = try projections.rebuild { p in
                 progress.update(p.eventsDone, of: p.totalEvents, note: p.phase == .writing ? "writing" : Progress.rate(p.eventsPerSecond))
