@@ -76,10 +76,16 @@ final class Environment: @unchecked Sendable {
     /// LMDB takes a file of 0 bytes for a new environment and starts it afresh: a log (or
     /// key store) emptied by accident would be opened as an empty one, and `verify` would
     /// call it sound. A file LMDB writes always holds its two meta pages, so an existing
-    /// empty one is refused as damaged.
+    /// empty one is refused as damaged. Another process may be creating it right now (the
+    /// access log and the projections are made on first use): LMDB writes the meta pages
+    /// within microseconds of creating the file, so an empty file is looked at again for up
+    /// to 100 ms before it is called damaged.
     private static func checkNotEmptied(_ path: String) throws {
-        var file = stat()
-        guard stat(path, &file) == 0, file.st_size == 0 else { return }
+        for _ in 0..<20 {
+            var file = stat()
+            guard stat(path, &file) == 0, file.st_size == 0 else { return }
+            usleep(5_000)
+        }
         throw LogError(.corrupt, "\(path) is empty (0 bytes): what it held was lost, and an empty file is not taken for a new store")
     }
 
