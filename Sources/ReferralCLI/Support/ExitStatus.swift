@@ -35,8 +35,9 @@ enum ExitStatus {
          66  not found: no store, unknown case, agreement, event or file
          67  refused by a domain rule (e.g. a referral without consent)
          68  version conflict: the case changed meanwhile; run the command again
-         70  verify found corruption; the message names the first bad position
-             (with --rules, the first rule row that is not what the log gives)
+         70  the store is damaged: verify found corruption (the message names the
+             first bad position; with --rules, the first rule row that is not what
+             the log gives), or a store file is cut short, empty or not LMDB
          73  already exists: init over a store, backup into a store
          74  store or I/O failure
         """
