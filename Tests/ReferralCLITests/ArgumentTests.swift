@@ -15,6 +15,13 @@ import Testing
         #expect(noDay?.description.contains("no such day") == true)
         let noDate = #expect(throws: ArgumentValueError.self) { try Parse.date("yesterday") }
         #expect(noDate?.description.contains("not a date") == true)
+        // A real day in a year the log does not record is not "no such day".
+        for text in ["31.12.9999", "1899-12-31"] {
+            let year = #expect(throws: ArgumentValueError.self) { try Parse.date(text) }
+            #expect(year?.description.contains("is outside 1900–2199") == true, "\(text)")
+        }
+        let instant = #expect(throws: ArgumentValueError.self) { try Parse.instant("9999-12-31T23:59:59Z") }
+        #expect(instant?.description.contains("the year 9999 is outside 1900–2199") == true)
     }
 
     @Test func instants() throws {

@@ -16,6 +16,7 @@ enum Parse {
     /// `2024-03-01` or `01.03.2024`, a day that exists.
     static func date(_ text: String) throws -> CalendarDate {
         guard let d = CalendarDate(parsing: text.trimmingCharacters(in: .whitespaces)) else {
+            if let year = yearOutOfRange(text) { throw ArgumentValueError(Self.yearMessage(year)) }
             throw ArgumentValueError(looksLikeDate(text)
                 ? "no such day; give a real date as YYYY-MM-DD or DD.MM.YYYY"
                 : "not a date; use YYYY-MM-DD (ISO 8601) or DD.MM.YYYY")
@@ -26,6 +27,7 @@ enum Parse {
     /// A date (midnight UTC) or an ISO 8601 date-time with a zone, e.g. `2024-03-01T09:30:00Z`.
     static func instant(_ text: String) throws -> Timestamp {
         guard let t = Timestamp(parsing: text.trimmingCharacters(in: .whitespaces)) else {
+            if let year = yearOutOfRange(text) { throw ArgumentValueError(Self.yearMessage(year)) }
             throw ArgumentValueError(looksLikeDate(text)
                 ? "no such day or time; give a real date (YYYY-MM-DD or DD.MM.YYYY) or a date-time such as 2024-03-01T09:30:00Z"
                 : "not a date or time; use YYYY-MM-DD, DD.MM.YYYY or an ISO 8601 date-time such as 2024-03-01T09:30:00Z")
@@ -99,6 +101,21 @@ enum Parse {
             throw ArgumentValueError("not a pseudonym; pseudonyms are 32 hex digits (or give --cpr and let the store make it)")
         }
         return p
+    }
+
+    /// The year of a date written in either form, if it lies outside what the log keeps
+    /// (1900–2199): "no such day" would be wrong for 31.12.9999.
+    private static func yearOutOfRange(_ text: String) -> Int? {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        guard looksLikeDate(t) else { return nil }
+        let b = Array(t.utf8)
+        let digits = b[4] == UInt8(ascii: "-") ? b[0..<4] : b[6..<min(b.count, 10)]
+        guard digits.count == 4, let year = Int(String(decoding: digits, as: UTF8.self)), !(1900...2199).contains(year) else { return nil }
+        return year
+    }
+
+    private static func yearMessage(_ year: Int) -> String {
+        "the year \(year) is outside 1900–2199, the years the log records; check the year"
     }
 
     private static func looksLikeDate(_ text: String) -> Bool {
