@@ -16,7 +16,12 @@ func lmdbError(_ rc: Int32, _ what: String) -> LogError {
     var advice = ""
     switch rc {
     case ENOSPC: advice = "; the disk is full: free space and retry (nothing was written)"
-    case EACCES: advice = "; check the store's file permissions"
+    case EACCES, EROFS:
+        // LMDB writes its lock file even to read, so a copy on read-only media or without
+        // write permission (a backup handed to a board) cannot be read where it is.
+        advice = rc == EROFS ? "; the store is on a read-only file system" : "; check the store's file permissions"
+        advice += " (even reading writes the store's lock file: to read a copy you may not change, copy its directory somewhere you can write, e.g. cp -r, and give that with --store)"
+    case EFBIG: advice = "; a file size limit (ulimit -f) was reached (nothing was written)"
     case MDB_READERS_FULL: advice = "; too many readers: close other processes using the store"
     case MDB_INVALID, MDB_VERSION_MISMATCH: advice = "; the file is not an LMDB store this build can read"
     default: break
