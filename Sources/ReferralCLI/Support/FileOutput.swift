@@ -61,16 +61,11 @@ final class FileOutput {
     }
 
     /// Flushes the output; for a file, makes it durable and puts it in place (a device or
-    /// pipe is only closed). Output that could not be written in full (a full disk) throws,
-    /// for standard output too; a reader that has gone (`| head`) does not.
+    /// pipe is only closed), and throws if it could not be written in full (a full disk).
+    /// Standard output lost is reported once, by `Runner`, for every command alike.
     func close() throws {
-        guard let path else {
-            if let reason = console.lostOutput() {
-                throw CLIError.storage("cannot write standard output: \(reason); the output is incomplete")
-            }
-            return
-        }
         console.flush()
+        guard let path else { return }
         finished = true
         var failure = console.writeError
         if failure == nil, temporary != nil, fsync(descriptor) != 0 { failure = errno }
