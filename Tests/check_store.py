@@ -6,7 +6,8 @@ Checks: positions gapless from 1; every record's length matches its header; the 
 each record and the link to the previous record's hash; recorded-at never decreasing; stream
 versions contiguous; the event_ids and streams indexes agree with the records (the streams
 index in chunks of 64 versions, varint-packed positions, with each case's rule row beside
-them under `stream id 0x00`; store layout format 3).
+them under `stream id 0x00`; store layout format 4); each case row's parties are organisation
+numbers that the `rules` rows `n`/`N` map to organisation ids and back.
 
 usage: check_store.py STORE_DIR
 """
@@ -20,24 +21,39 @@ CHUNK = 64
 KNOWN_CODES = {1, 2, 3, 4, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 30, 31, 32, 40, 50, 51}
 
 
+def read_varint(data, i):
+    """An unsigned LEB128 varint at data[i]: its value and the index after it."""
+    value, shift = 0, 0
+    while True:
+        if i >= len(data):
+            raise ValueError("varint runs off the end")
+        b = data[i]
+        i += 1
+        value |= (b & 0x7F) << shift
+        shift += 7
+        if b < 0x80:
+            return value, i
+
+
 def chunk_positions(value):
     """The positions of a streams chunk: LEB128 varints, the first absolute, then deltas."""
     out, pos, i = [], 0, 0
     while i < len(value):
-        delta, shift = 0, 0
-        while True:
-            if i >= len(value):
-                raise ValueError("varint runs off the end")
-            b = value[i]
-            i += 1
-            delta |= (b & 0x7F) << shift
-            shift += 7
-            if b < 0x80:
-                break
+        delta, i = read_varint(value, i)
         if out and delta == 0:
             raise ValueError("positions do not increase")
         pos += delta
         out.append(pos)
+    return out
+
+
+def case_row_parties(value):
+    """The table of parties at a case row's front: an open flag, a varint count, varints."""
+    count, i = read_varint(value, 1)
+    out = []
+    for _ in range(count):
+        n, i = read_varint(value, i)
+        out.append(n)
     return out
 
 
@@ -47,12 +63,13 @@ def main(store):
     ids = env.open_db(b"event_ids", create=False)
     streams = env.open_db(b"streams", create=False)
     meta = env.open_db(b"meta", create=False)
+    rules = env.open_db(b"rules", create=False)
     failures = []
     checked = 0
     with env.begin() as txn:
         layout = txn.get(b"format", db=meta)
-        if layout != b"\x03":
-            print(f"FAIL: store layout format {layout!r}; this reader knows format 3", file=sys.stderr)
+        if layout != b"\x04":
+            print(f"FAIL: store layout format {layout!r}; this reader knows format 4", file=sys.stderr)
             return 1
         chunks = {}
 
@@ -106,6 +123,19 @@ def main(store):
             if slot(stream, version) != pos:
                 failures.append(f"{where}: streams index disagrees")
             types[code] = types.get(code, 0) + 1
+        # Organisation numbers: `n` 0x00 id -> BE u32, `N` 0x00 BE u32 -> id, inverse of each
+        # other, numbered 1, 2, 3 … without gaps.
+        by_number, by_id = {}, {}
+        for key, value in txn.cursor(db=rules):
+            if key[:2] == b"N\x00" and len(key) == 6:
+                by_number[struct.unpack(">I", key[2:])[0]] = bytes(value)
+            elif key[:2] == b"n\x00":
+                by_id[bytes(key[2:])] = struct.unpack(">I", value)[0] if len(value) == 4 else None
+        if sorted(by_number) != list(range(1, len(by_number) + 1)):
+            failures.append(f"organisation numbers are not 1…{len(by_number)}")
+        if {i: n for n, i in by_number.items()} != by_id:
+            failures.append("the organisation number rows n and N do not map to each other")
+
         indexed = 0
         case_rows = 0
         for key, value in txn.cursor(db=streams):
@@ -114,6 +144,12 @@ def main(store):
                 stream = bytes(key[:-1])
                 if not stream.startswith(b"case-") or stream not in versions:
                     failures.append(f"a rule row for {stream!r}, which is not a case in the log")
+                try:
+                    unknown = [n for n in case_row_parties(bytes(value)) if n not in by_number]
+                except ValueError:
+                    unknown = ["(the row ends inside its table of parties)"]
+                if unknown:
+                    failures.append(f"the rule row of {stream!r} names organisation numbers {unknown}, which no organisation has")
                 case_rows += 1
                 continue
             first = struct.unpack(">Q", key[-8:])[0]
@@ -131,7 +167,7 @@ def main(store):
             failures.append("index sizes differ from the number of events")
     for f in failures:
         print("FAIL:", f, file=sys.stderr)
-    print(f"independent reader: {checked} events, {len(versions)} streams, {len(types)} event types, {case_rows} case rows, "
+    print(f"independent reader: {checked} events, {len(versions)} streams, {len(types)} event types, {case_rows} case rows, {len(by_number)} numbered organisations, "
           f"head {prev_hash.hex()[:16]}…: {'OK' if not failures else 'FAILED'}")
     return 1 if failures else 0
 

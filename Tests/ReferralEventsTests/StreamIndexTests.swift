@@ -3,7 +3,8 @@ import Testing
 @testable import ReferralEvents
 
 /// The chunked stream index with the case rule rows beside it (store layout 3), the case
-/// rule row read in place, and the move from layout 2.
+/// rule row read in place with its parties by organisation number (layout 4), and the moves
+/// from layouts 2 and 3.
 @Suite struct StreamIndexTests {
     let f: Fixture
     init() throws { f = try Fixture() }
@@ -82,13 +83,13 @@ import Testing
         try f.store.env.write { txn in try txn.put(f.store.meta, Array("format".utf8), [1]) }
         let e = #expect(throws: LogError.self) { try EventStore(at: f.directory) }
         #expect(e?.code == .unsupportedFormat)
-        #expect(e?.message.contains("has format 1; this build reads format 3") == true, "\(e?.message ?? "")")
+        #expect(e?.message.contains("has format 1; this build reads format 4") == true, "\(e?.message ?? "")")
         #expect(e?.message.contains("referral export") == true)
         // A newer build's layout is not this build's to export.
-        try f.store.env.write { txn in try txn.put(f.store.meta, Array("format".utf8), [4]) }
+        try f.store.env.write { txn in try txn.put(f.store.meta, Array("format".utf8), [5]) }
         let newer = #expect(throws: LogError.self) { try EventStore(at: f.directory) }
         #expect(newer?.code == .unsupportedFormat)
-        #expect(newer?.message.contains("has format 4, written by a newer build") == true, "\(newer?.message ?? "")")
+        #expect(newer?.message.contains("has format 5, written by a newer build") == true, "\(newer?.message ?? "")")
     }
 
     @Test func aCaseRowSitsBesideItsChunksAndIsNoChunk() throws {
@@ -134,12 +135,24 @@ import Testing
         #expect(try f.store.verifyRules().isValid)
     }
 
-    /// A layout-2 store (case rows in `rules` under `c` 0x00 stream id) is moved to layout 3 when
-    /// it is opened: afterwards every database holds byte for byte what a store made in layout
-    /// 3 from the same events holds, and the rules read the moved rows.
-    @Test func aLayout2StoreIsMovedToLayout3WhenOpened() throws {
+    /// A layout-2 store (case rows in `rules` under `c` 0x00 stream id) or layout-3 store
+    /// (case rows in `streams`, their parties by id) is moved to layout 4 when it is opened:
+    /// afterwards every database holds byte for byte what a store made in layout 4 from the
+    /// same events holds, and the rules read the moved rows. The events include an
+    /// organisation registered, retracted and registered again, and one registered after the
+    /// cases, so the numbers follow first registrations in log order.
+    @Test(arguments: [UInt8(2), 3])
+    func anOlderStoreIsMovedToLayout4WhenOpened(from layout: UInt8) throws {
         let cases = ["C1", "C2", "C10"]
-        let events = Fixture.registry + cases.flatMap { [Fixture.opened($0), Fixture.consent($0)] } + [Fixture.referral("C2")]
+        let late = Fixture.event(.registry, .organisationRegistered(.init(organisationId: "aa-late", name: "Sen", kind: .employer, sector: .other, municipality: "Fredericia")))
+        let registry = Fixture.registry
+        let grocer = try #require(registry.first { if case .organisationRegistered(let p) = $0.payload { p.organisationId == "grocer-1" } else { false } })
+        let events = registry + cases.flatMap { [Fixture.opened($0), Fixture.consent($0)] } + [
+            Fixture.referral("C2"), late,
+            Fixture.event(.registry, .eventRetracted(.init(retractedEventId: grocer.id, reason: "Fejl"))),
+            Fixture.event(.registry, .organisationRegistered(.init(organisationId: "grocer-1", name: "Købmanden", kind: .employer, sector: .other, municipality: "Fredericia"))),
+            Fixture.consent("C10", id: "K2", parties: ["grocer-1", "aa-late"]),
+        ]
         func contents(_ store: EventStore) throws -> [[[UInt8]]] {
             try store.env.read { txn in
                 try [store.streams, store.rules, store.events, store.eventIDs].map { db in
@@ -151,42 +164,96 @@ import Testing
         }
         let made = try Fixture(seed: false)
         try made.store.append(events)
-        let layout3 = try contents(made.store)
+        let layout4 = try contents(made.store)
         let directory: String
         do {
-            // The same events, with the case rows put back where layout 2 kept them.
+            // The same events, with the rule rows put back as the older layout kept them.
             let old = try Fixture(seed: false)
             directory = old.directory
             try old.store.append(events)
             try old.store.env.write { txn in
+                var names: [OrganisationNumber: String] = [:]
+                var numberKeys: [[UInt8]] = []
+                try txn.forEach(old.store.rules) { k, v in
+                    if k.first == UInt8(ascii: "N") {
+                        names[OrganisationNumber(UInt32(bigEndian: k.loadUnaligned(fromByteOffset: 2, as: UInt32.self)))] = String(decoding: v, as: UTF8.self)
+                    }
+                    if k.first == UInt8(ascii: "N") || k.first == UInt8(ascii: "n") { numberKeys.append(Array(k)) }
+                    return true
+                }
+                for k in numberKeys { try txn.delete(old.store.rules, k) }
                 for c in cases {
                     let key = StreamIndex.caseRowKey(.case(c))
-                    let row = try #require(try txn.get(old.store.streams, key)).map { $0 }
-                    try txn.put(old.store.rules, [UInt8(ascii: "c"), 0] + key.dropLast(), row)
-                    try txn.delete(old.store.streams, key)
+                    let row = try Self.layout3Row(try #require(try txn.get(old.store.streams, key)), names: names)
+                    if layout == 2 {
+                        try txn.put(old.store.rules, [UInt8(ascii: "c"), 0] + key.dropLast(), row)
+                        try txn.delete(old.store.streams, key)
+                    } else {
+                        try txn.put(old.store.streams, key, row)
+                    }
                 }
-                try txn.put(old.store.meta, Array("format".utf8), [2])
+                try txn.put(old.store.meta, Array("format".utf8), [layout])
             }
-            let before = try contents(old.store)
-            #expect(before[0].count == layout3[0].count - 3 && before[1].count == layout3[1].count + 3)
+            #expect(try contents(old.store) != layout4)
         }
         let reopened = try EventStore(at: directory, durable: false, clock: { Fixture.today })
-        #expect(try reopened.env.read { txn in try txn.get(reopened.meta, Array("format".utf8)).map(Array.init) } == [3])
-        #expect(try contents(reopened) == layout3)
+        #expect(try reopened.env.read { txn in try txn.get(reopened.meta, Array("format".utf8)).map(Array.init) } == [4])
+        #expect(try contents(reopened) == layout4)
         #expect(try reopened.verify().isValid)
-        #expect(try reopened.consentState(ofCase: "C10")?.consents.map(\.consentId) == ["K1"])
+        #expect(try reopened.verifyRules().isValid)
+        #expect(try reopened.consentState(ofCase: "C10")?.consents.map(\.consentId) == ["K1", "K2"])
+        #expect(try reopened.consentState(ofCase: "C10")?.consents.last?.parties == ["grocer-1", "aa-late"])
         // The rules read the moved rows: a referral under C1's consent passes, one to a party
-        // C10's consent does not name is refused.
+        // C1's consent does not name is refused, one under C10's second consent passes.
         try reopened.append(Fixture.referral("C1"))
-        let e = #expect(throws: LogError.self) { try reopened.append(Fixture.referral("C10", to: "boligkontoret")) }
+        let e = #expect(throws: LogError.self) { try reopened.append(Fixture.referral("C1", id: "R2", to: "boligkontoret")) }
         #expect(e?.rule == .consentRequired)
+        try reopened.append(Fixture.referral("C10", id: "R9", to: "aa-late"))
+    }
+
+    /// A case row as layout 3 kept it: the parties' ids where layout 4 has their numbers.
+    static func layout3Row(_ row: UnsafeRawBufferPointer, names: [OrganisationNumber: String]) throws -> [UInt8] {
+        var r = BinaryReader(row)
+        var w = BinaryWriter()
+        w.bool(try r.bool())
+        let numbers = try r.array { try $0.varint() }
+        w.array(numbers) { w, n in w.string(names[n] ?? "?") }
+        w.raw(row[r.offset...])
+        return w.bytes
+    }
+
+    /// The rule rows name organisations by number, given at an organisation's first
+    /// registration: retracting the registration and making it again keeps the number, so
+    /// a consent given before still covers it (as when rows named parties by id), and a
+    /// replay of the log gives the same rows.
+    @Test func anOrganisationKeepsItsNumberThroughARetractedRegistration() throws {
+        let grocer = try #require(try f.store.readStream(.registry).first { if case .organisationRegistered(let p) = $0.payload { p.organisationId == "grocer-1" } else { false } })
+        func number(_ id: String) throws -> [UInt8]? { try f.store.env.read { txn in try txn.get(f.store.rules, RuleKey.organisationNumber(id)).map(Array.init) } }
+        let before = try #require(try number("grocer-1"))
+        try f.store.append([Fixture.opened("C1"), Fixture.consent("C1", parties: ["grocer-1", "jobcenter-fredericia"])])
+        try f.store.append(Fixture.event(.registry, .eventRetracted(.init(retractedEventId: grocer.id, reason: "Fejl")), at: Fixture.at(2024, 3, 2)))
+        let unknown = #expect(throws: LogError.self) { try f.store.append(Fixture.referral("C1", to: "grocer-1", at: Fixture.at(2024, 3, 3))) }
+        #expect(unknown?.rule == .unknownOrganisation)
+        #expect(try number("grocer-1") == before)
+        try f.store.append(Fixture.event(.registry, .organisationRegistered(.init(organisationId: "grocer-1", name: "Købmanden", kind: .employer, sector: .other, municipality: "Fredericia")), at: Fixture.at(2024, 3, 3)))
+        #expect(try number("grocer-1") == before)
+        try f.store.append(Fixture.referral("C1", to: "grocer-1", at: Fixture.at(2024, 3, 4)))
+        // A new organisation takes the next number.
+        try f.store.append(Fixture.event(.registry, .organisationRegistered(.init(organisationId: "new-1", name: "Ny", kind: .employer, sector: .other, municipality: "Fredericia")), at: Fixture.at(2024, 3, 4)))
+        let organisations = Fixture.registry.filter { if case .organisationRegistered = $0.payload { true } else { false } }.count
+        #expect(try number("new-1") == withUnsafeBytes(of: UInt32(organisations + 1).bigEndian) { Array($0) })
+        #expect(try f.store.env.read { txn in try txn.get(f.store.rules, RuleKey.organisation(numbered: UInt32(organisations + 1))).map { String(decoding: $0, as: UTF8.self) } } == "new-1")
+        #expect(try f.store.consentState(ofCase: "C1")?.consents.first?.parties == ["grocer-1", "jobcenter-fredericia"])
+        #expect(try f.store.verifyRules().isValid)
     }
 
     @Test func theCaseRowInPlaceAnswersLikeTheDecodedState() throws {
+        // Organisations by number, as rows name them.
+        let jobcenter: OrganisationNumber = 1, bolig: OrganisationNumber = 2, grocer: OrganisationNumber = 300, nobody: OrganisationNumber = 99
         var state = CaseRuleState()
         state.consents = [
-            ConsentRow(id: "K1", parties: ["jobcenter-fredericia", "boligkontoret"], purposes: [.referral], validUntil: Fixture.day(2024, 6, 30), lapsed: false),
-            ConsentRow(id: "K2", parties: ["boligkontoret", "grocer-1"], purposes: [.informationSharing, .personalDetails], validUntil: nil, lapsed: true),
+            ConsentRow(id: "K1", parties: [jobcenter, bolig], purposes: [.referral], validUntil: Fixture.day(2024, 6, 30), lapsed: false),
+            ConsentRow(id: "K2", parties: [bolig, grocer], purposes: [.informationSharing, .personalDetails], validUntil: nil, lapsed: true),
         ]
         state.referrals["R1"] = false
         state.referrals["R2"] = true
@@ -194,11 +261,11 @@ import Testing
         var row = CaseRow(state)
         #expect(row.open)
         #expect(try row.consentFlags("K1") != nil && row.consentFlags("K3") == nil)
-        #expect(try row.covers(party: "jobcenter-fredericia", purpose: .referral, on: Fixture.day(2024, 6, 30)))
-        #expect(try !row.covers(party: "jobcenter-fredericia", purpose: .referral, on: Fixture.day(2024, 7, 1)), "expired")
-        #expect(try !row.covers(party: "grocer-1", purpose: .informationSharing, on: Fixture.day(2024, 5, 1)), "lapsed")
-        #expect(try !row.covers(party: "jobcenter-fredericia", purpose: .personalDetails, on: Fixture.day(2024, 5, 1)), "other purpose")
-        #expect(try !row.covers(party: "nobody", purpose: .referral, on: Fixture.day(2024, 5, 1)))
+        #expect(try row.covers(party: jobcenter, purpose: .referral, on: Fixture.day(2024, 6, 30)))
+        #expect(try !row.covers(party: jobcenter, purpose: .referral, on: Fixture.day(2024, 7, 1)), "expired")
+        #expect(try !row.covers(party: grocer, purpose: .informationSharing, on: Fixture.day(2024, 5, 1)), "lapsed")
+        #expect(try !row.covers(party: jobcenter, purpose: .personalDetails, on: Fixture.day(2024, 5, 1)), "other purpose")
+        #expect(try !row.covers(party: nobody, purpose: .referral, on: Fixture.day(2024, 5, 1)))
         let r1 = try #require(try row.referral("R1")), r2 = try #require(try row.referral("R2"))
         #expect(row.byte(at: r1) == 0 && row.byte(at: r2) == 1)
         #expect(try row.referral("R3") == nil)
@@ -217,7 +284,7 @@ import Testing
         let decoded = try row.bytes.withUnsafeBytes { try CaseRuleState(decoding: $0) }
         #expect(!decoded.open)
         #expect(decoded.consents.map(\.lapsed) == [true, true])
-        #expect(decoded.consents.map(\.parties) == [["jobcenter-fredericia", "boligkontoret"], ["boligkontoret", "grocer-1"]])
+        #expect(decoded.consents.map(\.parties) == [[jobcenter, bolig], [bolig, grocer]])
         #expect(decoded.consents.map(\.purposes) == [[.referral], [.informationSharing, .personalDetails]])
         #expect(decoded.referrals["R1"] == true && decoded.referrals["R2"] == true && decoded.referrals["R3"] == false)
         #expect(decoded.placements["P1"]?.ended == true)
@@ -226,25 +293,25 @@ import Testing
         #expect(decoded.placements["P2"]?.start == Fixture.day(2024, 5, 6) && decoded.placements["P2"]?.ended == false)
         // A consent added in place: one new party joins the table, a known one is reused.
         var fresh = CaseRow.opened
-        try fresh.addConsent(id: "K1", parties: ["jobcenter-fredericia"], purposes: [.referral], validUntil: nil)
+        try fresh.addConsent(id: "K1", parties: [jobcenter], purposes: [.referral], validUntil: nil)
         try fresh.addReferral("R1")
-        try fresh.addConsent(id: "K2", parties: ["grocer-1", "jobcenter-fredericia"], purposes: [.personalDetails, .referral], validUntil: Fixture.day(2024, 9, 1))
+        try fresh.addConsent(id: "K2", parties: [grocer, jobcenter], purposes: [.personalDetails, .referral], validUntil: Fixture.day(2024, 9, 1))
         let both = try fresh.bytes.withUnsafeBytes { try CaseRuleState(decoding: $0) }
         #expect(both.consents.map(\.id) == ["K1", "K2"])
-        #expect(both.consents.map(\.parties) == [["jobcenter-fredericia"], ["grocer-1", "jobcenter-fredericia"]])
+        #expect(both.consents.map(\.parties) == [[jobcenter], [grocer, jobcenter]])
         #expect(both.consents.map(\.purposes) == [[.referral], [.personalDetails, .referral]])
         #expect(both.consents.map(\.validUntil) == [nil, Fixture.day(2024, 9, 1)])
         #expect(both.consents.map(\.lapsed) == [false, false] && both.referrals["R1"] == false)
         // The same bytes as encoding the decoded state: the table lists each party once.
         #expect(fresh.bytes == both.encoded())
-        #expect(try fresh.covers(party: "grocer-1", purpose: .personalDetails, on: Fixture.day(2024, 9, 1)))
-        #expect(try !fresh.covers(party: "grocer-1", purpose: .informationSharing, on: Fixture.day(2024, 9, 1)))
-        #expect(try !fresh.covers(party: "grocer-1", purpose: .referral, on: Fixture.day(2024, 9, 2)), "K2 expired")
-        #expect(try fresh.covers(party: "jobcenter-fredericia", purpose: .referral, on: Fixture.day(2024, 9, 2)), "K1 never expires")
+        #expect(try fresh.covers(party: grocer, purpose: .personalDetails, on: Fixture.day(2024, 9, 1)))
+        #expect(try !fresh.covers(party: grocer, purpose: .informationSharing, on: Fixture.day(2024, 9, 1)))
+        #expect(try !fresh.covers(party: grocer, purpose: .referral, on: Fixture.day(2024, 9, 2)), "K2 expired")
+        #expect(try fresh.covers(party: jobcenter, purpose: .referral, on: Fixture.day(2024, 9, 2)), "K1 never expires")
         // A party named twice in one new consent joins the table once.
-        try fresh.addConsent(id: "K3", parties: ["boligkontoret", "grocer-1", "boligkontoret"], purposes: [.informationSharing], validUntil: nil)
+        try fresh.addConsent(id: "K3", parties: [bolig, grocer, bolig], purposes: [.informationSharing], validUntil: nil)
         let three = try fresh.bytes.withUnsafeBytes { try CaseRuleState(decoding: $0) }
-        #expect(three.consents.last?.parties == ["boligkontoret", "grocer-1", "boligkontoret"])
+        #expect(three.consents.last?.parties == [bolig, grocer, bolig])
         #expect(fresh.bytes == three.encoded())
 
         // A section's count past 127 takes a second varint byte.

@@ -49,9 +49,10 @@ private typealias F = Fixture
         #expect(report.isValid, "\(report.failure?.message ?? "")")
         #expect(report.eventsReplayed == F.registry.count + 11)
         #expect(report.caseRows == 2)
-        // Organisations, the area, the liaisons, the target group, the agreement, the
-        // retractions (the retracted hour log's day has no row left).
-        #expect(report.otherRows == 5 + 1 + 2 + 1 + 1 + 2)
+        // Organisations (a registration row and two number rows each), the area, the
+        // liaisons, the target group, the agreement, the retractions (the retracted hour
+        // log's day has no row left).
+        #expect(report.otherRows == 5 * 3 + 1 + 2 + 1 + 1 + 2)
         #expect(try contents() == before)
         // The scratch databases went with the aborted transaction, and appends go on.
         #expect(throws: LogError.self) { try f.store.env.read { txn in try txn.openDatabase("verify-rules", create: false) } }

@@ -54,9 +54,9 @@ struct CaseRow {
         for o in offsets { bytes[o] |= 1 }
     }
 
-    /// Whether a consent not lapsed names `party` for `purpose` and is valid on `date`
-    /// (`ConsentRow.covers`).
-    func covers(party: OrganisationID, purpose: ConsentPurpose, on date: CalendarDate) throws -> Bool {
+    /// Whether a consent not lapsed names `party` (an organisation's number,
+    /// `RuleKey.organisationNumber`) for `purpose` and is valid on `date` (`ConsentRow.covers`).
+    func covers(party: OrganisationNumber, purpose: ConsentPurpose, on date: CalendarDate) throws -> Bool {
         let purposeCode = UInt8(ConsentPurpose.allCases.firstIndex(of: purpose) ?? 0)
         return try scan { r, sections in
             // The party's index in the row's table of parties.
@@ -64,7 +64,7 @@ struct CaseRow {
             var partyIndex: UInt64?
             let tableCount = try r.varint()
             for i in 0..<tableCount {
-                if try Self.string(&r, equals: party), partyIndex == nil { partyIndex = i }
+                if try r.varint() == party, partyIndex == nil { partyIndex = i }
             }
             guard let partyIndex else { return false }
             let n = try r.varint()
@@ -108,21 +108,16 @@ struct CaseRow {
         }
     }
 
-    /// Adds a consent that has not lapsed (the id must be new): its parties go into the
-    /// row's table where missing, the consent at the end of the consents. One walk over the
-    /// row, then the new row is written in one pass.
-    mutating func addConsent(id: String, parties: [OrganisationID], purposes: [ConsentPurpose], validUntil: CalendarDate?) throws {
-        var table: [Range<Int>] = []
+    /// Adds a consent that has not lapsed (the id must be new): its parties (organisation
+    /// numbers) go into the row's table where missing, the consent at the end of the
+    /// consents. One walk over the row, then the new row is written in one pass.
+    mutating func addConsent(id: String, parties: [OrganisationNumber], purposes: [ConsentPurpose], validUntil: CalendarDate?) throws {
+        var table: [OrganisationNumber] = []
         let (tableCount, tableStart, consentsAt, consentsStart, consentCount, consentsEnd) = try bytes.withUnsafeBytes { raw in
             var r = BinaryReader(raw, offset: 1)
             let tableCount = try r.varint()
             let tableStart = r.offset
-            for _ in 0..<tableCount {
-                let n = try r.varint()
-                guard n <= UInt64(r.remaining) else { throw LogError.corrupt("a case rule row's string runs past its end") }
-                table.append(r.offset..<(r.offset + Int(n)))
-                r.offset += Int(n)
-            }
+            for _ in 0..<tableCount { table.append(try r.varint()) }
             let consentsAt = r.offset
             let consentCount = try r.varint()
             let consentsStart = r.offset
@@ -133,11 +128,11 @@ struct CaseRow {
             return (tableCount, tableStart, consentsAt, consentsStart, consentCount, r.offset)
         }
         // Each party's index in the table, new parties after the known ones (as `encoded()`).
-        var added: [OrganisationID] = []
+        var added: [OrganisationNumber] = []
         var indexes: [UInt64] = []
         indexes.reserveCapacity(parties.count)
         for party in parties {
-            if let i = bytes.withUnsafeBytes({ raw in table.firstIndex { Self.utf8(of: party, equals: UnsafeRawBufferPointer(rebasing: raw[$0])) } }) {
+            if let i = table.firstIndex(of: party) {
                 indexes.append(UInt64(i))
             } else if let j = added.firstIndex(of: party) {
                 indexes.append(tableCount + UInt64(j))
@@ -150,7 +145,7 @@ struct CaseRow {
         w.u8(bytes[0])
         w.varint(tableCount + UInt64(added.count))
         w.raw(bytes[tableStart..<consentsAt])
-        for party in added { w.string(party) }
+        for party in added { w.varint(party) }
         w.varint(consentCount + 1)
         w.raw(bytes[consentsStart..<consentsEnd])
         w.string(id)
@@ -215,7 +210,7 @@ struct CaseRow {
     private func scan<T>(_ body: (inout BinaryReader, Sections) throws -> T) throws -> T {
         try bytes.withUnsafeBytes { raw in
             var r = BinaryReader(raw, offset: 1)
-            for _ in 0..<(try r.varint()) { try Self.skipString(&r) }
+            for _ in 0..<(try r.varint()) { _ = try r.varint() }
             let consents = r.offset
             for _ in 0..<(try r.varint()) {
                 try Self.skipString(&r)

@@ -41,7 +41,8 @@ struct RuleEngine {
     private var current = 0
     /// Registry rows (organisations, areas, liaisons) this append has found, so each is
     /// looked up in the B-tree once per batch rather than once per event that names it.
-    private var knownRows: Set<RegistryRow> = []
+    /// For an organisation, its number (`RuleKey.organisationNumber`), read with the row.
+    private var knownRows: [RegistryRow: OrganisationNumber] = [:]
 
     /// Writes back the case rows the batch changed. Call once, after the last `check`,
     /// inside the same transaction.
@@ -93,6 +94,7 @@ struct RuleEngine {
                 throw violation(.alreadyRegistered, "organisation '\(p.organisationId)' is already registered")
             }
             try put(RuleKey.organisation(p.organisationId), [UInt8(OrganisationKind.allCases.firstIndex(of: p.kind)!), UInt8(Sector.allCases.firstIndex(of: p.sector)!)])
+            try Self.number(organisation: p.organisationId, txn, rules)
 
         case .housingAreaRegistered(let p):
             try identifier(p.areaId, "area id")
@@ -159,14 +161,16 @@ struct RuleEngine {
             try identifier(p.consentId, "consent id")
             guard !p.parties.isEmpty else { throw violation(.invalidValue, "consent '\(p.consentId)' names no parties; name at least one organisation") }
             guard !p.purposes.isEmpty else { throw violation(.invalidValue, "consent '\(p.consentId)' names no purposes") }
-            for o in p.parties { try knownOrganisation(o) }
+            var parties: [OrganisationNumber] = []
+            parties.reserveCapacity(p.parties.count)
+            for o in p.parties { parties.append(try knownOrganisation(o)) }
             if let until = p.validUntil, until < day {
                 throw violation(.dateOrder, "consent '\(p.consentId)' is valid until \(until.danish), before it was given (\(day.danish))")
             }
             guard try row().consentFlags(p.consentId) == nil else {
                 throw violation(.alreadyRegistered, "consent '\(p.consentId)' already exists in case '\(e.stream.entityID)'; use a new consent id")
             }
-            try changeCase { try $0.addConsent(id: p.consentId, parties: p.parties, purposes: p.purposes, validUntil: p.validUntil) }
+            try changeCase { try $0.addConsent(id: p.consentId, parties: parties, purposes: p.purposes, validUntil: p.validUntil) }
 
         case .consentWithdrawn(let p):
             try requireCase(e, open: false)
@@ -184,12 +188,12 @@ struct RuleEngine {
             try identifier(p.referralId, "referral id")
             try text(p.reason, "reason", required: true)
             try knownOrganisation(p.fromOrganisation)
-            try knownOrganisation(p.toOrganisation)
+            let to = try knownOrganisation(p.toOrganisation)
             try knownLiaison(p.decidedBy)
             guard try row().referral(p.referralId) == nil else {
                 throw violation(.alreadyRegistered, "referral '\(p.referralId)' already exists in case '\(e.stream.entityID)'")
             }
-            guard try row().covers(party: p.toOrganisation, purpose: .referral, on: day) else {
+            guard try row().covers(party: to, purpose: .referral, on: day) else {
                 throw violation(.consentRequired, "no valid consent in case '\(e.stream.entityID)' covers referral to '\(p.toOrganisation)' on \(day.danish); record the resident's consent for that party and the purpose 'referral' first")
             }
             try changeCase { try $0.addReferral(p.referralId) }
@@ -496,37 +500,70 @@ struct RuleEngine {
         }
     }
 
-    /// Whether a registry row exists, remembering rows found for the rest of the batch.
-    private mutating func exists(_ kind: RegistryRow.Kind, _ id: String) throws -> Bool {
+    /// Whether a registry row exists, remembering rows found for the rest of the batch: nil
+    /// if it does not; for an organisation, its number (0 for other rows).
+    private mutating func lookUp(_ kind: RegistryRow.Kind, _ id: String) throws -> OrganisationNumber? {
         // Looked up by kind and String (hashed in bulk) before any key bytes are built.
         let row = RegistryRow(kind: kind, id: id)
-        if knownRows.contains(row) { return true }
-        guard try get(row.key) != nil else { return false }
-        knownRows.insert(row)
-        return true
+        if let known = knownRows[row] { return known }
+        guard try get(row.key) != nil else { return nil }
+        var number: OrganisationNumber = 0
+        if kind == .organisation {
+            guard let raw = try get(RuleKey.organisationNumber(id)), raw.count == 4 else {
+                throw LogError.corrupt("organisation '\(id)' is registered but has no number in the rule rows; rebuild them (`referral rebuild --rules`)")
+            }
+            number = OrganisationNumber(UInt32(bigEndian: raw.loadUnaligned(as: UInt32.self)))
+        }
+        knownRows[row] = number
+        return number
     }
 
-    /// Deletes a registry row (a retracted registration) and forgets that it was found.
+    /// Deletes a registry row (a retracted registration) and forgets that it was found. An
+    /// organisation's number stays.
     private mutating func forgetRow(_ kind: RegistryRow.Kind, _ id: String) throws {
         let row = RegistryRow(kind: kind, id: id)
-        knownRows.remove(row)
+        knownRows[row] = nil
         try txn.delete(rules, row.key)
     }
 
-    private mutating func knownOrganisation(_ id: String) throws {
-        guard try exists(.organisation, id) else {
+    /// Throws unless organisation `id` is registered; returns its number.
+    @discardableResult
+    private mutating func knownOrganisation(_ id: String) throws -> OrganisationNumber {
+        guard let number = try lookUp(.organisation, id) else {
             throw violation(.unknownOrganisation, "organisation '\(id)' is not registered; register it first (`referral registry add-organisation`) or check the spelling")
         }
+        return number
+    }
+
+    /// Gives organisation `id` the next number unless it has one (a registration retracted
+    /// and made again keeps its first number, so the consents that name it still do).
+    /// Numbers count up from 1 in the order organisations are first registered: a replay of
+    /// the log (`verifyRules`, `EventStore.numberOrganisations`) gives the same ones.
+    static func number(organisation id: String, _ txn: Transaction, _ rules: Database) throws {
+        let key = RuleKey.organisationNumber(id)
+        guard try txn.get(rules, key) == nil else { return }
+        let cursor = try txn.cursor(rules)
+        defer { cursor.close() }
+        let lastKey = RuleKey.organisation(numbered: .max)
+        let last = try lastKey.withUnsafeBytes { try cursor.last(atOrBefore: $0) }
+        var next: UInt32 = 1
+        if let last, last.key.count == lastKey.count, last.key.starts(with: lastKey.prefix(2)) {
+            let n = UInt32(bigEndian: last.key.loadUnaligned(fromByteOffset: 2, as: UInt32.self))
+            guard n < .max else { throw LogError(.storage, "the store has numbered \(n) organisations, the most it can") }
+            next = n + 1
+        }
+        try txn.put(rules, key, withUnsafeBytes(of: next.bigEndian) { Array($0) })
+        try txn.put(rules, RuleKey.organisation(numbered: next), Array(id.utf8))
     }
 
     private mutating func knownArea(_ id: String) throws {
-        guard try exists(.area, id) else {
+        guard try lookUp(.area, id) != nil else {
             throw violation(.unknownArea, "housing area '\(id)' is not registered; register it first or check the spelling")
         }
     }
 
     private mutating func knownLiaison(_ id: String) throws {
-        guard try exists(.liaison, id) else {
+        guard try lookUp(.liaison, id) != nil else {
             throw violation(.unknownLiaison, "liaison '\(id)' is not registered; register them first or check the spelling")
         }
     }

@@ -1,16 +1,23 @@
 // The compact state the domain rules need, stored as rows in the `rules` database
 // (docs/lmdb-layout.md) and updated in the same transaction as the append.
 
+/// An organisation as case rule rows name it: a number given when the organisation is
+/// first registered (`RuleKey.organisationNumber`), from 1 up, never reused or changed,
+/// not even when the registration is retracted. One or two bytes in a row instead of the
+/// id's twenty or so (docs/lmdb-layout.md, layout 4).
+typealias OrganisationNumber = UInt64
+
 /// One consent as the rules see it.
 struct ConsentRow: Hashable {
     var id: String
-    var parties: [OrganisationID]
+    /// The parties, by organisation number.
+    var parties: [OrganisationNumber]
     var purposes: [ConsentPurpose]
     var validUntil: CalendarDate?
     /// Withdrawn, or lapsed because the case closed.
     var lapsed: Bool
 
-    func covers(party: OrganisationID, purpose: ConsentPurpose, on date: CalendarDate) -> Bool {
+    func covers(party: OrganisationNumber, purpose: ConsentPurpose, on date: CalendarDate) -> Bool {
         !lapsed && parties.contains(party) && purposes.contains(purpose) && (validUntil.map { date <= $0 } ?? true)
     }
 }
@@ -33,19 +40,18 @@ struct CaseRuleState: Hashable {
     func hash(into h: inout Hasher) { h.combine(open); h.combine(consents) }
 
     /// The stored row. Consents of one case mostly name the same parties again (a new
-    /// consent extends the last one), so the parties' ids are written once, in a table at the
-    /// front, and consents refer to them by index. That halves the typical row, and with it
-    /// the pages of the `rules` tree an append rewrites. (Lapsed consents keep their parties:
-    /// `consentState(ofCase:)` shows them to explain a refusal.)
+    /// consent extends the last one), so the parties' numbers are written once, in a table
+    /// at the front, and consents refer to them by index. (Lapsed consents keep their
+    /// parties: `consentState(ofCase:)` shows them to explain a refusal.)
     func encoded() -> [UInt8] {
         var w = BinaryWriter(capacity: 96)
         w.bool(open)
         // A handful of parties a case: a linear search beats hashing them.
-        var table: [OrganisationID] = []
+        var table: [OrganisationNumber] = []
         for c in consents {
             for party in c.parties where !table.contains(party) { table.append(party) }
         }
-        w.array(table) { $0.string($1) }
+        w.array(table) { $0.varint($1) }
         w.array(consents) { w, c in
             w.string(c.id)
             // bit 0: lapsed; bit 1: a valid-until date follows.
@@ -66,7 +72,7 @@ struct CaseRuleState: Hashable {
         open = try r.bool()
         // Rule rows are derived data this code wrote in the same store: their strings are
         // not validated as UTF-8 again (that was most of the cost of reading a row).
-        let table = try r.array { try $0.trustedString() }
+        let table = try r.array { try $0.varint() }
         consents = try r.array { r in
             let id = try r.trustedString()
             let flags = try r.u8()
@@ -144,6 +150,13 @@ enum RuleKey {
         dailyHoursPrefix(stream) + withUnsafeBytes(of: UInt32(bitPattern: date.daysSinceEpoch).bigEndian) { Array($0) }
     }
     static func retracted(_ id: UUIDBytes) -> [UInt8] { [UInt8(ascii: "x"), 0] + id }
+    /// An organisation's number (`OrganisationNumber`), as a big-endian UInt32: written when
+    /// the organisation is first registered and never removed.
+    static func organisationNumber(_ id: String) -> [UInt8] { key(UInt8(ascii: "n"), id) }
+    /// The organisation with a number (its id, UTF-8): to name a case's consents' parties.
+    static func organisation(numbered n: UInt32) -> [UInt8] {
+        [UInt8(ascii: "N"), 0] + withUnsafeBytes(of: n.bigEndian) { Array($0) }
+    }
 
     /// One allocation: the literal-plus-array form built two arrays and asked a Character
     /// for its ASCII value, for every case row an append read or wrote.

@@ -30,8 +30,19 @@ extension EventStore {
         try env.read { txn in
             guard let raw = try txn.get(streams, StreamIndex.caseRowKey(.case(caseID))) else { return nil }
             let state = try CaseRuleState(decoding: raw)
-            return CaseConsentState(caseID: caseID, open: state.open, consents: state.consents.map {
-                ConsentStatus(consentId: $0.id, parties: $0.parties, purposes: $0.purposes, validUntil: $0.validUntil, lapsed: $0.lapsed)
+            // The row names parties by number (`RuleKey.organisationNumber`).
+            var names: [OrganisationNumber: OrganisationID] = [:]
+            func name(_ n: OrganisationNumber) throws -> OrganisationID {
+                if let known = names[n] { return known }
+                guard n <= UInt64(UInt32.max), let id = try txn.get(rules, RuleKey.organisation(numbered: UInt32(n))) else {
+                    throw LogError.corrupt("the rule row of case '\(caseID)' names organisation number \(n), which no organisation has; rebuild the rule rows (`referral rebuild --rules`)")
+                }
+                let text = String(decoding: id, as: UTF8.self)
+                names[n] = text
+                return text
+            }
+            return CaseConsentState(caseID: caseID, open: state.open, consents: try state.consents.map {
+                ConsentStatus(consentId: $0.id, parties: try $0.parties.map(name), purposes: $0.purposes, validUntil: $0.validUntil, lapsed: $0.lapsed)
             })
         }
     }

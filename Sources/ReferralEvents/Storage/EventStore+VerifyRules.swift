@@ -162,6 +162,10 @@ extension EventStore {
             let day = id.count >= 4 ? Int32(bitPattern: UInt32(bigEndian: id.loadUnaligned(fromByteOffset: id.count - 4, as: UInt32.self))) : 0
             return "the daily hours row of '\(text)' for \(CalendarDate(daysSinceEpoch: day).danish)"
         case UInt8(ascii: "x"): return "the retraction row of event \(hexString(Array(id)))"
+        case UInt8(ascii: "n"): return "the number of organisation '\(text)'"
+        case UInt8(ascii: "N"):
+            let n = id.count == 4 ? UInt32(bigEndian: id.loadUnaligned(as: UInt32.self)) : 0
+            return "the row of organisation number \(n)"
         case UInt8(ascii: "c"): return "a layout 2 case row of '\(text)' in `rules` (an older build appended after the store was moved to layout 3)"
         default: return "the rule row with key \(hexString(Array(key)))"
         }

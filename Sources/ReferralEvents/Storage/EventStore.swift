@@ -33,9 +33,9 @@ public final class EventStore: Sendable {
     /// The layout of `log.mdb` (its databases and their keys), kept in `meta` under `format`.
     /// 1: a `streams` entry per event and a `stream_heads` tree; 2: the stream index in
     /// chunks and no heads tree; 3: each case's rule row in `streams` beside its chunks
-    /// instead of in `rules` (docs/lmdb-layout.md). The records themselves are
-    /// `EventRecord.format`.
-    public static let layoutFormat: UInt8 = 3
+    /// instead of in `rules`; 4: case rows name organisations by number
+    /// (docs/lmdb-layout.md). The records themselves are `EventRecord.format`.
+    public static let layoutFormat: UInt8 = 4
 
     /// Where the log's LMDB file lives inside a store directory.
     public static func logPath(in directory: String) -> String { directory + "/log.mdb" }
@@ -80,10 +80,12 @@ public final class EventStore: Sendable {
             let key = Array("format".utf8)
             if let f = try txn.get(meta, key) {
                 let version = f.first ?? 0
-                if version == 2 {
-                    // Layout 2 differs only in where case rows are kept: moved in this one
-                    // transaction, so the store is in one layout or the other, never between.
-                    try Self.moveCaseRows(txn, from: rules, to: streams)
+                if version == 2 || version == 3 {
+                    // Layouts 2 and 3 differ only in their rule rows: moved and renumbered in
+                    // this one transaction, so the store is in one layout or another, never
+                    // between (EventStore+Layouts.swift).
+                    if version == 2 { try Self.moveCaseRows(txn, from: rules, to: streams) }
+                    try Self.numberOrganisations(txn, streams: streams, events: events, rules: rules)
                     try txn.put(meta, key, [Self.layoutFormat])
                     return
                 }
@@ -98,28 +100,6 @@ public final class EventStore: Sendable {
                 try txn.put(meta, Array("store-id".utf8), Array(UUID().uuidString.utf8))
             }
         }
-    }
-
-    /// Layout 2 → 3: each case's rule row, `c` `0x00` stream id in `rules`, becomes
-    /// `StreamIndex.caseRowKey(stream)` in `streams`, with the same value.
-    static func moveCaseRows(_ txn: Transaction, from rules: Database, to streams: Database) throws {
-        let prefix: [UInt8] = [UInt8(ascii: "c"), 0]
-        // A few thousand at a time: the moved rows leave `rules`, so each round starts again
-        // at the prefix, and a store of millions of cases is not copied into memory at once.
-        var moved: [(key: [UInt8], value: [UInt8])] = []
-        repeat {
-            moved.removeAll(keepingCapacity: true)
-            try txn.forEach(rules, from: prefix) { key, value in
-                guard key.starts(with: prefix) else { return false }
-                moved.append((Array(key), Array(value)))
-                return moved.count < 4096
-            }
-            for row in moved {
-                let stream = StreamID(String(decoding: row.key.dropFirst(2), as: UTF8.self))
-                try txn.put(streams, StreamIndex.caseRowKey(stream), row.value, noOverwrite: true)
-                try txn.delete(rules, row.key)
-            }
-        } while !moved.isEmpty
     }
 
     /// Flushes everything to disk; needed only for stores opened with `durable: false`.
