@@ -127,4 +127,32 @@ private typealias F = Fixture
         let old = try f.store.verifyRules()
         #expect(old.failure?.message.hasPrefix("a layout 2 case row of 'case-C3' in `rules`") == true, "\(old.failure?.message ?? "")")
     }
+
+    /// What a build of layout 3 would write if it went on appending to a store moved to
+    /// layout 4: a case row naming its parties by id. `verifyRules` names it and
+    /// `rebuildRules` writes it again. (Meanwhile the consent gate fails on this one: it
+    /// reads the id's length as an organisation number that no organisation has.)
+    @Test func aCaseRowNamingPartiesByIDIsNamedAndRebuilt() throws {
+        let key = StreamIndex.caseRowKey(.case("C2"))
+        try f.store.env.write { txn in
+            let names = { (n: OrganisationNumber) in
+                try #require(try txn.get(f.store.rules, RuleKey.organisation(numbered: UInt32(n)))).map { $0 }
+            }
+            let row = try #require(try txn.get(f.store.streams, key))
+            var r = BinaryReader(row)
+            var w = BinaryWriter()
+            w.bool(try r.bool())
+            let numbers = try r.array { try $0.varint() }
+            #expect(numbers.count == 1)
+            w.array(numbers) { w, n in w.string(String(decoding: (try? names(n)) ?? [], as: UTF8.self)) }
+            w.raw(row[r.offset...])
+            try txn.put(f.store.streams, key, w.bytes)
+        }
+        let report = try f.store.verifyRules()
+        #expect(report.failure?.message == "the rule row of 'case-C2' is not what the log gives: its bytes differ from a replay's")
+        #expect(throws: LogError.self) { try f.store.consentState(ofCase: "C2") }
+        try f.store.rebuildRules()
+        #expect(try f.store.verifyRules().isValid)
+        #expect(try f.store.consentState(ofCase: "C2")?.consents.first?.parties == ["jobcenter-fredericia"])
+    }
 }
