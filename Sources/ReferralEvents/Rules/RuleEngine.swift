@@ -509,10 +509,10 @@ struct RuleEngine {
         guard try get(row.key) != nil else { return nil }
         var number: OrganisationNumber = 0
         if kind == .organisation {
-            guard let raw = try get(RuleKey.organisationNumber(id)), raw.count == 4 else {
+            guard let raw = try get(RuleKey.organisationNumber(id)), let n = RuleKey.organisationNumber(stored: raw) else {
                 throw LogError.corrupt("organisation '\(id)' is registered but has no number in the rule rows; rebuild them (`referral rebuild --rules`)")
             }
-            number = OrganisationNumber(UInt32(bigEndian: raw.loadUnaligned(as: UInt32.self)))
+            number = n
         }
         knownRows[row] = number
         return number
@@ -536,12 +536,14 @@ struct RuleEngine {
     }
 
     /// Gives organisation `id` the next number unless it has one (a registration retracted
-    /// and made again keeps its first number, so the consents that name it still do).
-    /// Numbers count up from 1 in the order organisations are first registered: a replay of
-    /// the log (`verifyRules`, `EventStore.numberOrganisations`) gives the same ones.
-    static func number(organisation id: String, _ txn: Transaction, _ rules: Database) throws {
+    /// and made again keeps its first number, so the consents that name it still do), and
+    /// returns its number. Numbers count up from 1 in the order organisations are first
+    /// registered: a replay of the log (`verifyRules`, `EventStore.numberOrganisations`)
+    /// gives the same ones.
+    @discardableResult
+    static func number(organisation id: String, _ txn: Transaction, _ rules: Database) throws -> OrganisationNumber {
         let key = RuleKey.organisationNumber(id)
-        guard try txn.get(rules, key) == nil else { return }
+        if let raw = try txn.get(rules, key), let known = RuleKey.organisationNumber(stored: raw) { return known }
         let cursor = try txn.cursor(rules)
         defer { cursor.close() }
         let lastKey = RuleKey.organisation(numbered: .max)
@@ -554,6 +556,7 @@ struct RuleEngine {
         }
         try txn.put(rules, key, withUnsafeBytes(of: next.bigEndian) { Array($0) })
         try txn.put(rules, RuleKey.organisation(numbered: next), Array(id.utf8))
+        return OrganisationNumber(next)
     }
 
     private mutating func knownArea(_ id: String) throws {

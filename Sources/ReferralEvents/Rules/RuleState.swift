@@ -153,6 +153,10 @@ enum RuleKey {
     /// An organisation's number (`OrganisationNumber`), as a big-endian UInt32: written when
     /// the organisation is first registered and never removed.
     static func organisationNumber(_ id: String) -> [UInt8] { key(UInt8(ascii: "n"), id) }
+    /// The number an `organisationNumber` row holds; nil if it is not 4 bytes.
+    static func organisationNumber(stored raw: UnsafeRawBufferPointer) -> OrganisationNumber? {
+        raw.count == 4 ? OrganisationNumber(UInt32(bigEndian: raw.loadUnaligned(as: UInt32.self))) : nil
+    }
     /// The organisation with a number (its id, UTF-8): to name a case's consents' parties.
     static func organisation(numbered n: UInt32) -> [UInt8] {
         [UInt8(ascii: "N"), 0] + withUnsafeBytes(of: n.bigEndian) { Array($0) }

@@ -44,11 +44,7 @@ extension EventStore {
             let view = try EventView(checking: record)
             guard view.typeCode == EventType.organisationRegistered.code else { continue }
             let id = try view.decode(OrganisationRegistered.self).organisationId
-            try RuleEngine.number(organisation: id, txn, rules)
-            if numbers[id] == nil {
-                let raw = try txn.get(rules, RuleKey.organisationNumber(id))!
-                numbers[id] = OrganisationNumber(UInt32(bigEndian: raw.loadUnaligned(as: UInt32.self)))
-            }
+            numbers[id] = try RuleEngine.number(organisation: id, txn, rules)
         }
 
         // A few thousand case rows at a time, each round from the key after the last one
