@@ -16,11 +16,9 @@ public enum StandardDescriptors {
         for fd: Int32 in 0...2 where fcntl(fd, F_GETFD) == -1 && errno == EBADF {
             // `open` takes the lowest free number: this one, as the ones below it are open.
             let opened = open("/dev/null", O_RDWR)
-            if opened >= 0, opened != fd {
-                // Another thread took the number meanwhile; put /dev/null there if still free.
-                _ = dup2(opened, fd)
-                close(opened)
-            }
+            // Another thread took this number meanwhile: /dev/null landed above the three and
+            // is closed again. (`dup2` onto the number would close that thread's file.)
+            if opened > 2 { close(opened) }
         }
     }
 }
