@@ -28,7 +28,10 @@ struct ReferralCommand: ParsableCommand {
             OUTPUT
               Read commands print aligned tables; --json, --csv (RFC 4180) and --excel-csv \
             (semicolon, UTF-8 BOM, CRLF, decimal comma) are for machines and Danish Excel. \
-            Errors go to standard error and say what to do.
+            Tables show control characters in free text as escapes (\\u{1B}); --excel-csv \
+            puts ' before text starting with = + - @ so Excel does not run it as a formula; \
+            --csv and --json keep text as recorded. Errors go to standard error and say what \
+            to do.
 
             EXIT STATUS
             \(ExitStatus.table)

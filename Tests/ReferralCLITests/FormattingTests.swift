@@ -112,4 +112,49 @@ import Testing
         #expect(PayloadText.summary(.caseClosed(CaseClosed(reason: "Got a job"))) == "reason=\"Got a job\"")
         #expect(PayloadText.json(.caseClosed(CaseClosed(reason: "a/b"))) == "{\"reason\":\"a/b\"}")
     }
+
+    /// Free text that a spreadsheet would evaluate as a formula gets a leading `'` in
+    /// --excel-csv (OWASP); numbers the tool writes stay numbers; --csv stays byte-exact.
+    @Test(arguments: [
+        ("=HYPERLINK(\"http://evil\",\"click\")", "\"'=HYPERLINK(\"\"http://evil\"\",\"\"click\"\")\""),
+        ("+1+2", "'+1+2"),
+        ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "\"'\rx\""),
+        ("plain = fine", "plain = fine"),
+        ("<5", "<5"),
+        ("", ""),
+    ])
+    func excelCSVNeutralisesFormulas(_ value: String, _ expected: String) {
+        let t = Table([Column("reason"), Column("hours")], rows: [[.text(value), .decimal(-1.5, places: 1)]])
+        #expect(t.rendered(as: .excelCSV) == "\u{FEFF}reason;hours\r\n\(expected);-1,5\r\n")
+        #expect(t.rendered(as: .csv) == "reason,hours\r\n" + CSV.field(value, separator: ",") + ",-1.5\r\n")
+    }
+
+    @Test func excelCSVKeepsTypedNegativeNumbers() {
+        let t = Table([Column("n"), Column("d")], rows: [[.int(-5), .decimal(-1.5, places: 1)]])
+        #expect(t.rendered(as: .excelCSV) == "\u{FEFF}n;d\r\n-5;-1,5\r\n")
+    }
+
+    /// Control and bidi-override characters in free text are shown, not obeyed, in tables;
+    /// machine formats keep the text as it is.
+    @Test func tablesShowControlCharactersVisibly() {
+        let reason = "\u{1B}[31mRED\u{1B}[0m\tx\u{202E}cba\r\nz\u{7F}\u{9B}"
+        let t = Table([Column("r", "R"), Column("n", "N")], rows: [[.text(reason), .int(1)]])
+        let shown = "\\u{1B}[31mRED\\u{1B}[0m x\\u{202E}cba z\\u{7F}\\u{9B}"
+        #expect(t.rendered(as: .table) == "R" + String(repeating: " ", count: shown.count - 1) + "  N\n" + shown + "  1\n")
+        #expect(!t.rendered(as: .table).unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" })
+        #expect(t.rendered(as: .csv).contains(reason))
+        #expect(t.rendered(as: .json).contains("\\u001b[31mRED"))
+        #expect(TerminalText.visible("Ærø \u{2066}x\u{2069}") == "Ærø \\u{2066}x\\u{2069}")
+        #expect(TerminalText.visible("plain") == "plain")
+    }
+
+    /// Docs: in --json every empty cell is null, also text the command left empty.
+    @Test func emptyTextIsNullInJSON() {
+        let t = Table([Column("a"), Column("b"), Column("c")], rows: [[.text(""), .empty, .text("x")]])
+        #expect(t.rendered(as: .json) == "[\n{\"a\":null,\"b\":null,\"c\":\"x\"}\n]\n")
+        #expect(t.rendered(as: .csv) == "a,b,c\r\n,,x\r\n")
+    }
 }

@@ -31,8 +31,8 @@ extension OutputFormat: EnumerableFlag {
         switch value {
         case .table: "Aligned columns for people (the default)."
         case .json: "A JSON array of objects."
-        case .csv: "RFC 4180 CSV: comma, CRLF, ISO 8601 dates."
-        case .excelCSV: "CSV for Danish Excel: semicolon, UTF-8 BOM, CRLF, decimal comma, DD.MM.YYYY."
+        case .csv: "RFC 4180 CSV: comma, CRLF, ISO 8601 dates; text exactly as recorded."
+        case .excelCSV: "CSV for Danish Excel: semicolon, UTF-8 BOM, CRLF, decimal comma, DD.MM.YYYY; ' before text Excel would take for a formula."
         }
     }
 }

@@ -99,15 +99,16 @@ struct TableWriter {
 
 /// How each cell reads in each format.
 enum CellText {
-    /// For people: `01.03.2024`, `01.03.2024 09:30` (UTC), decimal point.
+    /// For people: `01.03.2024`, `01.03.2024 09:30` (UTC), decimal point. Text is made
+    /// harmless for a terminal (`TerminalText.visible`).
     static func human(_ cell: Cell) -> String {
         switch cell {
-        case .text(let s): s.replacingOccurrences(of: "\n", with: " ")
+        case .text(let s): TerminalText.visible(s)
         case .integer(let n): String(n)
         case .decimal(let v, let places): DecimalText.format(v, places: places, separator: ".")
         case .date(let d): d.danish
         case .timestamp(let t): humanTimestamp(t)
-        case .json(let j): j
+        case .json(let j): TerminalText.visible(j)
         case .empty: ""
         }
     }
@@ -125,9 +126,12 @@ enum CellText {
         }
     }
 
-    /// For Danish Excel: decimal comma, `01.03.2024`, `01.03.2024 09:30:00`.
+    /// For Danish Excel: decimal comma, `01.03.2024`, `01.03.2024 09:30:00`. Text that
+    /// Excel would take for a formula is neutralised (`ExcelText.neutralised`); numbers,
+    /// dates and times are typed cells the tool writes itself, and stay numbers.
     static func excel(_ cell: Cell) -> String {
         switch cell {
+        case .text(let s): ExcelText.neutralised(s)
         case .decimal(let v, let places): DecimalText.format(v, places: places, separator: ",")
         case .date(let d): d.danish
         case .timestamp(let t): t.date.danish + " " + String(t.iso8601.dropFirst(11).prefix(8))
@@ -135,10 +139,12 @@ enum CellText {
         }
     }
 
-    /// A JSON value: numbers as numbers, dates and instants as ISO 8601 strings, empty as null.
+    /// A JSON value: numbers as numbers, dates and instants as ISO 8601 strings, empty as
+    /// null. Empty text is an empty cell too, so every empty cell is `null` whichever way
+    /// the command built it (docs/cli.md, "Output formats").
     static func json(_ cell: Cell) -> String {
         switch cell {
-        case .text(let s): JSONText.string(s)
+        case .text(let s): s.isEmpty ? "null" : JSONText.string(s)
         case .integer(let n): String(n)
         case .decimal(let v, let places): v.isFinite ? DecimalText.format(v, places: places, separator: ".") : "null"
         case .date(let d): JSONText.string(d.iso8601)
@@ -151,6 +157,59 @@ enum CellText {
     /// `01.03.2024 09:30`, in UTC like everything the log stores.
     static func humanTimestamp(_ t: Timestamp) -> String {
         t.date.danish + " " + String(t.iso8601.dropFirst(11).prefix(5))
+    }
+}
+
+/// Free text made safe to print on a terminal.
+enum TerminalText {
+    /// `text` with every character that would act on the terminal instead of showing shown
+    /// as a visible escape: control characters (C0, DEL, C1: ANSI colour and cursor
+    /// sequences start with ESC) and the bidirectional overrides and isolates (U+202A–202E,
+    /// U+2066–2069, which reorder the rest of the line) become `\u{1B}`, `\u{202E}`.
+    /// Line breaks and tabs become one space each (CRLF one), so a row stays one line and
+    /// its columns stay aligned.
+    static func visible(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: needsEscape) else { return text }
+        var out = String.UnicodeScalarView()
+        var previous: Unicode.Scalar?
+        for scalar in text.unicodeScalars {
+            defer { previous = scalar }
+            switch scalar {
+            case "\n" where previous == "\r":
+                continue
+            case "\n", "\r", "\t", "\u{0B}", "\u{0C}", "\u{85}", "\u{2028}", "\u{2029}":
+                out.append(" ")
+            case _ where needsEscape(scalar):
+                out.append(contentsOf: "\\u{\(String(scalar.value, radix: 16, uppercase: true))}".unicodeScalars)
+            default:
+                out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+
+    static func needsEscape(_ s: Unicode.Scalar) -> Bool {
+        switch s.value {
+        case 0x00...0x1F, 0x7F...0x9F, 0x202A...0x202E, 0x2066...0x2069, 0x2028, 0x2029: true
+        default: false
+        }
+    }
+}
+
+/// Text cells made safe for a spreadsheet.
+enum ExcelText {
+    /// `text`, prefixed with a single quote when Excel (or LibreOffice, Google Sheets) would
+    /// otherwise read it as a formula: when it starts with `=`, `+`, `-`, `@`, a tab or a
+    /// carriage return (OWASP, "CSV Injection"). A reason such as
+    /// `=HYPERLINK("http://evil","click")` then shows as text instead of a live link.
+    ///
+    /// Only free text goes through here: the numbers the tool writes (`-1,5`, counts, rates)
+    /// are typed cells (`Cell.decimal`, `Cell.integer`) and stay numbers. A text cell that
+    /// happens to read as a negative number (an id `-5`) is quoted too: in free text, a
+    /// leading minus cannot be told apart from the start of `-2+3+cmd|…`.
+    static func neutralised(_ text: String) -> String {
+        guard let first = text.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) else { return text }
+        return "'" + text
     }
 }
 

@@ -1,0 +1,50 @@
+import Foundation
+import ReferralEvents
+import Testing
+
+/// What the tool does with hostile text, odd argument values and odd stores, run through the
+/// built binary: output that cannot be turned against a spreadsheet or a terminal, values
+/// refused for what they are, and exit statuses as `referral --help` lists them.
+@Suite struct CLIHygieneEndToEndTests {
+    let sandbox: Sandbox
+    init() throws {
+        sandbox = try Sandbox()
+        try sandbox.seed()
+        try sandbox.openCase("C1")
+    }
+
+    static let formula = "=HYPERLINK(\"http://evil\",\"click\")"
+    static let terminalAttack = "\u{1B}[31mRED\u{1B}[0m\tand \u{202E}txet"
+
+    @Test func excelCSVNeutralisesAFormulaInAReasonButCSVKeepsIt() throws {
+        #expect(try sandbox.run(["close", "C1", "--reason", Self.formula, "--on", "01.03.2024"]).status == 0)
+        let excel = try sandbox.run(["history", "C1", "--excel-csv"])
+        #expect(excel.status == 0, "\(excel)")
+        #expect(excel.out.contains(";\"'=HYPERLINK(\"\"http://evil\"\",\"\"click\"\")\";"), "\(excel)")
+        let csv = try sandbox.run(["history", "C1", "--csv"])
+        #expect(csv.out.contains(",\"=HYPERLINK(\"\"http://evil\"\",\"\"click\"\")\","), "\(csv)")
+    }
+
+    @Test(arguments: [["history", "C1"], ["log"]])
+    func tablesShowControlCharactersInsteadOfObeyingThem(_ args: [String]) throws {
+        #expect(try sandbox.run(["close", "C1", "--reason", Self.terminalAttack, "--on", "01.03.2024"]).status == 0)
+        let r = try sandbox.run(args)
+        #expect(r.status == 0, "\(r)")
+        #expect(!r.out.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{202E}" || $0 == "\t" }, "\(r)")
+        // `history` shows the reason itself; `log` its payload summary, JSON-quoted.
+        #expect(r.out.contains("\\u{1B}[31mRED\\u{1B}[0m and \\u{202E}txet") || r.out.contains("\\u001b[31mRED\\u001b[0m\\tand \\u{202E}txet"), "\(r)")
+        // Machines get the text as it was written.
+        let json = try sandbox.run(args + ["--json"])
+        #expect(json.out.contains("\\u001b[31mRED"), "\(json)")
+    }
+
+    @Test func emptyCellsAreNullInJSON() throws {
+        var r = try sandbox.run(["history", "C1", "--json"])
+        var row = try #require((try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [[String: Any]])?.first, "\(r)")
+        #expect(row["consent"] is NSNull && row["retraction"] is NSNull && row["reason"] is NSNull, "\(r)")
+        r = try sandbox.run(["caseload", "--today", "02.02.2024", "--json"])
+        row = try #require((try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [[String: Any]])?.first, "\(r)")
+        #expect(row["flags"] is NSNull, "\(r)")
+        #expect(!r.out.contains("\"\""), "\(r)")
+    }
+}
