@@ -38,6 +38,30 @@ import Testing
         #expect(json.out.contains("\\u001b[31mRED"), "\(json)")
     }
 
+    @Test func anEmptyStoreIsAUsageErrorNotTheDefaultStore() throws {
+        let defaultStore = sandbox.root + "/home/.local/share/referral/store"
+        var r = try sandbox.run(["init", "--store", ""], store: false)
+        #expect(r.status == 64, "\(r)")
+        #expect(r.err.contains("--store needs a directory"), "\(r)")
+        r = try sandbox.run(["init"], store: false, environment: ["REFERRAL_STORE": ""])
+        #expect(r.status == 64, "\(r)")
+        #expect(r.err.contains("REFERRAL_STORE"), "\(r)")
+        r = try sandbox.run(["--store", "", "log"], store: false)
+        #expect(r.status == 64, "\(r)")
+        #expect(!FileManager.default.fileExists(atPath: defaultStore))
+    }
+
+    @Test(.enabled(if: Sandbox.canRunUnprivileged, "needs a user without privileges (setpriv when root)"))
+    func aStoreDirectoryThatCannotBeReadIsPermissionDeniedNotMissing() throws {
+        #expect(chmod(sandbox.root, 0o755) == 0)
+        #expect(chmod(sandbox.store, 0) == 0)
+        defer { chmod(sandbox.store, 0o700) }
+        let r = try sandbox.run(["log"], asNobody: true)
+        #expect(r.status == 74, "\(r)")
+        #expect(r.err.contains("Permission denied") && r.err.contains(sandbox.store), "\(r)")
+        #expect(!r.err.contains("no store"), "\(r)")
+    }
+
     @Test func emptyCellsAreNullInJSON() throws {
         var r = try sandbox.run(["history", "C1", "--json"])
         var row = try #require((try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [[String: Any]])?.first, "\(r)")

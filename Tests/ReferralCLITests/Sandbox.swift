@@ -42,11 +42,14 @@ struct Sandbox {
     /// `addressSpaceKB`, under that limit (`ulimit -v`); with `fileSizeBlocks`, unable to
     /// write a file past that many blocks (`ulimit -f`, SIGXFSZ ignored, so a write fails
     /// with EFBIG as on a full disk); with `stdoutPath`, writing standard output there; with
-    /// `closedStandardStreams`, started with standard output and error closed (`>&- 2>&-`).
+    /// `closedStandardStreams`, started with standard output and error closed (`>&- 2>&-`);
+    /// with `asNobody`, as the unprivileged user 65534 (through `setpriv` when the tests run
+    /// as root, where permissions would not be checked).
     @discardableResult
     func run(_ args: [String], store: Bool = true, identity: Bool = true, stdin: String? = nil,
              environment extra: [String: String] = [:], addressSpaceKB: Int? = nil,
-             fileSizeBlocks: Int? = nil, stdoutPath: String? = nil, closedStandardStreams: Bool = false) throws -> CLIResult {
+             fileSizeBlocks: Int? = nil, stdoutPath: String? = nil, closedStandardStreams: Bool = false,
+             asNobody: Bool = false) throws -> CLIResult {
         let p = Process()
         let arguments = args + (store ? ["--store", self.store] : [])
         var limits: [String] = []
@@ -55,6 +58,9 @@ struct Sandbox {
         if !limits.isEmpty {
             p.executableURL = URL(fileURLWithPath: "/bin/sh")
             p.arguments = ["-c", (limits + ["exec \"$0\" \"$@\""]).joined(separator: " && "), Sandbox.binary] + arguments
+        } else if asNobody && getuid() == 0 {
+            p.executableURL = URL(fileURLWithPath: Sandbox.setpriv)
+            p.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", Sandbox.binary] + arguments
         } else if closedStandardStreams {
             p.executableURL = URL(fileURLWithPath: "/bin/sh")
             p.arguments = ["-c", "exec \"$0\" \"$@\" >&- 2>&-", Sandbox.binary] + arguments
@@ -93,6 +99,14 @@ struct Sandbox {
         let o = String(decoding: try Data(contentsOf: URL(fileURLWithPath: outPath)), as: UTF8.self)
         let e = String(decoding: try Data(contentsOf: URL(fileURLWithPath: errPath)), as: UTF8.self)
         return CLIResult(status: p.terminationStatus, out: o, err: e)
+    }
+
+    static let setpriv = "/usr/bin/setpriv"
+
+    /// Whether `run(asNobody: true)` runs without privileges here: not as root, or as root
+    /// with `setpriv` to drop them.
+    static var canRunUnprivileged: Bool {
+        getuid() != 0 || FileManager.default.isExecutableFile(atPath: setpriv)
     }
 
     /// `referral init`, then the Viborg registry appended directly: two jobcenters... see

@@ -40,6 +40,31 @@ enum StoreLocation {
     static func exists(_ directory: String) -> Bool {
         FileManager.default.fileExists(atPath: EventStore.logPath(in: directory))
     }
+
+    /// Why the file `path` in a store cannot even be looked at, as a storage failure (exit
+    /// 74), when the reason is permission (a store directory with mode 000, or one of
+    /// another user); nil when it can be looked at or simply is not there.
+    /// `FileManager.fileExists` says false in both cases, which would report a store the
+    /// user may not read as "no store" (66).
+    static func permissionProblem(_ path: String) -> CLIError? {
+        var info = stat()
+        guard stat(path, &info) != 0 else { return nil }
+        let code = errno
+        guard code == EACCES || code == EPERM else { return nil }
+        let directory = (path as NSString).deletingLastPathComponent
+        return .storage("cannot look into the store directory \(directory): \(String(cString: strerror(code))) (code \(code)); check the directory's permissions (you need to be able to open it), or give another store with --store")
+    }
+
+    /// `--store ""` or `REFERRAL_STORE=""`: a usage error rather than quietly the default
+    /// store, which `init` would then create where nobody meant it.
+    static func validate(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        if let explicit, explicit.isEmpty {
+            throw ValidationError("--store needs a directory, not an empty string; leave --store out to use $REFERRAL_STORE or the default store")
+        }
+        if explicit == nil, let env = environment["REFERRAL_STORE"], env.isEmpty {
+            throw ValidationError("REFERRAL_STORE (or --store before the subcommand) is set to an empty string; set it to the store directory, or unset it to use the default store")
+        }
+    }
 }
 
 /// `--store DIR`, shared by every command that reads or writes a store.
@@ -49,13 +74,20 @@ struct StoreOptions: ParsableArguments {
             completion: .directory)
     var store: String?
 
+    func validate() throws {
+        try StoreLocation.validate(explicit: store)
+    }
+
     /// The resolved store directory.
     var directory: String { StoreLocation.resolve(explicit: store) }
 
-    /// Opens the existing store, or says there is none and how to make one (exit 66).
+    /// Opens the existing store, or says there is none and how to make one (exit 66), or
+    /// that it may not be read (exit 74).
     func open(durable: Bool = true, lowMemoryReplay: Bool = false) throws -> EventStore {
         let dir = directory
-        guard StoreLocation.exists(dir) else { throw Self.noStore(dir) }
+        guard StoreLocation.exists(dir) else {
+            throw StoreLocation.permissionProblem(EventStore.logPath(in: dir)) ?? Self.noStore(dir)
+        }
         let store = try EventStore(at: dir, durable: durable, lowMemoryReplay: lowMemoryReplay)
         OpenedStores.note(directory: dir, position: try store.head().position)
         return store
@@ -65,6 +97,7 @@ struct StoreOptions: ParsableArguments {
     func openKeys() throws -> KeyStore {
         let dir = directory
         guard FileManager.default.fileExists(atPath: KeyStore.path(in: dir)) else {
+            if let denied = StoreLocation.permissionProblem(KeyStore.path(in: dir)) { throw denied }
             throw CLIError.notFound("the store at \(dir) has no key store (keys.mdb); restore it from the backup the log came from, or create a new store with `referral init`")
         }
         return try KeyStore(directory: dir)
