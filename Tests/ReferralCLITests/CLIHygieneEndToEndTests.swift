@@ -62,6 +62,30 @@ import Testing
         #expect(!r.err.contains("no store"), "\(r)")
     }
 
+    @Test func anUnknownReferralIsNotFoundInAnswerAndContactAlike() throws {
+        let before = try sandbox.head()
+        var r = try sandbox.run(["answer", "C1", "R9", "--accept"])
+        #expect(r.status == 66, "\(r)")
+        #expect(r.err.contains("case 'C1' has no referral 'R9'"), "\(r)")
+        r = try sandbox.run(["contact", "C1", "--referral", "R9", "--jobcenter", "jobcenter-viborg"])
+        #expect(r.status == 66, "\(r)")
+        r = try sandbox.run(["contact", "C1", "--referral", "R9"])
+        #expect(r.status == 66, "\(r)")
+        #expect(try sandbox.head() == before)
+    }
+
+    @Test func usageMistakesExit64() throws {
+        var r = try sandbox.run(["backup", ""])
+        #expect(r.status == 64, "\(r)")
+        r = try sandbox.run(["help", "nosuch"], store: false)
+        #expect(r.status == 64, "\(r)")
+        #expect(r.err.contains("unknown command 'nosuch'") && r.out.isEmpty, "\(r)")
+        r = try sandbox.run(["help", "registry", "nosuch"], store: false)
+        #expect(r.status == 64, "\(r)")
+        r = try sandbox.run(["help", "registry", "add-area"], store: false)
+        #expect(r.status == 0 && r.out.contains("add-area"), "\(r)")
+    }
+
     @Test func emptyCellsAreNullInJSON() throws {
         var r = try sandbox.run(["history", "C1", "--json"])
         var row = try #require((try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [[String: Any]])?.first, "\(r)")

@@ -18,6 +18,12 @@ enum Runner {
             Console.err.line("referral: " + message)
             return ExitStatus.usage
         }
+        if rest.first == "help", let message = unknownHelpTopic(Array(rest.dropFirst())) {
+            // ArgumentParser's `help` prints the root help with status 0 for a word it does not
+            // know, which a script would take for success.
+            Console.err.line("referral: " + message)
+            return ExitStatus.usage
+        }
         var command: any ParsableCommand
         do {
             command = try ReferralCommand.parseAsRoot(rest)
@@ -92,6 +98,27 @@ enum Runner {
             text += "\n\nThe log is never edited: `referral retract` records that an earlier event was wrong, and `referral retract --help` says how."
         }
         return text
+    }
+
+    /// For `referral help WORD…`, what to say when the words name no (sub)command; nil when
+    /// they do.
+    static func unknownHelpTopic(_ words: [String]) -> String? {
+        var children: [any ParsableCommand.Type] = ReferralCommand.groups.flatMap(\.subcommands)
+        var path: [String] = []
+        for word in words where !word.hasPrefix("-") {
+            guard let next = children.first(where: { $0._commandName == word || $0.configuration.aliases.contains(word) }) else {
+                let parent = (["referral"] + path).joined(separator: " ")
+                var text = "unknown command '\((path + [word]).joined(separator: " "))'; see '\(parent) --help' for the commands"
+                if path.isEmpty {
+                    let similar = similarCommands(to: word)
+                    if !similar.isEmpty { text += " (the most similar: \(similar.joined(separator: ", ")))" }
+                }
+                return text
+            }
+            children = next.configuration.subcommands
+            path.append(word)
+        }
+        return nil
     }
 
     /// The commands `word` was probably meant to be: its synonyms, the names it begins (three

@@ -68,6 +68,16 @@ struct StreamSnapshot {
         return nil
     }
 
+    /// Exit 66 when the case never had a referral `id`, as for an unknown case: a mistyped
+    /// id is "not found", whichever command names it. A referral that was made and then
+    /// retracted is left to the domain rules, which say why it cannot be used.
+    func requireReferralMade(_ id: String, inCase caseID: String) throws {
+        let made = events.contains { if case .referralMade(let r) = $0.payload { r.referralId == id } else { false } }
+        guard made else {
+            throw CLIError.notFound("case '\(caseID)' has no referral '\(id)'; see `referral history \(caseID)`")
+        }
+    }
+
     /// Whether a jobcenter contact has been recorded in the case.
     var hasJobcenterContact: Bool {
         live.contains { if case .jobcenterContactHeld = $0.payload { true } else { false } }

@@ -37,6 +37,7 @@ extension ReferralCommand {
         func run() throws {
             let w = try WriteContext(storeOptions, identity)
             let c = try StreamSnapshot.loadCase(w.store, caseID)
+            try c.requireReferralMade(referralID, inCase: caseID)
             let payload = ReferralAnswered(referralId: referralID, accepted: decision == .accept, reason: reason)
             try w.append([w.event(c.stream, .referralAnswered(payload), at: when.resolve())],
                          expecting: [c.stream: .exactly(c.version)], notes: ["case \(caseID)", "referral \(referralID)", decision == .accept ? "accepted" : "rejected"])

@@ -36,6 +36,7 @@ extension ReferralCommand {
             let w = try WriteContext(storeOptions, identity)
             let c = try StreamSnapshot.loadCase(w.store, caseID)
             var org = jobcenter
+            if let referral { try c.requireReferralMade(referral, inCase: caseID) }
             if org == nil, let referral {
                 guard let r = c.referral(referral) else {
                     throw CLIError.notFound("case '\(caseID)' has no referral '\(referral)'; see `referral history \(caseID)`")

@@ -29,6 +29,10 @@ extension ReferralCommand {
 
         @OptionGroup var storeOptions: StoreOptions
 
+        func validate() throws {
+            if destination.isEmpty { throw ValidationError("the backup directory is an empty string; give a new (or empty) directory") }
+        }
+
         func run() throws {
             let fm = FileManager.default
             var isDirectory: ObjCBool = false
