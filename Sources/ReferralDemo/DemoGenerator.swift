@@ -12,6 +12,9 @@ public enum DemoSize: Sendable, Hashable, CustomStringConvertible {
     /// About this many events (e.g. 10,000,000 for the benchmarks).
     case events(Int)
 
+    /// The fewest events a demo can be made of: its registry and a handful of cases.
+    public static let minimumEvents = 500
+
     /// The number of events aimed at; the demo lands within a few per cent of it.
     public var targetEvents: Int {
         switch self {
@@ -149,8 +152,8 @@ public struct DemoGenerator: Sendable {
             throw LogError(.invalidInput, "the store at \(store.directory) already holds \(head.position) events; demo data goes into an empty store: create a new one (`referral init --store DIR`)")
         }
         guard batchSize > 0 else { throw LogError(.invalidInput, "the batch size must be at least 1") }
-        guard size.targetEvents >= 500 else {
-            throw LogError(.invalidInput, "a demo needs at least 500 events for its registry and cases; asked for \(size.targetEvents)")
+        guard size.targetEvents >= DemoSize.minimumEvents else {
+            throw LogError(.invalidInput, "a demo needs at least \(DemoSize.minimumEvents) events for its registry and cases; asked for \(size.targetEvents)")
         }
         let writer = DemoWriter(generator: self, store: store, keys: keys, progress: progress)
         return try writer.run()

@@ -36,9 +36,13 @@ import Testing
     @Test func hours() throws {
         #expect(try Parse.hours("7,5") == Hours(hundredths: 750))
         #expect(try Parse.hours("18.25") == Hours(hundredths: 1825))
-        for bad in ["0", "-1", "lots", "", "nan"] {
+        #expect(try Parse.hours("1,05") == Hours(hundredths: 105))
+        #expect(try Parse.hours("12") == Hours(hundredths: 1200))
+        for bad in ["0", "-1", "lots", "", "nan", "inf", "0x10", "1e2", "1.005", "1,005", "+5", "1.", ".5", "1.000,5", "1 5"] {
             #expect(throws: ArgumentValueError.self, "\(bad)") { try Parse.hours(bad) }
         }
+        let e = #expect(throws: ArgumentValueError.self) { try Parse.hours("1.005") }
+        #expect(e?.description.contains("at most two decimals") == true)
     }
 
     @Test func isoWeeks() throws {
@@ -201,6 +205,14 @@ import Testing
         (["agree-hours", "--employee", "e", "--paying", "p", "--hours-per-week", "3", "--from", "01.01.2024"], "--serves"),
         (["outcome", "C1", "--months", "2", "--status", "education"], "1, 3, 6 or 12"),
         (["log", "--from", "5", "--to", "2"], "--from 5 is after --to 2"),
+        (["log-hours", "A1", "--date", "01.03.2024", "--hours", "0x10"], "not a number of hours"),
+        (["log-hours", "A1", "--date", "01.03.2024", "--hours", "1.005"], "more than two decimals"),
+        (["caseload", "--inactive-days", "-5"], "non-negative whole number"),
+        (["stats", "--suppress", "-1"], "non-negative whole number"),
+        (["demo", "--size", "10"], "at least 500"),
+        (["demo", "--size", "-5"], "not negative"),
+        (["log", "--store", ""], "--store needs a directory"),
+        (["backup", ""], "empty string"),
     ])
     func usageErrorsExit64WithAMessage(_ args: [String], _ fragment: String) throws {
         let e = #expect(throws: (any Error).self) { try ReferralCommand.parseAsRoot(args) }

@@ -38,6 +38,15 @@ import Testing
         #expect(json.out.contains("\\u001b[31mRED"), "\(json)")
     }
 
+    @Test(arguments: ["0x10", "1.005", "1e1", "inf"])
+    func hoursMustBeDecimalWithTwoDecimalsAtMost(_ value: String) throws {
+        let before = try sandbox.head()
+        let r = try sandbox.run(["log-hours", "A1", "--date", "01.03.2024", "--hours", value])
+        #expect(r.status == 64, "\(r)")
+        #expect(r.err.contains("'\(value)'") && r.err.contains("at most two decimals, e.g. 7.5 or 7,5"), "\(r)")
+        #expect(try sandbox.head() == before)
+    }
+
     @Test func anEmptyStoreIsAUsageErrorNotTheDefaultStore() throws {
         let defaultStore = sandbox.root + "/home/.local/share/referral/store"
         var r = try sandbox.run(["init", "--store", ""], store: false)
@@ -62,6 +71,15 @@ import Testing
         #expect(!r.err.contains("no store"), "\(r)")
     }
 
+    @Test(arguments: ["10", "-5"])
+    func aDemoTooSmallIsRefusedBeforeAnythingIsCreated(_ size: String) throws {
+        let dir = sandbox.root + "/demo"
+        let r = try sandbox.run(["demo", "--store", dir, "--size", size], store: false)
+        #expect(r.status == 64, "\(r)")
+        #expect(r.err.contains("at least 500"), "\(r)")
+        #expect(!FileManager.default.fileExists(atPath: dir))
+    }
+
     @Test func anUnknownReferralIsNotFoundInAnswerAndContactAlike() throws {
         let before = try sandbox.head()
         var r = try sandbox.run(["answer", "C1", "R9", "--accept"])
@@ -84,6 +102,15 @@ import Testing
         #expect(r.status == 64, "\(r)")
         r = try sandbox.run(["help", "registry", "add-area"], store: false)
         #expect(r.status == 0 && r.out.contains("add-area"), "\(r)")
+    }
+
+    @Test(arguments: [(["caseload", "--inactive-days", "-5"], "--inactive-days"), (["caseload", "--consent-days", "-1"], "--consent-days"),
+                      (["stats", "--suppress", "-1"], "--suppress")])
+    func negativeCountsAreNamedAsSuch(_ args: [String], _ flag: String) throws {
+        let r = try sandbox.run(args)
+        #expect(r.status == 64, "\(r)")
+        #expect(r.err.contains("'-") && r.err.contains(flag) && r.err.contains("non-negative whole number"), "\(r)")
+        #expect(!r.err.contains("Missing value"), "\(r)")
     }
 
     @Test func emptyCellsAreNullInJSON() throws {

@@ -43,17 +43,43 @@ enum Parse {
         return Timestamp(millisecondsSinceEpoch: t.millisecondsSinceEpoch + 86_400_000 - 1)
     }
 
-    /// `7.5` or `7,5` (the Danish way); more than 0.
+    /// `7.5` or `7,5` (the Danish way): decimal digits with at most two after the point or
+    /// comma, since hours are kept in hundredths; more than 0. Anything else (`0x10`, `1e2`,
+    /// `1.005`, `inf`) is refused rather than read as something the user did not write.
     static func hours(_ text: String) throws -> Hours {
-        let t = text.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: ",", with: ".")
-        guard let v = Double(t), v.isFinite, let h = Hours(v) else {
-            throw ArgumentValueError("not a number of hours; write e.g. 7.5 or 7,5")
-        }
-        guard v >= 0 else {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        let form = "write hours as a decimal number with at most two decimals, e.g. 7.5 or 7,5"
+        if t.hasPrefix("-"), Double(t.dropFirst().replacingOccurrences(of: ",", with: ".")) != nil {
             throw ArgumentValueError("hours must be more than 0; hours are never subtracted: retract the wrong entry (`referral retract EVENT-ID`) and record the right one")
+        }
+        let parts = t.split(separator: t.contains(",") ? "," : ".", omittingEmptySubsequences: false)
+        let digits = { (s: Substring) in !s.isEmpty && s.allSatisfy { $0.isASCII && $0.isNumber } }
+        guard (1...2).contains(parts.count), digits(parts[0]), parts.count == 1 || digits(parts[1]) else {
+            throw ArgumentValueError("not a number of hours; \(form)")
+        }
+        guard parts.count == 1 || parts[1].count <= 2 else {
+            throw ArgumentValueError("more than two decimals; hours are recorded to the hundredth: \(form)")
+        }
+        guard let v = Double(parts.joined(separator: ".")), let h = Hours(v) else {
+            throw ArgumentValueError("too many hours; \(form)")
         }
         guard h.hundredths > 0 else { throw ArgumentValueError("hours must be more than 0") }
         return h
+    }
+
+    /// A count such as `--inactive-days 30`: decimal digits only. Used with
+    /// `parsing: .unconditional`, so `--suppress -1` reaches here (ArgumentParser would
+    /// otherwise take `-1` for a flag and report a missing value) and is refused for what
+    /// it is.
+    static func wholeNumber<T: FixedWidthInteger>(_ text: String) throws -> T {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        let digits = { (s: Substring) in !s.isEmpty && s.allSatisfy { $0.isASCII && $0.isNumber } }
+        if t.hasPrefix("-"), digits(t.dropFirst()) {
+            throw ArgumentValueError("must be a non-negative whole number (0, 1, 2, …), not negative")
+        }
+        guard digits(t[...]) else { throw ArgumentValueError("not a whole number; give a non-negative whole number such as 30") }
+        guard let n = T(t) else { throw ArgumentValueError("too large for a count") }
+        return n
     }
 
     /// An ISO week `2024-W10` (or `2024W10`): its Monday.

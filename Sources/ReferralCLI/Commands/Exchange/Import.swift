@@ -31,8 +31,8 @@ extension ReferralCommand {
         @Flag(name: .customLong("dry-run"), help: "Only check the file against the schemas; write nothing.")
         var dryRun = false
 
-        @Option(name: .customLong("max-errors"), parsing: .unconditional, help: ArgumentHelp("Stop reporting after this many bad lines.", valueName: "n"))
-        var maxErrors = 20
+        @Option(name: .customLong("max-errors"), parsing: .unconditional, help: ArgumentHelp("Stop reporting after this many bad lines.", valueName: "n"), transform: Parse.wholeNumber)
+        var maxErrors: Int = 20
 
         @Option(name: .customLong("part-size"), help: ArgumentHelp("Events handed to the store at a time (for tests).", visibility: .hidden))
         var partSize = 16_384

@@ -27,7 +27,7 @@ extension ReferralCommand {
         @Option(help: ArgumentHelp("An ISO week (YYYY-Www): the hours are spread over its weekdays.", valueName: "week"), transform: Parse.isoWeek)
         var week: CalendarDate?
 
-        @Option(parsing: .unconditional, help: ArgumentHelp("Hours, e.g. 7,5.", valueName: "hours"), transform: Parse.hours)
+        @Option(parsing: .unconditional, help: ArgumentHelp("Hours, e.g. 7,5 (at most two decimals).", valueName: "hours"), transform: Parse.hours)
         var hours: Hours
 
         @Option(help: ArgumentHelp("The housing area the hours were spent in.", valueName: "area"))

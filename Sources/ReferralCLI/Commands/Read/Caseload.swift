@@ -65,11 +65,11 @@ extension ReferralCommand {
         @Option(help: ArgumentHelp("The day the flags are judged on (default: today, or the --as-of day).", valueName: "date"), transform: Parse.date)
         var today: CalendarDate?
 
-        @Option(name: .customLong("inactive-days"), help: ArgumentHelp("Days without events before a case counts as inactive.", valueName: "n"))
-        var inactiveDays = 30
+        @Option(name: .customLong("inactive-days"), parsing: .unconditional, help: ArgumentHelp("Days without events before a case counts as inactive.", valueName: "n"), transform: Parse.wholeNumber)
+        var inactiveDays: Int = 30
 
-        @Option(name: .customLong("consent-days"), help: ArgumentHelp("Days ahead in which an ending consent is flagged.", valueName: "n"))
-        var consentDays = 14
+        @Option(name: .customLong("consent-days"), parsing: .unconditional, help: ArgumentHelp("Days ahead in which an ending consent is flagged.", valueName: "n"), transform: Parse.wholeNumber)
+        var consentDays: Int = 14
 
         @OptionGroup var asOf: AsOfOptions
         @OptionGroup var output: OutputOptions

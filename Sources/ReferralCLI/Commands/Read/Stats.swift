@@ -105,8 +105,8 @@ extension ReferralCommand {
         @Option(name: .customLong("organisation"), help: ArgumentHelp("Only this organisation (repeat for several).", valueName: "org"))
         var organisations: [String] = []
 
-        @Option(help: ArgumentHelp("Show counts below this as <N.", valueName: "n"))
-        var suppress = 5
+        @Option(parsing: .unconditional, help: ArgumentHelp("Show counts below this as <N.", valueName: "n"), transform: Parse.wholeNumber)
+        var suppress: Int = 5
 
         @Flag(name: .customLong("no-suppress"), help: "Show small counts as they are (for internal use only).")
         var noSuppress = false

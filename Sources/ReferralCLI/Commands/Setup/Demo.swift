@@ -29,11 +29,11 @@ extension ReferralCommand {
                 """
         )
 
-        @Option(help: ArgumentHelp("small (~3k events), medium (~100k), large (~1M), or a number such as 250k.", valueName: "size"),
+        @Option(parsing: .unconditional, help: ArgumentHelp("small (~3k events), medium (~100k), large (~1M), or a number such as 250k (at least 500).", valueName: "size"),
                 transform: Self.parseSize)
         var size: DemoSize = .small
 
-        @Option(help: ArgumentHelp("The seed: the same seed gives the same data.", valueName: "n"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("The seed: the same seed gives the same data.", valueName: "n"), transform: Parse.wholeNumber)
         var seed: UInt64 = 1
 
         @Flag(inversion: .prefixedNo, help: "Seal the residents' made-up personal details (default: only for small).")
@@ -41,9 +41,17 @@ extension ReferralCommand {
 
         @OptionGroup var storeOptions: StoreOptions
 
+        /// Checked while parsing, before `run()` creates the store: a size the generator
+        /// would refuse must not leave an empty store behind.
         static func parseSize(_ text: String) throws -> DemoSize {
+            if text.hasPrefix("-") {
+                throw ArgumentValueError("a size must be small, medium, large or a non-negative whole number of events (at least \(DemoSize.minimumEvents)), not negative")
+            }
             guard let size = DemoSize(text) else {
                 throw ArgumentValueError("not a size; use small, medium, large or a number of events such as 250k")
+            }
+            guard size.targetEvents >= DemoSize.minimumEvents else {
+                throw ArgumentValueError("a demo needs at least \(DemoSize.minimumEvents) events for its registry and cases; use small or a number of at least \(DemoSize.minimumEvents)")
             }
             return size
         }
