@@ -42,10 +42,7 @@ extension ReferralCommand {
             }
             progress.finish()
             if let failure = report.failure {
-                // The store's messages mostly begin with the position already: say it once.
-                let at = failure.position.map { "position \($0)" } ?? "an unknown position"
-                let detail = failure.message.hasPrefix("position ") ? failure.message : "\(at): \(failure.message)"
-                throw CLIError(ExitStatus.corrupt, "verify failed at \(detail). Restore the store from a backup (see docs/cli.md)")
+                throw CLIError(ExitStatus.corrupt, Self.failureMessage(failure))
             }
             Console.out.line("ok: \(report.eventsChecked) events; hash chain and indexes sound; head position \(report.head.position) hash \(report.head.hash)")
             if let expected {
@@ -59,6 +56,27 @@ extension ReferralCommand {
                 throw CLIError(ExitStatus.corrupt, "verify --rules failed: \(failure.message). The rule state is derived from the log: once you know how it came to differ, `referral rebuild --rules` derives it again (or restore the store from a backup; docs/verify.md)")
             }
             Console.out.line("ok: the rule state is what the log gives (\(rows.caseRows) case rows, \(rows.otherRows) other rows, \(rows.eventsReplayed) events replayed)")
+        }
+
+        /// What a failed verify says. The store's messages mostly begin with their
+        /// position, either as a label ("position 12: the stored hash does not match …")
+        /// or as the subject of a sentence ("position 3059 has hash … but the head file
+        /// records …"). A label follows "verify failed at"; a sentence follows "verify
+        /// failed:" whole, never glued to "at" (which read "verify failed at position 3059
+        /// has hash …"). Other messages get "at position N:" in front.
+        static func failureMessage(_ failure: LogError) -> String {
+            let message = failure.message
+            let detail: String
+            if message.hasPrefix("position ") {
+                let number = message.dropFirst("position ".count).prefix { $0.isNumber }
+                let labelled = message.dropFirst("position ".count + number.count).hasPrefix(":")
+                detail = labelled ? " at " + message : ": " + message
+            } else if let position = failure.position {
+                detail = " at position \(position): \(message)"
+            } else {
+                detail = ": " + message
+            }
+            return "verify failed\(detail). Restore the store from a backup (see docs/cli.md)"
         }
     }
 }
