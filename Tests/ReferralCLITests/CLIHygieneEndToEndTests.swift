@@ -122,4 +122,16 @@ import Testing
         #expect(row["flags"] is NSNull, "\(r)")
         #expect(!r.out.contains("\"\""), "\(r)")
     }
+
+    @Test func toAloneRunsFromTheFirstMonthWithData() throws {
+        // The registered plan starts in January 2021, the case was opened in February 2024.
+        var r = try sandbox.run(["stats", "cases", "--to", "2024-06", "--period", "total", "--json"])
+        var row = try #require((try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [[String: Any]])?.first, "\(r)")
+        #expect(row["period"] as? String == "2021-01..2024-06", "\(r)")
+        #expect(row["opened"] as? Int == 1 || row["opened"] as? String == "<5", "\(r)")
+        // As --from alone runs to this month.
+        r = try sandbox.run(["stats", "cases", "--from", "2024-01", "--period", "total", "--json"])
+        row = try #require((try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [[String: Any]])?.first, "\(r)")
+        #expect((row["period"] as? String)?.hasPrefix("2024-01..") == true, "\(r)")
+    }
 }

@@ -10,7 +10,8 @@ extension ReferralCommand {
             discussion: """
                 Figures are by when things occurred, cut into --period (month, quarter, year \
                 or total) over the range given by --year, --quarter, --month, --plan or \
-                --from/--to (default: the registered plans' whole span, by year). With --as-of \
+                --from/--to (--from alone runs to this month, --to alone from the first month \
+                with data; default: the registered plans' whole span, by year). With --as-of \
                 they are as known on that day: late registrations revise past periods. Counts \
                 of 1 to 4 are shown as <5, as LBF does (--suppress N sets the threshold, \
                 --no-suppress shows them for internal use); rates and days computed from a \
@@ -151,8 +152,13 @@ extension ReferralCommand {
             } else if let plan {
                 query = StatisticsQuery(plan: try view.plan(named: plan))
             } else if from != nil || to != nil {
+                // An open end runs to this month; an open start from the first month with
+                // data (the plans' start or the first counted event), never past --to.
                 let today = YearMonth(Timestamp.now().date)
-                query = StatisticsQuery(from: from ?? to ?? today, through: to ?? today, granularity: .month)
+                let through = to ?? today
+                var start = through
+                if let from { start = from } else if let first = try view.firstMonthWithData(), first < through { start = first }
+                query = StatisticsQuery(from: start, through: through, granularity: .month)
             } else {
                 let plans = try view.plans()
                 if let first = plans.map(\.from).min(), let last = plans.map(\.to).max() {
