@@ -366,6 +366,17 @@ extension EventStore {
             err.eventId = events[i].id
             throw err
         }
+        if let field = events[i].payload.firstFieldHoldingCPRNumber() {
+            throw cprRefusal("the \(events[i].payload.type.name) event's \(field)", id: events[i].id, index: indexOffset + i)
+        }
+    }
+
+    /// A CPR number in clear is refused without echoing it (docs/data-protection.md).
+    static func cprRefusal(_ what: String, id: UUID, index: Int) -> LogError {
+        var err = LogError(.invalidInput, "\(what) looks like it holds a CPR number; the log can never erase it, so write it without the number (a resident's CPR number is only kept sealed, given with `referral open --cpr`)")
+        err.eventIndex = index
+        err.eventId = id
+        return err
     }
 
     /// No id twice in the batch.
@@ -409,6 +420,7 @@ extension EventStore {
             guard printable || !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
                 throw fail("the event's \(name) contains control characters")
             }
+            guard !PersonalDetails.containsCPRNumber(value) else { throw cprRefusal("the event's \(name)", id: id, index: index) }
         }
         try check("stream", stream.rawValue)
         try check("actor", actor)
