@@ -220,16 +220,25 @@ import Testing
         report("json-import-\(damage)", ["inputs": count, "refused": refused, "seconds": clock.now - start, "seed": RunSize.seed])
     }
 
-    /// Re-importing an id the log holds is idempotent by design: nothing is written, even if
-    /// the rest of the line differs, and the answer names the original position.
-    @Test func anIDAlreadyInTheLogWritesNothing() throws {
+    /// An id names one event. Re-importing it is idempotent (nothing written, the answer
+    /// names the original position); a line with that id but other content is refused, not
+    /// silently dropped, and names what differs.
+    @Test func anIDAlreadyInTheLogWritesNothingAndADifferentEventWithItIsRefused() throws {
         defer { dir.remove() }
         let existing = try #require(try store.event(at: 3))
         var o = try Self.object(Self.validLines(.organisationRegistered, 7)[0])
         o["id"] = existing.id.uuidString
         let events = try CloudEventLines.decode(Data(try Self.text(o).utf8))
         let before = try store.head()
-        let result = try store.append(events)
+        let refusal = try #require(throws: LogError.self) { try store.append(events) }
+        #expect(refusal.code == .invalidInput)
+        #expect(refusal.message.contains("of the event at position 3, but its"), "\(refusal.message)")
+        #expect(try store.head() == before)
+
+        let same = ProposedEvent(id: existing.id, stream: existing.stream, payload: existing.payload, occurredAt: existing.envelope.occurredAt,
+                                 actor: existing.envelope.actor, organisation: existing.envelope.organisation,
+                                 correlationId: existing.envelope.correlationId, causationId: existing.envelope.causationId)
+        let result = try store.append([same])
         #expect(result.events[0].duplicate && result.events[0].position == 3)
         #expect(try store.head() == before)
     }

@@ -25,7 +25,9 @@ extension EventStore {
     /// Before anything is written, each event is checked against the domain rules (with the
     /// batch's earlier events already applied) and each stream in `expecting` against its
     /// expected version. An event whose id is already in the log is not written again; its
-    /// original position is returned (`duplicate`), however long ago it was written.
+    /// original position is returned (`duplicate`), however long ago it was written. An
+    /// event with such an id but other content (`difference(stored:proposed:)`) is refused
+    /// with `.invalidInput`.
     ///
     /// - Parameters:
     ///   - expecting: the expected version per stream; streams not named are not checked.
@@ -142,6 +144,14 @@ extension EventStore {
                     throw LogError.corrupt("the id index names position \(pos), which is not in the log", position: pos)
                 }
                 let view = try EventView(checking: record)
+                // The same id is the same event: a retry. An id naming a different event
+                // would otherwise be dropped without a word.
+                if let field = Self.difference(stored: try view.decode(), proposed: batch[i]) {
+                    var err = LogError(.invalidInput, "event \(indexOffset + i + 1) has the id \(batch[i].id.uuidString.lowercased()) of the event at position \(pos), but its \(field) differs; an id names one event, so give a changed event a new id (or correct it with `referral retract`)")
+                    err.eventIndex = indexOffset + i
+                    err.eventId = batch[i].id
+                    throw err
+                }
                 results.append(AppendedEvent(id: batch[i].id, stream: view.stream, position: pos, version: view.version, duplicate: true))
             } else {
                 results.append(nil)
@@ -338,6 +348,22 @@ extension EventStore {
         err.eventIndex = i
         err.eventId = e.id
         return err
+    }
+
+    /// The first part of `proposed` that is not what the log holds for its id, or nil when
+    /// it is the same event (a retry). Position, version, recorded-at and the hashes are the
+    /// log's, not the writer's, and are not compared.
+    static func difference(stored: RecordedEvent, proposed: ProposedEvent) -> String? {
+        let e = stored.envelope
+        if e.stream != proposed.stream { return "stream ('\(proposed.stream)', stored '\(e.stream)')" }
+        if stored.payload.type != proposed.payload.type { return "type (\(proposed.payload.type.name), stored \(e.type.name))" }
+        if stored.payload != proposed.payload { return "data" }
+        if e.occurredAt != proposed.occurredAt { return "time (\(proposed.occurredAt), stored \(e.occurredAt))" }
+        if e.actor != proposed.actor { return "actor" }
+        if e.organisation != proposed.organisation { return "organisation" }
+        if e.correlationId != proposed.correlationId { return "correlation id" }
+        if e.causationId != proposed.causationId { return "causation id" }
+        return nil
     }
 
     static let maxIdentifierLength = 200

@@ -17,7 +17,8 @@ extension ReferralCommand {
                 reported before a refusal, as if the file had been checked first. Events keep \
                 their own actor, organisation and occurred-at; the log assigns position, \
                 recorded-at and hashes. An event whose id is already in the log is skipped, so \
-                importing a file twice is harmless; an id twice in the input is refused.
+                importing a file twice is harmless; one with that id but other content is \
+                refused (exit 65), and so is an id twice in the input.
 
                 Examples:
                   referral import events.jsonl
