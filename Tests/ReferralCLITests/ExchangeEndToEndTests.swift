@@ -44,6 +44,44 @@ import Testing
         #expect(r.status == 66 && r.err.contains("there is no case 'NOPE'"), "\(r)")
     }
 
+    /// A record changed outside referral is not passed on: export checks each record's hash
+    /// as it reads it (an import would give the events new, sound hashes), stops with 70
+    /// before it, and leaves no --out file.
+    @Test func anExportStopsAtARecordThatDoesNotMatchItsHash() throws {
+        let log = sandbox.store + "/log.mdb"
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: log)))
+        let needle = Array("Needs a mentor".utf8)
+        var flipped = 0
+        for i in bytes.indices.dropLast(needle.count) where bytes[i] == needle[0] && bytes[i..<(i + needle.count)].elementsEqual(needle) {
+            bytes[i] = UInt8(ascii: "M")  // "Meeds a mentor", in every copy LMDB left
+            flipped += 1
+        }
+        try #require(flipped > 0)
+        try Data(bytes).write(to: URL(fileURLWithPath: log))
+
+        for args in [["export"], ["export", "--case", "C1"], ["export", "--from", "12"]] {
+            let r = try sandbox.run(args)
+            #expect(r.status == 70, "\(args): \(r)")
+            #expect(r.err.contains("the record at position 12 does not match its hash"), "\(args): \(r)")
+            #expect(!r.out.contains("Meeds"), "\(args): \(r)")
+        }
+        let out = sandbox.root + "/out.jsonl"
+        let r = try sandbox.run(["export", "--out", out])
+        #expect(r.status == 70, "\(r)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+        #expect(try sandbox.run(["export", "--to", "11"]).status == 0)
+    }
+
+    @Test func aSourceThatIsNotAURIReferenceIsRefused() throws {
+        for source in ["", "not a uri", "urn:x\u{7f}"] {
+            let r = try sandbox.run(["export", "--source", source])
+            #expect(r.status == 64, "\(source): \(r)")
+            #expect(r.err.contains("is not a URI reference") && r.out.isEmpty, "\(source): \(r)")
+        }
+        let r = try sandbox.run(["export", "--source", "urn:referral:org:viborg%20test"])
+        #expect(r.status == 0 && r.out.contains("\"source\":\"urn:referral:org:viborg%20test\""), "\(r)")
+    }
+
     @Test func exportThroughALinkOrIntoADevice() throws {
         // A symbolic link stays a link; the file it names gets the export.
         let real = sandbox.root + "/real.jsonl", link = sandbox.root + "/link.jsonl"

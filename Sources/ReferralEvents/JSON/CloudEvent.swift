@@ -98,6 +98,12 @@ public enum CloudEvent {
 // MARK: - Export
 
 extension RecordedEvent {
+    /// Whether `source` may be written as a CloudEvent's `source`: a non-empty URI reference
+    /// of RFC 3986 characters, as Schemas/ and the importer require.
+    public static func isCloudEventSource(_ source: String) -> Bool {
+        !source.isEmpty && ValueShape.isURIReference(source)
+    }
+
     /// This event as one line of compact CloudEvents JSON, keys sorted so that equal
     /// events always give equal text.
     ///
