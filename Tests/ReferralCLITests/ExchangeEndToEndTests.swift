@@ -252,6 +252,16 @@ import Testing
         #expect(try other.head().position == 0)
     }
 
+    /// Reading stops at --max-errors, so the count is a lower bound and says so.
+    @Test func moreBadLinesThanTheLimitAreCountedAsAtLeast() throws {
+        let file = sandbox.root + "/bad.jsonl"
+        try Data(String(repeating: "{oops}\n", count: 5).utf8).write(to: URL(fileURLWithPath: file))
+        var r = try sandbox.run(["import", file, "--max-errors", "3"])
+        #expect(r.status == 65 && r.err.contains("has at least 3 bad lines (reading stopped after 3); nothing was imported"), "\(r)")
+        r = try sandbox.run(["import", file])
+        #expect(r.status == 65 && r.err.contains("has 5 bad lines; nothing was imported"), "\(r)")
+    }
+
     @Test func aBadFieldIsNamedWithItsRule() throws {
         var line = try sandbox.run(["export", "--from", "12", "--to", "12"]).out
         line = line.replacingOccurrences(of: "\"kind\":\"mentor\"", with: "\"kind\":\"astronaut\"")

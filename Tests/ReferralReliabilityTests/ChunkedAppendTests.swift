@@ -91,7 +91,7 @@ import Testing
         let error = try #require(throws: LogError.self) { try Self.appendInParts(store, repeated, size: 250) }
         #expect(error.code == .invalidInput)
         #expect(error.eventIndex == 900)
-        #expect(error.message.contains("event 901 repeats the id \(events[10].id)"), "\(error.message)")
+        #expect(error.message.contains("event 901 repeats the id \(events[10].id.uuidString.lowercased()) of an earlier event in the same import;"), "\(error.message)")
         #expect(try store.head() == before)
 
         // The clean import, then the same again: every id is in the log, nothing is written.

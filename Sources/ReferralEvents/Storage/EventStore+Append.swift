@@ -135,7 +135,7 @@ extension EventStore {
                 let pos = readBigEndian(existing)
                 if let part, pos > part.startPosition {
                     // Written by an earlier part of this append: the same id twice in one import.
-                    var err = LogError(.invalidInput, "event \(indexOffset + i + 1) repeats the id \(batch[i].id) of an earlier event in the same import (now at position \(pos)); give every event its own id")
+                    var err = LogError(.invalidInput, "event \(indexOffset + i + 1) repeats the id \(batch[i].id.uuidString.lowercased()) of an earlier event in the same import; give every event its own id")
                     err.eventIndex = indexOffset + i
                     err.eventId = batch[i].id
                     throw err

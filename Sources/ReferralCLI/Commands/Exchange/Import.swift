@@ -152,8 +152,10 @@ extension ReferralCommand {
         /// Prints one error per bad line and gives the error to exit with.
         private func report(_ badLines: [ImportError]) -> CLIError {
             for e in badLines { Console.err.line("referral: \(source): \(e.message)") }
-            let more = badLines.count >= maxErrors ? " (stopped after \(maxErrors) errors)" : ""
-            return CLIError.invalidData("\(source) has \(badLines.count) bad line\(badLines.count == 1 ? "" : "s")\(more); nothing was imported. Fix the lines named above and import again")
+            // Reading stops at the limit, so there may be more.
+            let count = badLines.count >= maxErrors ? "at least \(maxErrors) bad lines (reading stopped after \(maxErrors))"
+                : "\(badLines.count) bad line\(badLines.count == 1 ? "" : "s")"
+            return CLIError.invalidData("\(source) has \(count); nothing was imported. Fix the lines named above and import again")
         }
 
         private func makeReader() throws -> CloudEventLines.Reader {
