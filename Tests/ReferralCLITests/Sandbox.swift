@@ -44,17 +44,19 @@ struct Sandbox {
     /// with EFBIG as on a full disk); with `stdoutPath`, writing standard output there; with
     /// `closedStandardStreams`, started with standard output and error closed (`>&- 2>&-`);
     /// with `asNobody`, as the unprivileged user 65534 (through `setpriv` when the tests run
-    /// as root, where permissions would not be checked).
+    /// as root, where permissions would not be checked); with `umask`, under that
+    /// file-creation mask (e.g. "022").
     @discardableResult
     func run(_ args: [String], store: Bool = true, identity: Bool = true, stdin: String? = nil,
              environment extra: [String: String] = [:], addressSpaceKB: Int? = nil,
              fileSizeBlocks: Int? = nil, stdoutPath: String? = nil, closedStandardStreams: Bool = false,
-             asNobody: Bool = false) throws -> CLIResult {
+             asNobody: Bool = false, umask mask: String? = nil) throws -> CLIResult {
         let p = Process()
         let arguments = args + (store ? ["--store", self.store] : [])
         var limits: [String] = []
         if let kb = addressSpaceKB { limits.append("ulimit -v \(kb)") }
         if let blocks = fileSizeBlocks { limits.append("trap '' XFSZ && ulimit -f \(blocks)") }
+        if let mask { limits.append("umask \(mask)") }
         if !limits.isEmpty {
             p.executableURL = URL(fileURLWithPath: "/bin/sh")
             p.arguments = ["-c", (limits + ["exec \"$0\" \"$@\""]).joined(separator: " && "), Sandbox.binary] + arguments

@@ -63,7 +63,7 @@ public final class KeyStore: Sendable {
             throw LogError(.notFound, "no key store at \(path); create the store with `referral init`")
         }
         StandardDescriptors.ensureOpen()
-        let fd = Glibc.open(KeyStore.guardPath(forKeyStore: path), O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+        let fd = Glibc.open(KeyStore.guardPath(forKeyStore: path), O_RDWR | O_CREAT | O_CLOEXEC, Environment.fileMode)
         guard fd >= 0 else {
             throw LogError(.storage, "cannot open \(KeyStore.guardPath(forKeyStore: path)): \(String(cString: strerror(errno))); check the store's permissions")
         }
@@ -202,7 +202,7 @@ public final class KeyStore: Sendable {
         let path = KeyStore.path(in: directory)
         guard FileManager.default.fileExists(atPath: path) else { return }
         StandardDescriptors.ensureOpen()
-        let fd = Glibc.open(guardPath(forKeyStore: path), O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+        let fd = Glibc.open(guardPath(forKeyStore: path), O_RDWR | O_CREAT | O_CLOEXEC, Environment.fileMode)
         guard fd >= 0 else {
             throw LogError(.storage, "cannot open \(guardPath(forKeyStore: path)): \(String(cString: strerror(errno)))")
         }

@@ -306,7 +306,7 @@ extension EventStore {
         }
         let madeDirectory = !fm.fileExists(atPath: destination)
         do {
-            try FileSystem.makeDirectories(destination)
+            try FileSystem.makePrivateDirectories(destination)
         } catch {
             throw LogError(.storage, "cannot create \(destination): \(error)")
         }

@@ -62,7 +62,7 @@ public final class EventStore: Sendable {
                 throw LogError(.notFound, "no store at \(directory); create one with `referral init` or point --store / REFERRAL_STORE at an existing store")
             }
             do {
-                try FileSystem.makeDirectories(directory, permissions: 0o750)
+                try FileSystem.makePrivateDirectories(directory)
             } catch {
                 throw LogError(.storage, "cannot create the store directory \(directory): \(error)")
             }

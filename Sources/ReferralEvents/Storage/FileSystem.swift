@@ -13,20 +13,30 @@ public enum FileSystem {
     }
 
     /// Creates `path` and any missing parent (`mkdir -p`); `permissions` for the last
-    /// directory (the umask applies), the usual 0777 for parents. An existing directory is
-    /// fine; an existing file is "File exists", a file on the way "Not a directory".
-    public static func makeDirectories(_ path: String, permissions: mode_t = 0o777) throws(Failure) {
-        try makeDirectories(path, permissions: permissions, isParent: false)
+    /// directory, `parentPermissions` for the parents it makes (the umask applies to both).
+    /// An existing directory is fine (its mode is left alone); an existing file is "File
+    /// exists", a file on the way "Not a directory".
+    public static func makeDirectories(_ path: String, permissions: mode_t = 0o777, parentPermissions: mode_t = 0o777) throws(Failure) {
+        try makeDirectories(path, permissions: permissions, parentPermissions: parentPermissions, isParent: false)
     }
 
-    private static func makeDirectories(_ path: String, permissions: mode_t, isParent: Bool) throws(Failure) {
+    /// Creates a directory for store files (a store, a backup), and any missing parent,
+    /// owner-only (0700, as the XDG base directory spec asks of data directories): what it
+    /// will hold includes residents' keys.
+    public static func makePrivateDirectories(_ path: String) throws(Failure) {
+        try makeDirectories(path, permissions: 0o700, parentPermissions: 0o700)
+    }
+
+    private static func makeDirectories(_ path: String, permissions: mode_t, parentPermissions: mode_t, isParent: Bool) throws(Failure) {
         var info = stat()
         if stat(path, &info) == 0 {
             guard info.st_mode & S_IFMT == S_IFDIR else { throw Failure(isParent ? ENOTDIR : EEXIST) }
             return
         }
         let parent = (path as NSString).deletingLastPathComponent
-        if !parent.isEmpty, parent != path, parent != "/" { try makeDirectories(parent, permissions: 0o777, isParent: true) }
+        if !parent.isEmpty, parent != path, parent != "/" {
+            try makeDirectories(parent, permissions: parentPermissions, parentPermissions: parentPermissions, isParent: true)
+        }
         guard mkdir(path, permissions) == 0 || (errno == EEXIST && isDirectory(path)) else { throw Failure(errno) }
     }
 

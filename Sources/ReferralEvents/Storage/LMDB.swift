@@ -51,6 +51,9 @@ final class Environment: @unchecked Sendable {
     /// which LMDB allows only while no transaction of this process is active.
     private let resizeLock: UnsafeMutablePointer<pthread_rwlock_t>
 
+    /// The mode of every file the store creates: owner only (docs/data-protection.md).
+    static let fileMode: mode_t = 0o600
+
     /// Opens (creating if needed) the environment in the single file `path` (`MDB_NOSUBDIR`).
     init(path: String, maxDatabases: UInt32 = 16, initialMapSize: Int = 64 << 20, durable: Bool = true,
          readOnly: Bool = false) throws {
@@ -66,7 +69,9 @@ final class Environment: @unchecked Sendable {
             try check(mdb_env_set_maxdbs(env, maxDatabases), "setting the number of databases")
             try check(mdb_env_set_maxreaders(env, 254), "setting the number of readers")
             try check(mdb_env_set_mapsize(env, initialMapSize), "setting the map size")
-            try check(mdb_env_open(env, path, flags, 0o640), "opening the store file \(path)")
+            // LMDB creates the file and its lock file with this mode (the umask may only
+            // narrow it): residents' keys and the log are for the store's owner alone.
+            try check(mdb_env_open(env, path, flags, Environment.fileMode), "opening the store file \(path)")
             try Self.checkNotCutShort(env, path)
         } catch {
             mdb_env_close(env)  // a half-opened environment is closed before throwing
@@ -284,8 +289,20 @@ final class Environment: @unchecked Sendable {
 
     /// Writes a compacted copy of the environment to `destination` (a file path), safe while
     /// writers run: the copy is one consistent snapshot.
+    ///
+    /// The file is created here, owner-only (`fileMode`), rather than by `mdb_env_copy2`,
+    /// which creates it 0666 less the umask: a copy of `keys.mdb` must never be readable by
+    /// other users, not even for the moment before a `chmod`. It is synced before return.
     func copy(to destination: String, compact: Bool = true) throws {
-        try check(mdb_env_copy2(handle, destination, compact ? UInt32(MDB_CP_COMPACT) : 0), "copying \(path) to \(destination)")
+        let fd = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, Environment.fileMode)
+        guard fd >= 0 else {
+            throw LogError(.storage, "cannot create \(destination) to copy \(path) into: \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        try check(mdb_env_copyfd2(handle, fd, compact ? UInt32(MDB_CP_COMPACT) : 0), "copying \(path) to \(destination)")
+        guard fsync(fd) == 0 else {
+            throw LogError(.storage, "cannot sync the copy \(destination): \(String(cString: strerror(errno)))")
+        }
     }
 }
 
