@@ -98,7 +98,8 @@ import Testing
         let e = #expect(throws: LogError.self) {
             try p.dp.refuseErasure(resident: anne, reason: "For sent", legalBasis: "Arkivloven", by: PrivacyFixture.dpo)
         }
-        #expect(e?.code == .invalidInput)
+        // A domain refusal (exit 67), not bad input.
+        #expect(e?.code == .ruleViolation && e?.rule == .alreadyErased)
         #expect(try p.store.readStream(.resident(anne)).map(\.envelope.type.name) == ["erasure-refused", "resident-erased"])
     }
 
@@ -124,6 +125,56 @@ import Testing
         #expect(again == anne)  // same CPR number, same pseudonym
         #expect(try p.dp.readPersonalDetails(caseID: "C9", by: PrivacyFixture.secretariat, purpose: "Ny sag").details == .present(PrivacyFixture.anne))
         #expect(try p.dp.readPersonalDetails(caseID: "C1", by: PrivacyFixture.secretariat, purpose: "Gammel sag").details == .erased)
+    }
+
+    /// QA: `forget --pending` destroyed a returning resident's new key with no decision, and
+    /// a second request said "already erased" and destroyed it without recording anything.
+    @Test func aResidentWhoComesBackIsNotPendingAndANewRequestIsANewDecision() throws {
+        let anne = try seedAnne()
+        let first = try p.dp.forget(resident: anne, reason: "Anmodning", legalBasis: "GDPR art. 17", by: PrivacyFixture.dpo)
+        try p.openCase("C9", PrivacyFixture.anne, at: Fixture.at(2024, 5, 20))
+        #expect(try p.dp.pendingErasures() == [])
+        #expect(try p.dp.completePendingErasures() == [])
+        #expect(try p.dp.readPersonalDetails(caseID: "C9", by: PrivacyFixture.secretariat, purpose: "Ny sag").details == .present(PrivacyFixture.anne))
+        // Having come back, a refusal of a new request may be recorded.
+        try p.dp.refuseErasure(resident: anne, reason: "Verserende sag", legalBasis: "Arkivloven", by: PrivacyFixture.dpo)
+
+        let head = try p.store.head()
+        let second = try p.dp.forget(resident: anne, reason: "Anden anmodning", legalBasis: "GDPR art. 17(1)(a)", by: PrivacyFixture.dpo)
+        #expect(!second.alreadyRecorded && second.keyDestroyed && second.position == head.position + 1 && second.position != first.position)
+        let decision = try #require(try p.store.event(at: second.position))
+        #expect(decision.payload == .residentErased(ResidentErased(resident: anne, reason: "Anden anmodning", legalBasis: "GDPR art. 17(1)(a)")))
+        #expect(try p.dp.readPersonalDetails(caseID: "C9", by: PrivacyFixture.secretariat, purpose: "Kontrol").details == .erased)
+        #expect(try p.dp.keys.erasureCarriedOut(anne) == second.position)
+        // And a third request now has nothing left to erase.
+        let third = try p.dp.forget(resident: anne, reason: "Igen", legalBasis: "GDPR art. 17", by: PrivacyFixture.dpo)
+        #expect(third.alreadyRecorded && !third.keyDestroyed && third.position == second.position)
+    }
+
+    /// An erasure recorded, then interrupted, after the resident had come back once: the
+    /// key made after the first erasure is the one the second erasure covers.
+    @Test func anInterruptedSecondErasureIsPendingAndFinished() throws {
+        let anne = try seedAnne()
+        try p.dp.forget(resident: anne, reason: "Anmodning", legalBasis: "GDPR art. 17", by: PrivacyFixture.dpo)
+        try p.openCase("C9", PrivacyFixture.anne, at: Fixture.at(2024, 5, 20))
+        let crash = try p.store.append(ProposedEvent(stream: .resident(anne), payload: .residentErased(ResidentErased(resident: anne, reason: "Anden", legalBasis: "GDPR art. 17")),
+                                                     occurredAt: Fixture.at(2024, 6, 1), actor: "dpo-01", organisation: "fredericia-kommune"))
+        #expect(try p.dp.pendingErasures() == [anne])
+        let again = try p.dp.forget(resident: anne, reason: "Igen", legalBasis: "GDPR art. 17", by: PrivacyFixture.dpo)
+        #expect(again.alreadyRecorded && again.keyDestroyed && again.position == crash.position)
+        #expect(try p.dp.pendingErasures() == [])
+    }
+
+    /// Details imported from another store have no key here, but nobody erased them.
+    @Test func detailsWithoutAKeyAndWithoutAnErasureAreNotCalledErased() throws {
+        let other = try PrivacyFixture()
+        let resident = try other.dp.keys.pseudonym(forCPR: PrivacyFixture.bo.cpr)
+        let sealed = try other.dp.keys.seal(PrivacyFixture.bo, for: resident)
+        try p.store.append(ProposedEvent(stream: .case("C7"), payload: .caseOpened(CaseOpened(
+            resident: resident, areaId: "fredericia-nord", organisationId: "secretariat-fredericia", liaisonId: "fre-lis-01", targetGroup: "jobparat",
+            ageBand: .from30to39, gender: .female, personalData: sealed)), occurredAt: Fixture.at(2024, 2, 1), actor: "fre-lis-01", organisation: "secretariat-fredericia"))
+        #expect(try p.dp.readPersonalDetails(caseID: "C7", by: PrivacyFixture.secretariat, purpose: "Opslag").details == .keyNotInStore)
+        #expect(try p.dp.isErased(resident) == false)
     }
 
     @Test func erasingManyIsOneAtomicRecordAndOneCompaction() throws {

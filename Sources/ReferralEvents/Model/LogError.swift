@@ -117,4 +117,6 @@ public struct DomainRule: Sendable, Hashable, CustomStringConvertible {
     public static let unknownEvent = DomainRule("unknown-event")
     public static let alreadyRetracted = DomainRule("already-retracted")
     public static let invalidValue = DomainRule("invalid-value")
+    /// An erasure that has been carried out cannot be refused afterwards.
+    public static let alreadyErased = DomainRule("already-erased")
 }

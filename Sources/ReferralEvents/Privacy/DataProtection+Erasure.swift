@@ -44,7 +44,10 @@ extension DataProtection {
 
     /// Erases several residents: one atomic append of all their `ResidentErased` events
     /// (all or none), then one destruction of all their keys (one compaction of the key
-    /// store). Residents already erased are completed, not recorded twice.
+    /// store). An erasure already recorded but not carried out (interrupted) is completed,
+    /// not recorded twice. A resident who came back after an erasure was carried out (a
+    /// case opened with new details, so a new key) gets a new decision: the earlier one
+    /// never covered the new key.
     @discardableResult
     public func forget(_ requests: [ErasureRequest], by actor: ReaderIdentity) throws -> [ErasureResult] {
         guard !requests.isEmpty else { return [] }
@@ -61,9 +64,16 @@ extension DataProtection {
         for r in requests {
             let stream = StreamID.resident(r.resident)
             let events = try store.readStream(stream)
-            if let done = DataProtection.erasurePosition(in: events) {
-                prior[r.resident] = done
-                continue
+            if let last = DataProtection.latestErasurePosition(in: events) {
+                let carriedOut = try keys.erasureCarriedOut(r.resident).map { $0 >= last } ?? false
+                // Recorded and carried out, and no key made since: nothing is left to erase.
+                // Recorded but not carried out: finish it. A key made after it was carried
+                // out belongs to a resident who came back: that needs a decision of its own.
+                let keyMadeSince = try carriedOut && keys.hasKey(r.resident)
+                if !keyMadeSince {
+                    prior[r.resident] = last
+                    continue
+                }
             }
             expected[stream] = events.last.map { .exactly($0.envelope.version) } ?? .noStream
             proposed.append(ProposedEvent(stream: stream, payload: .residentErased(ResidentErased(resident: r.resident, reason: r.reason, legalBasis: r.legalBasis)),
@@ -77,7 +87,7 @@ extension DataProtection {
             }
         }
         // Only now, with the decision durably recorded, does the key go.
-        let destroyed = try keys.destroyKeys(requests.map(\.resident))
+        let destroyed = try keys.destroyKeys(erasedAt: positions)
         return requests.map { r in
             ErasureResult(resident: r.resident, position: positions[r.resident] ?? 0, alreadyRecorded: prior[r.resident] != nil,
                           keyDestroyed: destroyed.contains(r.resident))
@@ -88,14 +98,20 @@ extension DataProtection {
     /// municipality's duty to keep records (`ErasureRefused`). The key is kept.
     ///
     /// - Returns: the position of the event.
-    /// - Throws: `.invalidInput` if the resident is already erased (a refusal can no
-    ///   longer apply) or the texts are empty or hold a CPR number.
+    /// - Throws: `.ruleViolation` (rule `already-erased`) if the resident is erased and has
+    ///   not come back since (a refusal can no longer apply); `.invalidInput` if the texts
+    ///   are empty or hold a CPR number.
     @discardableResult
     public func refuseErasure(resident: Pseudonym, reason: String, legalBasis: String, by actor: ReaderIdentity) throws -> UInt64 {
         try DataProtection.checkDecisionText(reason, legalBasis)
         try checkKnown([resident])
-        if let done = try erasurePosition(of: resident) {
-            throw LogError(.invalidInput, "resident \(resident) was erased at position \(done); an erasure that has happened cannot be refused")
+        if let done = DataProtection.latestErasurePosition(in: try store.readStream(.resident(resident))) {
+            let cameBack = try (keys.erasureCarriedOut(resident).map { $0 >= done } ?? false) && keys.hasKey(resident)
+            if !cameBack {
+                var e = LogError(.ruleViolation, "resident \(resident) was erased at position \(done); an erasure that has happened cannot be refused")
+                e.rule = .alreadyErased
+                throw e
+            }
         }
         let stream = StreamID.resident(resident)
         let version = try store.streamVersion(stream)
@@ -104,22 +120,36 @@ extension DataProtection {
         return try store.append(event, expected: version == 0 ? .noStream : .exactly(version)).position
     }
 
-    /// Residents whose erasure is recorded but whose key still exists (an interrupted
-    /// `forget`), in pseudonym order.
+    /// Residents whose latest erasure is recorded but not carried out (an interrupted
+    /// `forget`): a key exists that existed when the erasure was recorded. In pseudonym order.
+    ///
+    /// A resident who came back after an erasure was carried out has a new key, which no
+    /// recorded erasure covers: they are not pending (erasing them again needs a new
+    /// decision, `forget`). Erasures carried out by builds before December 2026 left no
+    /// record in the key store, so for them any key is taken as the erased one.
     public func pendingErasures() throws -> [Pseudonym] {
-        let directory = try ResidentDirectory.scan(store)
-        return try directory.residents.filter { r in
-            guard directory.erasure(of: r) != nil else { return false }
-            return try keys.hasKey(r)
-        }
+        try pendingErasurePositions().keys.sorted()
     }
 
-    /// Destroys the keys of every resident whose erasure is recorded; returns them.
+    /// Destroys the keys of every resident whose erasure is recorded but not carried out
+    /// (`pendingErasures`); returns those whose key was destroyed.
     @discardableResult
     public func completePendingErasures() throws -> [Pseudonym] {
-        let pending = try pendingErasures()
+        let pending = try pendingErasurePositions()
         guard !pending.isEmpty else { return [] }
-        return try keys.destroyKeys(pending).sorted()
+        return try keys.destroyKeys(erasedAt: pending).sorted()
+    }
+
+    /// The pending residents, each with the position of the erasure to carry out.
+    private func pendingErasurePositions() throws -> [Pseudonym: UInt64] {
+        let directory = try ResidentDirectory.scan(store)
+        var pending: [Pseudonym: UInt64] = [:]
+        for r in directory.residents where directory.erasure(of: r) != nil {
+            guard let last = DataProtection.latestErasurePosition(in: try store.readStream(.resident(r))), try keys.hasKey(r) else { continue }
+            if let done = try keys.erasureCarriedOut(r), done >= last { continue }
+            pending[r] = last
+        }
+        return pending
     }
 
     /// A resident is known if they have a key, a decision stream, or a case opening.

@@ -115,14 +115,18 @@ public struct DataProtection: Sendable {
 
     /// What `sealed` (recorded at `position`) reads as now. Details sealed before the
     /// resident's erasure read as erased even if the person later came back and has a new
-    /// key, and even if a crash left the old key for `forget` to destroy.
+    /// key, and even if a crash left the old key for `forget` to destroy. Details with no key
+    /// and no erasure after them were sealed in another store (they came by export and
+    /// import, which never carry keys): `.keyNotInStore`, not erased.
     func personalDataState(_ sealed: SealedData?, of resident: Pseudonym, recordedAt position: UInt64,
                            erasedAt: UInt64?? = nil) throws -> PersonalDataState {
         guard let sealed else { return .none }
         let erasure = try erasedAt ?? erasurePosition(of: resident)
         if let erasure, position < erasure { return .erased }
-        guard let details = try keys.open(sealed, for: resident) else { return .erased }
-        return .present(details)
+        if let details = try keys.open(sealed, for: resident) { return .present(details) }
+        // A resident who came back may have been erased again after these details.
+        if let latest = DataProtection.latestErasurePosition(in: try store.readStream(.resident(resident))), position < latest { return .erased }
+        return .keyNotInStore
     }
 
     /// The position of the resident's first unretracted erasure, if any.
@@ -134,6 +138,16 @@ public struct DataProtection: Sendable {
     static func erasurePosition(in events: [RecordedEvent]) -> UInt64? {
         let retracted = retractedIDs(events)
         return events.first { e in
+            if case .residentErased = e.payload { return !retracted.contains(e.id) }
+            return false
+        }?.position
+    }
+
+    /// The last unretracted `ResidentErased` among a resident stream's events: the erasure
+    /// a key destruction carries out (a resident may come back and be erased again).
+    static func latestErasurePosition(in events: [RecordedEvent]) -> UInt64? {
+        let retracted = retractedIDs(events)
+        return events.last { e in
             if case .residentErased = e.payload { return !retracted.contains(e.id) }
             return false
         }?.position
@@ -211,6 +225,10 @@ public enum PersonalDataState: Sendable, Hashable, Encodable {
     case present(PersonalDetails)
     /// The resident was erased: the key is destroyed and the details can never be read.
     case erased
+    /// No erasure is recorded, but this store has no key for the details: they were sealed
+    /// in another store and reached this one by export and import, which never carry keys
+    /// (move a store with `referral backup` instead).
+    case keyNotInStore
 
     /// The names of the fields shown, for the access log (never the values).
     public var fieldNames: [String] {
@@ -224,12 +242,14 @@ public enum PersonalDataState: Sendable, Hashable, Encodable {
 
     private enum Keys: String, CodingKey { case status, details }
 
-    /// `{"status":"present","details":{…}}`, `{"status":"erased"}` or `{"status":"none"}`.
+    /// `{"status":"present","details":{…}}`, `{"status":"erased"}`,
+    /// `{"status":"key-not-in-store"}` or `{"status":"none"}`.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
         switch self {
         case .none: try c.encode("none", forKey: .status)
         case .erased: try c.encode("erased", forKey: .status)
+        case .keyNotInStore: try c.encode("key-not-in-store", forKey: .status)
         case .present(let d):
             try c.encode("present", forKey: .status)
             try c.encode(d, forKey: .details)

@@ -34,6 +34,10 @@ public final class KeyStore: Sendable {
         var env: Environment
         var meta: Database
         var keys: Database
+        /// Pseudonym → BE u64 position of the latest `ResidentErased` whose key destruction
+        /// was carried out (`destroyKeys(erasedAt:)`). Absent in key stores from before
+        /// December 2026, which are read as before.
+        var erasures: Database
         /// The file the environment has open, to notice when another process swapped it.
         var file: FileIdentity
     }
@@ -98,7 +102,7 @@ public final class KeyStore: Sendable {
     private static func openHandles(_ path: String, durable: Bool) throws -> Handles {
         let env = try Environment(path: path, maxDatabases: 4, initialMapSize: 16 << 20, durable: durable)
         return Handles(env: env, meta: try env.openDatabase("meta"), keys: try env.openDatabase("resident_keys"),
-                       file: try FileIdentity(path: path))
+                       erasures: try env.openDatabase("erasures"), file: try FileIdentity(path: path))
     }
 
     /// The pseudonym of the resident with CPR number `cpr` (`DDMMYY-SSSS` or 10 digits).
@@ -154,10 +158,20 @@ public final class KeyStore: Sendable {
     /// once costs one compaction, which is what retention uses.
     @discardableResult
     public func destroyKeys(_ residents: [Pseudonym]) throws -> Set<Pseudonym> {
+        try destroy(residents, erasedAt: [:])
+    }
+
+    private func destroy(_ residents: [Pseudonym], erasedAt erasures: [Pseudonym: UInt64]) throws -> Set<Pseudonym> {
         try withKeys(exclusive: true) { h in
             let destroyed: Set<Pseudonym> = try h.env.write { txn in
                 var found: Set<Pseudonym> = []
-                for r in residents where try txn.get(h.keys, r.bytes) != nil {
+                for r in residents {
+                    if let position = erasures[r] {
+                        // Carried out already: a key there now was made after that erasure.
+                        if let done = try txn.get(h.erasures, r.bytes), readBigEndian(done) >= position { continue }
+                        try txn.put(h.erasures, r.bytes, bigEndianKey(position))
+                    }
+                    guard try txn.get(h.keys, r.bytes) != nil else { continue }
                     // Zeros first, in the transaction's own copy of the page, so that page
                     // (written at commit) never carries the key; the delete then drops the
                     // row. Older copies of the page are dealt with by the compaction below.
@@ -171,6 +185,28 @@ public final class KeyStore: Sendable {
             let pending = try h.env.read { txn in try txn.get(h.meta, KeyStore.scrubPending) != nil }
             if pending { try compact(&h) }
             return destroyed
+        }
+    }
+
+    /// Carries out erasures in the key store: for each resident, the position of the
+    /// `ResidentErased` being carried out. Returns those whose key was destroyed.
+    ///
+    /// The key that exists now is destroyed unless an erasure at or after that position was
+    /// carried out already: then the key was made after it (the resident came back and has
+    /// new details), and only a new erasure decision may destroy it. Each position is
+    /// recorded (`erasures`, in the same transaction as the delete), which is how
+    /// `DataProtection` tells an interrupted erasure from a resident who came back.
+    @discardableResult
+    public func destroyKeys(erasedAt erasures: [Pseudonym: UInt64]) throws -> Set<Pseudonym> {
+        try destroy(erasures.keys.sorted(), erasedAt: erasures)
+    }
+
+    /// The position of the latest erasure carried out in this key store for `resident`
+    /// (`destroyKeys(erasedAt:)`), or nil if none was (or it was before such positions were
+    /// kept, December 2026).
+    public func erasureCarriedOut(_ resident: Pseudonym) throws -> UInt64? {
+        try withKeys { h in
+            try h.env.read { txn in try txn.get(h.erasures, resident.bytes).map { readBigEndian($0) } }
         }
     }
 
