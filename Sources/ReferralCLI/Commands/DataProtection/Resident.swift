@@ -73,7 +73,8 @@ extension ReferralCommand {
                     consent of the case that names it for the purpose personal-details and is \
                     valid today (not withdrawn, not expired, not lapsed by the case closing); \
                     otherwise the read is refused (exit 67) with the missing consent named. \
-                    Reads and refusals are both logged. Details of an erased resident show as erased.
+                    Reads and refusals are both logged. Details of an erased resident show as erased; \
+                    details sealed in another store (imported) as key not in this store.
 
                     Example:
                       referral resident show 2024-0001 --reason "Forberede første samtale"
@@ -96,10 +97,18 @@ extension ReferralCommand {
                                             Column("name", "Name"), Column("phone", "Phone"), Column("email", "E-mail"), Column("address", "Address"),
                                             Column("basis", "Basis")])
                 let d = read.details.details
-                let status = switch read.details { case .present: "present"; case .erased: "erased"; case .none: "none recorded" }
+                let status = switch read.details {
+                case .present: "present"
+                case .erased: "erased"
+                case .keyNotInStore: "key not in this store"
+                case .none: "none recorded"
+                }
                 writer.row([.text(read.caseID), .text(read.resident.hex), .text(status), .optional(d.map { PrivacyCLI.showCPR($0.cpr) }),
                             .optional(d?.name), .optional(d?.phone), .optional(d?.email), .optional(d?.address), .text(read.basis.description)])
                 writer.finish()
+                if read.details == .keyNotInStore {
+                    Console.err.line("the details were sealed in another store, whose key never left it (imported by export/import, which carries no keys); they are not erased: read them in the store they came from, and move stores with `referral backup`")
+                }
                 if output.format == .table {
                     Console.err.line("logged as access entry \(read.access.sequence) (\(reader), \(read.basis))")
                 }

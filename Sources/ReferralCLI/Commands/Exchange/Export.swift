@@ -14,7 +14,9 @@ extension ReferralCommand {
                 attributes. Sealed personal data stays sealed; no CPR number is ever exported. \
                 Each record is checked against its hash and the one before it as it is read, as \
                 `referral verify` does: an export never passes on a record changed outside \
-                referral, but stops there (exit 70; an --out file is not written).
+                referral, but stops there (exit 70; an --out file is not written). \
+                Keys never leave the store: imported elsewhere, sealed details cannot be opened \
+                and CPR look-ups do not find the residents; move a store with `referral backup`.
 
                 Examples:
                   referral export --out all.jsonl

@@ -18,7 +18,10 @@ extension ReferralCommand {
                 their own actor, organisation and occurred-at; the log assigns position, \
                 recorded-at and hashes. An event whose id is already in the log is skipped, so \
                 importing a file twice is harmless; one with that id but other content is \
-                refused (exit 65), and so is an id twice in the input.
+                refused (exit 65), and so is an id twice in the input. \
+                Residents' keys and the store secret are not in an export: sealed details \
+                imported from another store show as "key not in this store" and CPR look-ups \
+                do not find those residents; move a store with `referral backup`.
 
                 Examples:
                   referral import events.jsonl
