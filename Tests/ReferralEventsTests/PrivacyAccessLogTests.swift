@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Testing
 @testable import ReferralEvents
@@ -87,6 +88,42 @@ import Testing
         #expect(!bad.isValid)
         #expect(bad.failure?.position == 2)
         #expect(bad.entriesChecked == 1)
+    }
+
+    /// The chain is unkeyed: the last entry removed, or an entry edited with every later hash
+    /// recomputed, passes the chain check alone (as QA showed); a head kept outside the store
+    /// catches both.
+    @Test func aTruncatedOrRehashedLogShowsAgainstAHeadKeptOutside() throws {
+        let log = p.dp.accessLog
+        for c in ["C1", "C2", "C3"] { try log.record(entry(PrivacyFixture.secretariat, cases: [c])) }
+        let head = try log.head()
+        let last = try log.list().last
+        #expect(head.entries == 3 && head.hash == last?.hash)
+        #expect(try log.verify(expectedHead: head).isValid)
+
+        try log.env.write { txn in _ = try txn.delete(log.entries, bigEndianKey(3)) }
+        #expect(try log.verify().isValid)  // what the chain alone cannot see
+        let truncated = try log.verify(expectedHead: head)
+        #expect(truncated.failure?.code == .corrupt && truncated.failure?.position == 3)
+        #expect(truncated.failure?.message.contains("entries after 2 were removed") == true)
+
+        // Entry 3 again, then entry 2 edited and entries 2 and 3 rehashed: sha256(prev ‖ body).
+        try log.record(entry(PrivacyFixture.secretariat, cases: ["C3"]))
+        try log.env.write { txn in
+            var previous = Array(try #require(try txn.get(log.entries, bigEndianKey(1))).suffix(32))
+            for seq: UInt64 in 2...3 {
+                let v = Array(try #require(try txn.get(log.entries, bigEndianKey(seq))))
+                var body = Array(v.prefix(v.count - 64))
+                if seq == 2, let i = (0...(body.count - 3)).first(where: { Array(body[$0..<$0 + 3]) == Array("C2\"".utf8) }) { body[i + 1] = UInt8(ascii: "9") }
+                let hash = Array(SHA256.hash(data: previous + body))
+                try txn.put(log.entries, bigEndianKey(seq), body + previous + hash)
+                previous = hash
+            }
+        }
+        #expect(try log.list().map(\.entry.cases) == [["C1"], ["C9"], ["C3"]])
+        #expect(try log.verify().isValid)
+        let rewritten = try log.verify(expectedHead: head)
+        #expect(rewritten.failure?.message.contains("access log entry 3 does not have the hash the head file records") == true)
     }
 
     @Test func aRemovedEntryShows() throws {

@@ -117,6 +117,21 @@ public struct AccessLogQuery: Sendable, Hashable {
 }
 
 /// What `AccessLog.verify()` found.
+/// The access log's last entry: what a head file records (`referral head`) so that
+/// `verify --head` can tell entries removed from the end, or the whole log rewritten with
+/// its hashes recomputed, from a sound log; the chain alone cannot, being unkeyed.
+public struct AccessLogHead: Sendable, Hashable, Codable {
+    /// The number of entries (the last one's sequence); 0 for an empty log.
+    public var entries: UInt64
+    /// Hex hash of the last entry (64 zeros when empty).
+    public var hash: String
+
+    public init(entries: UInt64, hash: String) {
+        self.entries = entries
+        self.hash = hash
+    }
+}
+
 public struct AccessLogVerifyReport: Sendable, Hashable {
     public var entriesChecked: UInt64
     /// Hex hash of the last record (64 zeros when empty).

@@ -8,8 +8,11 @@ import Foundation
 /// never has to touch it: entries name cases and pseudonyms, never the data shown.
 ///
 /// Append-only: entries are numbered from 1 and each carries SHA-256 over the previous
-/// entry's hash and its own stored bytes, so `verify()` shows a removed, reordered or
-/// edited entry. Indexed by case and by resident for audits and access reports.
+/// entry's hash and its own stored bytes, so `verify()` shows an entry removed from the
+/// middle, reordered or edited in place. The chain is unkeyed, like the event log's: entries
+/// removed from the end, or edits followed by recomputing every later hash, are found only
+/// against a head kept outside the store (`head()`, `verify(expectedHead:)`).
+/// Indexed by case and by resident for audits and access reports.
 ///
 /// ```swift
 /// let log = try AccessLog(directory: store.directory)
@@ -109,8 +112,34 @@ public final class AccessLog: Sendable {
         get throws { try env.read { txn in try txn.count(entries) } }
     }
 
-    /// Checks numbering, hashes and chain links of every entry.
-    public func verify() throws -> AccessLogVerifyReport {
+    /// The last entry's number and hash, for a head file kept outside the store.
+    public func head() throws -> AccessLogHead {
+        try env.read { txn in
+            guard let (key, value) = try txn.last(entries) else { return AccessLogHead(entries: 0, hash: hexString(Digest.zero.bytes)) }
+            return AccessLogHead(entries: readBigEndian(key), hash: hexString(value.suffix(32)))
+        }
+    }
+
+    /// Checks numbering, hashes and chain links of every entry; with `expectedHead` (from a
+    /// head file), also that the log still reaches that entry with that hash.
+    public func verify(expectedHead: AccessLogHead? = nil) throws -> AccessLogVerifyReport {
+        var report = try verifyChain()
+        if report.failure == nil, let expected = expectedHead {
+            if report.entriesChecked < expected.entries {
+                report.failure = LogError.corrupt("the access log has \(report.entriesChecked) entries, but the head file records \(expected.entries): entries after \(report.entriesChecked) were removed", position: report.entriesChecked + 1)
+            } else {
+                let hash: String? = try env.read { txn in
+                    expected.entries == 0 ? hexString(Digest.zero.bytes) : try txn.get(entries, bigEndianKey(expected.entries)).map { hexString($0.suffix(32)) }
+                }
+                if hash != expected.hash.lowercased() {
+                    report.failure = LogError.corrupt("access log entry \(expected.entries) does not have the hash the head file records: the access log was rewritten", position: expected.entries)
+                }
+            }
+        }
+        return report
+    }
+
+    private func verifyChain() throws -> AccessLogVerifyReport {
         try env.read { txn in
             var checked: UInt64 = 0
             var previous = Digest.zero.bytes
