@@ -64,8 +64,131 @@ import Testing
         #expect(again.status == 0 && again.out.contains("already erased at position 11"), "\(again)")
         #expect(try sandbox.head().position == 11)
         #expect(try sandbox.run(["verify"]).status == 0)
+        // A domain refusal: 67, as `referral --help` lists, not 65 (invalid input).
         let refuse = try sandbox.run(["refuse-erasure", karen.hex, "--reason", "For sent", "--legal-basis", "Arkivloven"])
-        #expect(refuse.status == 65, "\(refuse)")
+        #expect(refuse.status == 67 && refuse.err.contains("refused (already-erased)"), "\(refuse)")
+    }
+
+    /// QA: a resident who came back after an erasure lost their new details to `forget
+    /// --pending` with no decision recorded, and a second request recorded nothing.
+    @Test func aResidentWhoComesBackIsErasedAgainOnlyByANewDecision() throws {
+        let first = try sandbox.run(["forget", karen.hex, "--reason", "Borgerens anmodning", "--legal-basis", "GDPR art. 17(1)(a)"])
+        #expect(first.status == 0 && first.out.contains("position 11 "), "\(first)")
+        let back = try sandbox.run(["open", "C3", "--cpr", "-", "--name", "Came back", "--area", "viborg-ellekonebakken",
+                                    "--liaison", "vib-lis-01", "--target-group", "jobparat", "--age-band", "25-29", "--on", "01.05.2024"], stdin: "010190-1234\n")
+        #expect(back.status == 0, "\(back)")
+        let pending = try sandbox.run(["forget", "--pending"])
+        #expect(pending.status == 0 && pending.out.contains("no erasure was waiting"), "\(pending)")
+        let shown = try sandbox.run(["resident", "show", "C3", "--reason", "Ny sag", "--json"])
+        #expect(try json(shown.out).first?["name"] as? String == "Came back", "\(shown)")
+
+        let second = try sandbox.run(["forget", karen.hex, "--reason", "second request", "--legal-basis", "GDPR art. 17(1)(a)"])
+        #expect(second.status == 0 && second.out.contains("position 13  resident \(karen.hex)  erased; key destroyed"), "\(second)")
+        let decision = try #require(try sandbox.events().last)
+        #expect(decision.payload == .residentErased(ResidentErased(resident: karen, reason: "second request", legalBasis: "GDPR art. 17(1)(a)")))
+        #expect(try json(try sandbox.run(["resident", "show", "C3", "--reason", "Kontrol", "--json"]).out).first?["status"] as? String == "erased")
+    }
+
+    /// Keys never leave a store: details imported from another store are not "erased".
+    @Test func importedDetailsSayTheKeyIsNotInThisStore() throws {
+        let exported = try sandbox.run(["export"])
+        #expect(exported.status == 0, "\(exported)")
+        let other = try Sandbox()
+        #expect(try other.run(["init"]).status == 0)
+        let imported = try other.run(["import", "-"], stdin: exported.out)
+        #expect(imported.status == 0, "\(imported)")
+        let shown = try other.run(["resident", "show", "C1", "--reason", "Kontrol"])
+        #expect(shown.status == 0 && shown.out.contains("key not in this store") && !shown.out.contains("erased"), "\(shown)")
+        #expect(shown.err.contains("move stores with `referral backup`"), "\(shown)")
+        let json = try other.run(["resident", "show", "C1", "--reason", "Kontrol", "--json"])
+        #expect(try self.json(json.out).first?["status"] as? String == "key not in this store", "\(json)")
+        let help = try other.run(["import", "--help"], store: false)
+        #expect(help.out.contains("move a store with `referral backup`"), "\(help)")
+    }
+
+    /// With umask 022 keys.mdb used to be 0644 after an erasure and a backup's files 0644:
+    /// every local user could read residents' keys.
+    @Test func storeFilesAndBackupsAreOwnerOnly() throws {
+        let fresh = try Sandbox()
+        #expect(try fresh.run(["init"], umask: "022").status == 0)
+        // Use the seeded store too: it has cases, keys, an access log and an erasure.
+        #expect(try sandbox.run(["resident", "show", "C1", "--reason", "Kontrol"], umask: "022").status == 0)
+        #expect(try sandbox.run(["forget", karen.hex, "--reason", "Anmodning", "--legal-basis", "GDPR art. 17"], umask: "022").status == 0)
+        let backup = sandbox.root + "/backups/2024-06-30"
+        let r = try sandbox.run(["backup", backup], umask: "022")
+        #expect(r.status == 0, "\(r)")
+        for dir in [fresh.store, sandbox.store, backup, sandbox.root + "/backups"] {
+            #expect(try mode(dir) == 0o700, "\(dir)")
+        }
+        for dir in [fresh.store, sandbox.store, backup] {
+            let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains(".mdb") }
+            #expect(files.contains("keys.mdb") && files.contains("log.mdb"), "\(dir): \(files)")
+            for file in files { #expect(try mode(dir + "/" + file) == 0o600, "\(dir)/\(file)") }
+        }
+        // An older store with looser modes is not refused, but verify names what to close.
+        #expect(chmod(sandbox.store + "/keys.mdb", 0o644) == 0 && chmod(sandbox.store, 0o755) == 0)
+        let verify = try sandbox.run(["verify"])
+        #expect(verify.status == 0, "\(verify)")
+        #expect(verify.err.contains("keys.mdb has mode 644: every local user may read it; run chmod 600"), "\(verify)")
+        #expect(verify.err.contains("directory \(sandbox.store) has mode 755"), "\(verify)")
+    }
+
+    /// `referral head` records the access log's head too, so `verify --head` sees entries
+    /// removed from its end, which its unkeyed chain alone cannot.
+    @Test func theHeadFileAnchorsTheAccessLog() throws {
+        let access = sandbox.store + "/access.mdb"
+        #expect(try sandbox.run(["resident", "show", "C1", "--reason", "Første"]).status == 0)
+        let oneEntry = try Data(contentsOf: URL(fileURLWithPath: access))
+        #expect(try sandbox.run(["resident", "show", "C1", "--reason", "Anden"]).status == 0)
+        let file = sandbox.root + "/head.json"
+        let written = try sandbox.run(["head", "--out", file])
+        #expect(written.status == 0 && written.out.contains("access log entry 2 hash"), "\(written)")
+        let ok = try sandbox.run(["verify", "--head", file])
+        #expect(ok.status == 0 && ok.out.contains("the access log matches the head file (entry 2)"), "\(ok)")
+        // An old head file, without accessLog, still reads.
+        let old = sandbox.root + "/old-head.json"
+        let head = try sandbox.head()
+        try Data(#"{"hash":"\#(head.hash)","position":\#(head.position)}"#.utf8).write(to: URL(fileURLWithPath: old))
+        #expect(try sandbox.run(["verify", "--head", old]).status == 0)
+
+        // The last entry gone: the file as it was before it was written.
+        try oneEntry.write(to: URL(fileURLWithPath: access))
+        #expect(try sandbox.run(["access-log", "--verify"]).status == 0)  // the chain alone cannot tell
+        let r = try sandbox.run(["verify", "--head", file])
+        #expect(r.status == 70 && r.err.contains("access.mdb: the access log has 1 entries, but the head file records 2"), "\(r)")
+    }
+
+    func mode(_ path: String) throws -> Int {
+        try #require(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+    }
+
+    /// Damage to keys.mdb or access.mdb sent users to `verify`, which then said ok.
+    @Test func verifyChecksTheKeyStoreAndTheAccessLog() throws {
+        #expect(try sandbox.run(["resident", "show", "C1", "--reason", "Kontrol"]).status == 0)
+        let ok = try sandbox.run(["verify"])
+        #expect(ok.status == 0, "\(ok)")
+        #expect(ok.out.contains("ok: keys.mdb: the store secret and 1 resident key(s) read") && ok.out.contains("ok: access.mdb: 1 entries, chain intact"), "\(ok)")
+
+        let keys = sandbox.store + "/keys.mdb"
+        let kept = try Data(contentsOf: URL(fileURLWithPath: keys))
+        #expect(truncate(keys, 100) == 0)
+        let show = try sandbox.run(["resident", "show", "C1", "--reason", "Kontrol"])
+        #expect(show.status == 70 && show.err.contains("keys.mdb") && show.err.contains("run `referral verify`"), "\(show)")
+        let damaged = try sandbox.run(["verify"])
+        #expect(damaged.status == 70, "\(damaged)")
+        #expect(damaged.out.contains("ok: 10 events") && damaged.err.contains("verify failed: keys.mdb:") && damaged.err.contains("Restore keys.mdb from the backup"), "\(damaged)")
+        try kept.write(to: URL(fileURLWithPath: keys))
+        #expect(try sandbox.run(["verify"]).status == 0)
+
+        // An access-log entry edited in place (same length, so the chain no longer matches).
+        let access = sandbox.store + "/access.mdb"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: access))
+        let needle = Data("Kontrol".utf8)
+        let at = try #require(bytes.range(of: needle))
+        bytes.replaceSubrange(at, with: Data("Kontrel".utf8))
+        try bytes.write(to: URL(fileURLWithPath: access))
+        let edited = try sandbox.run(["verify"])
+        #expect(edited.status == 70 && edited.err.contains("verify failed: access.mdb: access log entry 1 does not match its hash"), "\(edited)")
     }
 
     /// The log cannot erase, so a CPR number typed into a reason, an activity or an id is

@@ -185,7 +185,7 @@ enum Runner {
         switch e.code {
         case .ruleViolation: "refused (\(e.rule?.rawValue ?? "rule")): \(e.message)"
         case .conflict: "version conflict: \(e.message)"
-        case .corrupt: "the store is damaged: \(e.message); run `referral verify` and restore from a backup (see docs/cli.md)"
+        case .corrupt: "the store is damaged: \(e.message); run `referral verify` (it checks log.mdb, keys.mdb and access.mdb) and restore the damaged file from a backup (see docs/cli.md)"
         default: e.message
         }
     }

@@ -249,6 +249,58 @@ public final class KeyStore: Sendable {
         try env.copy(to: destination, compact: true)
     }
 
+    /// Checks that the key store of the store in `directory` opens and that every row reads:
+    /// the secret (32 bytes), each resident's key (16-byte pseudonym, 32-byte key) and each
+    /// erasure carried out (16-byte pseudonym, 8-byte position). Writes nothing, not even a
+    /// new secret (opening a `KeyStore` would make one if it were missing).
+    ///
+    /// - Throws: `.notFound` when there is no `keys.mdb`; `.corrupt` when it does not open
+    ///   as LMDB, is cut short or empty, or a row is not what it should be.
+    public static func verify(directory: String) throws -> KeyStoreVerifyReport {
+        let path = KeyStore.path(in: directory)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw LogError(.notFound, "there is no key store \(path): every resident's sealed details and CPR look-ups are lost with it; restore keys.mdb from the backup the log came from")
+        }
+        StandardDescriptors.ensureOpen()
+        let fd = Glibc.open(guardPath(forKeyStore: path), O_RDWR | O_CREAT | O_CLOEXEC, Environment.fileMode)
+        guard fd >= 0 else {
+            throw LogError(.storage, "cannot open \(guardPath(forKeyStore: path)): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        try flockRetrying(fd, LOCK_SH, path: path)
+        defer { flock(fd, LOCK_UN) }
+        let env = try Environment(path: path, maxDatabases: 4, initialMapSize: 16 << 20)
+        return try env.read { txn in
+            func open(_ name: String) throws -> Database? { try txn.openExistingDatabase(name) }
+            guard let meta = try open("meta"), let secret = try txn.get(meta, Array("secret".utf8)) else {
+                throw LogError.corrupt("\(path) holds no store secret: the file was replaced or damaged; restore keys.mdb from a backup")
+            }
+            guard secret.count == 32 else {
+                throw LogError.corrupt("the store secret in \(path) is \(secret.count) bytes, not 32; restore keys.mdb from a backup")
+            }
+            var keys = 0, erasures = 0
+            if let db = try open("resident_keys") {
+                try txn.forEach(db) { k, v in
+                    guard k.count == 16, v.count == 32 else {
+                        throw LogError.corrupt("\(path) has a resident key row of \(k.count)+\(v.count) bytes, not 16+32; restore keys.mdb from a backup")
+                    }
+                    keys += 1
+                    return true
+                }
+            }
+            if let db = try open("erasures") {
+                try txn.forEach(db) { k, v in
+                    guard k.count == 16, v.count == 8 else {
+                        throw LogError.corrupt("\(path) has an erasure row of \(k.count)+\(v.count) bytes, not 16+8; restore keys.mdb from a backup")
+                    }
+                    erasures += 1
+                    return true
+                }
+            }
+            return KeyStoreVerifyReport(residentKeys: keys, erasuresCarriedOut: erasures)
+        }
+    }
+
     // MARK: - Compaction
 
     /// Finishes an interrupted scrub if no other process holds the key store right now;
@@ -343,6 +395,14 @@ public final class KeyStore: Sendable {
         }
         return bytes.map { SymmetricKey(data: $0) }
     }
+}
+
+/// What `KeyStore.verify` read.
+public struct KeyStoreVerifyReport: Sendable, Hashable {
+    /// Residents with a key.
+    public var residentKeys: Int
+    /// Erasures carried out that the key store remembers (`KeyStore.destroyKeys(erasedAt:)`).
+    public var erasuresCarriedOut: Int
 }
 
 /// Device and inode of a file: what stays the same for one file and changes when a

@@ -318,6 +318,16 @@ struct Transaction {
         return Database(dbi: dbi)
     }
 
+    /// Opens a named database that may not exist (nil then), creating nothing: for checks
+    /// that must not write.
+    func openExistingDatabase(_ name: String) throws -> Database? {
+        var dbi = MDB_dbi()
+        let rc = mdb_dbi_open(handle, name, 0, &dbi)
+        if rc == MDB_NOTFOUND { return nil }
+        try check(rc, "opening database '\(name)'")
+        return Database(dbi: dbi)
+    }
+
     /// The value under `key`, pointing into the map; nil if absent.
     func get(_ db: Database, _ key: UnsafeRawBufferPointer) throws -> UnsafeRawBufferPointer? {
         var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))

@@ -1,15 +1,21 @@
 import ArgumentParser
+import Foundation
 import ReferralEvents
 
 extension ReferralCommand {
     /// `referral verify`: checks the hash chain and the indexes.
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check the whole log: hash chain, positions, stream versions and indexes.",
+            abstract: "Check the whole store: the log's hash chain and indexes, the key store and the access log.",
             discussion: """
-                Exits 0 when the log is sound, 70 naming the first bad position when it is not. \
-                With --head FILE (from `referral head --out FILE`) it also checks that the log \
-                still reaches that position with that hash.
+                Checks log.mdb (hash chain, positions, stream versions, indexes), that keys.mdb \
+                opens and every key in it reads, and the access log's hash chain (access.mdb, \
+                as `referral access-log --verify`), and says how each file fared. Exits 0 when \
+                all are sound, 70 naming what is wrong (the log's first bad position) when one \
+                is not: restore that file from a backup. With --head FILE (from `referral head \
+                --out FILE`) it also checks that the log still reaches that position with that \
+                hash. Store files or the store directory that other users may read are named, \
+                with the chmod that closes them (a warning, exit 0).
 
                 With --rules it then also replays the whole log through the domain rules and \
                 checks that the rule state they keep (registrations, each case's consents, \
@@ -37,17 +43,22 @@ extension ReferralCommand {
             let store = try storeOptions.open(lowMemoryReplay: true)
             let total = try store.head().position
             let progress = Progress(label: "verified")
-            let report = try store.verify(expectedHead: expected) { done, locating in
+            let report = try store.verify(expectedHead: expected?.log) { done, locating in
                 progress.update(done, of: total, note: locating ? "something is wrong; looking for the first bad position" : "")
             }
             progress.finish()
+            var failures: [String] = []
             if let failure = report.failure {
-                throw CLIError(ExitStatus.corrupt, Self.failureMessage(failure))
+                failures.append(Self.failureMessage(failure))
+            } else {
+                Console.out.line("ok: \(report.eventsChecked) events; hash chain and indexes sound; head position \(report.head.position) hash \(report.head.hash)")
+                if let expected {
+                    Console.out.line("the log matches the head file (position \(expected.position))")
+                }
             }
-            Console.out.line("ok: \(report.eventsChecked) events; hash chain and indexes sound; head position \(report.head.position) hash \(report.head.hash)")
-            if let expected {
-                Console.out.line("the log matches the head file (position \(expected.position))")
-            }
+            failures += Self.checkKeysAndAccessLog(store.directory, expectedAccessHead: expected?.accessLog)
+            for loose in store.looseFileModes() { Console.err.line("warning: \(loose)") }
+            if !failures.isEmpty { throw CLIError(ExitStatus.corrupt, failures.joined(separator: "\n")) }
             guard rules else { return }
             let replay = Progress(label: "replayed through the rules")
             let rows = try store.verifyRules { done in replay.update(done, of: total, note: "") }
@@ -77,6 +88,38 @@ extension ReferralCommand {
                 detail = ": " + message
             }
             return "verify failed\(detail). Restore the store from a backup (see docs/cli.md)"
+        }
+
+        /// Checks keys.mdb and access.mdb, printing a line for each that is sound; returns
+        /// what is wrong with the others.
+        static func checkKeysAndAccessLog(_ directory: String, expectedAccessHead: AccessLogHead?) -> [String] {
+            var failures: [String] = []
+            do {
+                let keys = try KeyStore.verify(directory: directory)
+                Console.out.line("ok: keys.mdb: the store secret and \(keys.residentKeys) resident key(s) read")
+            } catch {
+                failures.append("verify failed: keys.mdb: \(error). Restore keys.mdb from the backup the log came from (see docs/cli.md); keys made since that backup are lost, and with them those residents' sealed details")
+            }
+            guard FileManager.default.fileExists(atPath: ReferralEvents.AccessLog.path(in: directory)) else {
+                if let expected = expectedAccessHead, expected.entries > 0 {
+                    failures.append("verify failed: access.mdb is missing, but the head file records \(expected.entries) entries. Restore access.mdb from a backup")
+                } else {
+                    Console.out.line("ok: access.mdb: none yet (no personal data has been shown)")
+                }
+                return failures
+            }
+            do {
+                let log = try ReferralEvents.AccessLog(directory: directory)
+                let report = try log.verify(expectedHead: expectedAccessHead)
+                if let failure = report.failure { throw failure }
+                Console.out.line("ok: access.mdb: \(report.entriesChecked) entries, chain intact, head \(report.headHash)")
+                if let expected = expectedAccessHead {
+                    Console.out.line("the access log matches the head file (entry \(expected.entries))")
+                }
+            } catch {
+                failures.append("verify failed: access.mdb: \(error). Restore access.mdb from a backup and keep the damaged file for the audit (see docs/data-protection.md)")
+            }
+            return failures
         }
     }
 }
