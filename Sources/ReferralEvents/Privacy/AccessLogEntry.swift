@@ -81,7 +81,7 @@ public struct AccessLogEntry: Sendable, Hashable, Codable {
 }
 
 /// An access-log entry as stored: numbered from 1, time-stamped by the log, and chained
-/// by SHA-256 to the entry before it so that a removed or edited entry shows.
+/// by SHA-256 to the entry before it so that an entry removed from the middle or edited in place shows (the end needs a head kept outside: `AccessLogHead`).
 public struct AccessLogRecord: Sendable, Hashable, Codable {
     public var sequence: UInt64
     public var recordedAt: Timestamp

@@ -39,7 +39,7 @@ extension ReferralCommand {
         @Option(help: ArgumentHelp("Only entries recorded on or before this date (the whole day) or time.", valueName: "date"), transform: Parse.endOfPeriod)
         var until: Timestamp?
 
-        @Flag(help: "Check the chain of every entry instead of listing (exit 70 if an entry was removed or edited).")
+        @Flag(help: "Check the chain of every entry instead of listing (exit 70 if an entry was removed from the middle, reordered or edited in place; entries removed from the end show only against a head file: `referral verify --head FILE`).")
         var verify = false
 
         @OptionGroup var output: OutputOptions
