@@ -383,9 +383,35 @@ import Testing
         }
         #expect(!FileManager.default.fileExists(atPath: made))
         #expect(try FileManager.default.contentsOfDirectory(atPath: empty).isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root).filter { $0.contains(".partial-") }.isEmpty)
         // The directory can be used at once, with room to write.
         let r = try sandbox.run(["backup", empty])
         #expect(r.status == 0, "\(r)")
+    }
+
+    /// A backup killed at any moment leaves either no store at its destination or a whole
+    /// one: the files are written beside it and renamed into place when complete. (Copied
+    /// straight into the destination, a kill after log.mdb left a log without its keys that
+    /// `verify` called sound.)
+    @Test func aKilledBackupLeavesNoHalfStore() throws {
+        for round in 0..<12 {
+            let dest = sandbox.root + "/killed-\(round)"
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: Sandbox.binary)
+            p.arguments = ["backup", dest, "--no-verify", "--store", sandbox.store]
+            p.environment = ["HOME": sandbox.root + "/home", "PATH": "/usr/bin:/bin"]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            usleep(UInt32(round) * 2_000)
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            guard FileManager.default.fileExists(atPath: dest) else { continue }
+            let files = try FileManager.default.contentsOfDirectory(atPath: dest)
+            #expect(files.contains("log.mdb") && files.contains("keys.mdb"), "round \(round): \(files)")
+            let r = try sandbox.run(["verify", "--store", dest], store: false)
+            #expect(r.status == 0, "round \(round): \(r)")
+        }
     }
 
     @Test func helpAndVersionAndCompletionExitZero() throws {

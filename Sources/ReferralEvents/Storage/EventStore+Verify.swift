@@ -294,34 +294,56 @@ extension EventStore {
     }
 
     /// Writes a consistent, compacted copy of the log, the key store and the access log
-    /// into `destination` (a new directory), safe while writers run. Restore by pointing `--store` at the copy
-    /// (or moving it into place while nothing uses the store).
+    /// into `destination` (a new or empty directory), safe while writers run. Restore by
+    /// pointing `--store` at the copy (or moving it into place while nothing uses the store).
     ///
-    /// A copy that fails (a full disk) removes the files it wrote, and the directory if it
-    /// made it, so that half a backup is never left looking like a store.
+    /// The files are written into a hidden directory beside `destination`
+    /// (`.NAME.partial-PID`), made durable, and only then renamed to `destination`, so a
+    /// backup that fails (a full disk) or is killed half-way never leaves `destination`
+    /// holding part of a store that `verify` would call sound (say, the log without its
+    /// keys). A failure removes the hidden directory; a `kill -9` leaves it for the user to
+    /// delete.
     public func backup(to destination: String) throws {
         let fm = FileManager.default
         guard !fm.fileExists(atPath: destination + "/log.mdb") else {
             throw LogError(.invalidInput, "\(destination) already holds a store; back up into a new directory")
         }
-        let madeDirectory = !fm.fileExists(atPath: destination)
+        let target = URL(fileURLWithPath: destination).standardizedFileURL.path
+        let parent = (target as NSString).deletingLastPathComponent
+        let staging = parent + "/." + (target as NSString).lastPathComponent + ".partial-\(getpid())"
         do {
-            try FileSystem.makePrivateDirectories(destination)
+            try FileSystem.makePrivateDirectories(staging)  // and the destination's parents
         } catch {
             throw LogError(.storage, "cannot create \(destination): \(error)")
         }
-        let files = [EventStore.logPath(in: destination), KeyStore.path(in: destination), AccessLog.path(in: destination)]
-        let existing = Set(files.filter { fm.fileExists(atPath: $0) })
+        let files = [EventStore.logPath(in: staging), KeyStore.path(in: staging), AccessLog.path(in: staging)]
         do {
             try env.copy(to: files[0], compact: true)
             try KeyStore.backup(directory: directory, to: files[1])
             if fm.fileExists(atPath: AccessLog.path(in: directory)) {
                 try AccessLog(directory: directory).copy(to: files[2])
             }
+            try Self.syncDirectory(staging)
+            // An empty directory at `target` is replaced; anything else in it fails the rename.
+            guard rename(staging, target) == 0 else {
+                throw LogError(.storage, "cannot move the backup into \(destination): \(String(cString: strerror(errno)))")
+            }
+            try Self.syncDirectory(parent)
         } catch {
-            for file in files where !existing.contains(file) { unlink(file) }
-            if madeDirectory { rmdir(destination) }
+            for file in files { unlink(file) }
+            rmdir(staging)
             throw error
         }
+    }
+
+    /// Makes a directory's entries durable (files renamed or created in it).
+    private static func syncDirectory(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0, fsync(fd) == 0 || errno == EINVAL else {
+            let reason = String(cString: strerror(errno))
+            if fd >= 0 { close(fd) }
+            throw LogError(.storage, "cannot sync the directory \(path): \(reason)")
+        }
+        close(fd)
     }
 }

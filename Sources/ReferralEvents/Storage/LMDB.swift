@@ -50,6 +50,10 @@ final class Environment: @unchecked Sendable {
     /// Held shared by every transaction in this process, exclusively to resize the map,
     /// which LMDB allows only while no transaction of this process is active.
     private let resizeLock: UnsafeMutablePointer<pthread_rwlock_t>
+    /// A descriptor of the lock file, through which its blocks were reserved; closed only
+    /// after LMDB's environment (closing any descriptor of a file drops every POSIX lock
+    /// the process holds on it, LMDB's reader locks included), -1 if there is none.
+    private let lockFileDescriptor: Int32
 
     /// The mode of every file the store creates: owner only (docs/data-protection.md).
     static let fileMode: mode_t = 0o600
@@ -64,6 +68,7 @@ final class Environment: @unchecked Sendable {
         var flags = UInt32(MDB_NOSUBDIR | MDB_NOTLS)
         if !durable { flags |= UInt32(MDB_NOSYNC) }
         if readOnly { flags |= UInt32(MDB_RDONLY) }
+        var lockFD: Int32 = -1
         do {
             try Self.checkNotEmptied(path)
             try check(mdb_env_set_maxdbs(env, maxDatabases), "setting the number of databases")
@@ -71,16 +76,56 @@ final class Environment: @unchecked Sendable {
             try check(mdb_env_set_mapsize(env, initialMapSize), "setting the map size")
             // LMDB creates the file and its lock file with this mode (the umask may only
             // narrow it): residents' keys and the log are for the store's owner alone.
+            if !readOnly {
+                lockFD = open(path + "-lock", O_RDWR | O_CREAT | O_CLOEXEC, Environment.fileMode)
+                try Self.reserve(lockFD, path + "-lock", bytes: Self.lockFileBytes)
+            }
             try check(mdb_env_open(env, path, flags, Environment.fileMode), "opening the store file \(path)")
             try Self.checkNotCutShort(env, path)
+            if !readOnly {
+                // LMDB may have made the lock file longer than the first reservation.
+                try Self.reserve(lockFD, path + "-lock", bytes: 0)
+                // Reader slots left by processes that were killed (`kill -9`, a crash) stay
+                // taken while any other process has the file open, pinning old snapshots so
+                // the file grows, until every slot is gone and each command fails with
+                // MDB_READERS_FULL. LMDB frees them when asked.
+                var dead: Int32 = 0
+                _ = mdb_reader_check(env, &dead)
+            }
         } catch {
             mdb_env_close(env)  // a half-opened environment is closed before throwing
+            if lockFD >= 0 { close(lockFD) }
             throw error
         }
+        lockFileDescriptor = lockFD
         handle = env
         self.path = path
         resizeLock = .allocate(capacity: 1)
         pthread_rwlock_init(resizeLock, nil)
+    }
+
+    /// The size LMDB gives the lock file for 254 readers: 64 bytes a reader slot after two
+    /// 64-byte cache lines of header, the first slot within the header's struct (LMDB 0.9's
+    /// `MDB_txninfo`). A file of exactly that size is taken as it is.
+    static let lockFileBytes: off_t = 16_384
+
+    /// Makes sure the disk holds every block of the lock file (open as `fd`), at least
+    /// `bytes` of it. LMDB maps the lock file and writes its reader table through the map;
+    /// on a full disk a write to a block not yet allocated faults (SIGBUS), a crash instead
+    /// of an error. Allocated first, a full disk is an error here, and nothing is changed.
+    /// Where the lock file cannot be opened for writing (`fd` -1: read-only media, another
+    /// user's store), LMDB's own open reports it.
+    private static func reserve(_ fd: Int32, _ path: String, bytes: off_t) throws {
+        guard fd >= 0 else { return }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return }
+        let length = max(info.st_size, bytes)
+        guard length > 0 else { return }
+        let rc = posix_fallocate(fd, 0, length)
+        guard rc == ENOSPC || rc == EDQUOT else { return }  // EOPNOTSUPP and the like: as before
+        var disk = statvfs()
+        let free = statvfs(path, &disk) == 0 ? UInt64(disk.f_bavail) * UInt64(disk.f_frsize) : 0
+        throw LogError(.storage, "the disk is full (\(free) bytes free): \(path) cannot be made; free space and retry (nothing was changed)")
     }
 
     /// LMDB takes a file of 0 bytes for a new environment and starts it afresh: a log (or
@@ -116,6 +161,7 @@ final class Environment: @unchecked Sendable {
 
     deinit {
         mdb_env_close(handle)
+        if lockFileDescriptor >= 0 { close(lockFileDescriptor) }
         pthread_rwlock_destroy(resizeLock)
         resizeLock.deallocate()
     }
@@ -129,6 +175,7 @@ final class Environment: @unchecked Sendable {
 
     /// Runs `body` in a read-only transaction; pointers it reads are valid only inside `body`.
     func read<T>(_ body: (Transaction) throws -> T) throws -> T {
+        var checkedReaders = false
         while true {
             pthread_rwlock_rdlock(resizeLock)
             var txn: OpaquePointer?
@@ -137,6 +184,15 @@ final class Environment: @unchecked Sendable {
                 pthread_rwlock_unlock(resizeLock)
                 try adoptNewMapSize()
                 continue
+            }
+            if rc == MDB_READERS_FULL, !checkedReaders {
+                // Slots of processes killed since this one opened the file: free them and
+                // try once more before calling the table full.
+                pthread_rwlock_unlock(resizeLock)
+                checkedReaders = true
+                var dead: Int32 = 0
+                if mdb_reader_check(handle, &dead) == MDB_SUCCESS, dead > 0 { continue }
+                pthread_rwlock_rdlock(resizeLock)
             }
             defer { pthread_rwlock_unlock(resizeLock) }
             try check(rc, "starting a read transaction")
