@@ -8,8 +8,10 @@ extension PersonalDetails {
     /// event (`EventPayload.firstFieldHoldingCPRNumber`), so it reads the text's bytes in
     /// place and stops at once when the text has fewer than ten digits, as nearly all do.
     public static func containsCPRNumber(_ text: String) -> Bool {
-        var text = text
-        return text.withUTF8(containsCPRNumber(utf8:))
+        // In place when the text is contiguous UTF-8 (a native string: nearly always).
+        if let found = text.utf8.withContiguousStorageIfAvailable(containsCPRNumber(utf8:)) { return found }
+        var copy = text
+        return copy.withUTF8(containsCPRNumber(utf8:))
     }
 
     static func containsCPRNumber(utf8 u: UnsafeBufferPointer<UInt8>) -> Bool {
