@@ -42,6 +42,9 @@ struct CaseBuilder {
     private var consentCount: UInt8 = 0
     private var referralCount: UInt8 = 0
     private var placementCount: UInt8 = 0
+    /// A case has one first jobcenter contact (`first-contact-already-held`): after a
+    /// reopening, the jobcenter track's contacts are follow-ups.
+    private var firstContactHeld = false
     private(set) var steps: [Step] = []
     private var lastAt: Int64 = .min
 
@@ -287,9 +290,12 @@ struct CaseBuilder {
             referral = no
             contactDay = max(answered, referred.adding(days: rng.skewedDays(2, 60)))
         }
-        let first = !(wantsContactCorrection && wrongContact == nil)
+        // A first contact recorded as a follow-up by mistake is corrected later (`build`).
+        let mistaken = !firstContactHeld && wantsContactCorrection && wrongContact == nil
+        let first = !firstContactHeld && !mistaken
         let i = emit(contactDay, .contactHeld(first: first, jobcenter: Int16(jc), referral: referral), actor: jcLiaison)
-        if !first { wrongContact = i }
+        if mistaken { wrongContact = i }
+        firstContactHeld = true
         for _ in 0..<rng.weighted([25, 30, 25, 12, 8]) {
             emit(currentDay.adding(days: rng.int(14...45)), .contactHeld(first: false, jobcenter: Int16(jc), referral: rng.chance(0.5) ? referral : 0), actor: jcLiaison)
         }
