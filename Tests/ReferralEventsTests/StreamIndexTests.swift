@@ -83,13 +83,13 @@ import Testing
         try f.store.env.write { txn in try txn.put(f.store.meta, Array("format".utf8), [1]) }
         let e = #expect(throws: LogError.self) { try EventStore(at: f.directory) }
         #expect(e?.code == .unsupportedFormat)
-        #expect(e?.message.contains("has format 1; this build reads format 4") == true, "\(e?.message ?? "")")
+        #expect(e?.message.contains("has format 1; this build reads format 5") == true, "\(e?.message ?? "")")
         #expect(e?.message.contains("referral export") == true)
         // A newer build's layout is not this build's to export.
-        try f.store.env.write { txn in try txn.put(f.store.meta, Array("format".utf8), [5]) }
+        try f.store.env.write { txn in try txn.put(f.store.meta, Array("format".utf8), [6]) }
         let newer = #expect(throws: LogError.self) { try EventStore(at: f.directory) }
         #expect(newer?.code == .unsupportedFormat)
-        #expect(newer?.message.contains("has format 5, written by a newer build") == true, "\(newer?.message ?? "")")
+        #expect(newer?.message.contains("has format 6, written by a newer build") == true, "\(newer?.message ?? "")")
     }
 
     @Test func aCaseRowSitsBesideItsChunksAndIsNoChunk() throws {
@@ -135,14 +135,16 @@ import Testing
         #expect(try f.store.verifyRules().isValid)
     }
 
-    /// A layout-2 store (case rows in `rules` under `c` 0x00 stream id) or layout-3 store
-    /// (case rows in `streams`, their parties by id) is moved to layout 4 when it is opened:
-    /// afterwards every database holds byte for byte what a store made in layout 4 from the
-    /// same events holds, and the rules read the moved rows. The events include an
-    /// organisation registered, retracted and registered again, and one registered after the
-    /// cases, so the numbers follow first registrations in log order.
-    @Test(arguments: [UInt8(2), 3])
-    func anOlderStoreIsMovedToLayout4WhenOpened(from layout: UInt8) throws {
+    /// A layout-2 store (case rows in `rules` under `c` 0x00 stream id), layout-3 store
+    /// (case rows in `streams`, their parties by id) or layout-4 store (parties by number,
+    /// no days) is moved to layout 5 when it is opened: afterwards every database but `meta`
+    /// holds byte for byte what a store made in layout 5 from the same events holds, and the
+    /// rules read the moved rows. The events include an organisation registered, retracted
+    /// and registered again, and one registered after the cases, so the numbers follow first
+    /// registrations in log order; a withdrawal, a close and a reopening, an answer, a first
+    /// contact and an outcome, so the rows hold every day and flag.
+    @Test(arguments: [UInt8(2), 3, 4])
+    func anOlderStoreIsMovedToLayout5WhenOpened(from layout: UInt8) throws {
         let cases = ["C1", "C2", "C10"]
         let late = Fixture.event(.registry, .organisationRegistered(.init(organisationId: "aa-late", name: "Sen", kind: .employer, sector: .other, municipality: "Fredericia")))
         let registry = Fixture.registry
@@ -152,6 +154,13 @@ import Testing
             Fixture.event(.registry, .eventRetracted(.init(retractedEventId: grocer.id, reason: "Fejl"))),
             Fixture.event(.registry, .organisationRegistered(.init(organisationId: "grocer-1", name: "Købmanden", kind: .employer, sector: .other, municipality: "Fredericia"))),
             Fixture.consent("C10", id: "K2", parties: ["grocer-1", "aa-late"]),
+            Fixture.event(.case("C2"), .referralAnswered(.init(referralId: "R1", accepted: true, reason: "")), at: Fixture.at(2024, 3, 2)),
+            Fixture.event(.case("C2"), .jobcenterContactHeld(.init(contactKind: .first, jobcenter: "jobcenter-fredericia", referralId: "R1")), at: Fixture.at(2024, 3, 3)),
+            Fixture.event(.case("C2"), .consentWithdrawn(.init(consentId: "K1", reason: "Ønsker ikke")), at: Fixture.at(2024, 3, 4)),
+            Fixture.event(.case("C2"), .caseClosed(.init(reason: "Fik job")), at: Fixture.at(2024, 3, 5)),
+            Fixture.event(.case("C2"), .outcomeRecorded(.init(monthsAfterClose: 1, status: .ordinaryJob)), at: Fixture.at(2024, 4, 5)),
+            Fixture.event(.case("C1"), .caseClosed(.init(reason: "Flyttet")), at: Fixture.at(2024, 3, 6)),
+            Fixture.event(.case("C1"), .caseReopened(.init(reason: "Flyttet tilbage")), at: Fixture.at(2024, 3, 7)),
         ]
         func contents(_ store: EventStore) throws -> [[[UInt8]]] {
             try store.env.read { txn in
@@ -164,7 +173,7 @@ import Testing
         }
         let made = try Fixture(seed: false)
         try made.store.append(events)
-        let layout4 = try contents(made.store)
+        let layout5 = try contents(made.store)
         let directory: String
         do {
             // The same events, with the rule rows put back as the older layout kept them.
@@ -172,6 +181,13 @@ import Testing
             directory = old.directory
             try old.store.append(events)
             try old.store.env.write { txn in
+                for c in cases {
+                    let key = StreamIndex.caseRowKey(.case(c))
+                    try txn.put(old.store.streams, key, try Self.layout4Row(try #require(try txn.get(old.store.streams, key))))
+                }
+                try txn.delete(old.store.meta, EventStore.rulesFromKey)
+                try txn.put(old.store.meta, Array("format".utf8), [layout])
+                guard layout < 4 else { return }
                 var names: [OrganisationNumber: String] = [:]
                 var numberKeys: [[UInt8]] = []
                 try txn.forEach(old.store.rules) { k, v in
@@ -192,13 +208,14 @@ import Testing
                         try txn.put(old.store.streams, key, row)
                     }
                 }
-                try txn.put(old.store.meta, Array("format".utf8), [layout])
             }
-            #expect(try contents(old.store) != layout4)
+            #expect(try contents(old.store) != layout5)
         }
         let reopened = try EventStore(at: directory, durable: false, clock: { Fixture.today })
-        #expect(try reopened.env.read { txn in try txn.get(reopened.meta, Array("format".utf8)).map(Array.init) } == [4])
-        #expect(try contents(reopened) == layout4)
+        #expect(try reopened.env.read { txn in try txn.get(reopened.meta, Array("format".utf8)).map(Array.init) } == [5])
+        // Every event in the log is before the rules boundary.
+        #expect(try reopened.env.read { txn in try reopened.rulesFrom(txn) } == UInt64(events.count) + 1)
+        #expect(try contents(reopened) == layout5)
         #expect(try reopened.verify().isValid)
         #expect(try reopened.verifyRules().isValid)
         #expect(try reopened.consentState(ofCase: "C10")?.consents.map(\.consentId) == ["K1", "K2"])
@@ -209,6 +226,28 @@ import Testing
         let e = #expect(throws: LogError.self) { try reopened.append(Fixture.referral("C1", id: "R2", to: "boligkontoret")) }
         #expect(e?.rule == .consentRequired)
         try reopened.append(Fixture.referral("C10", id: "R9", to: "aa-late"))
+    }
+
+    /// A layout-5 case row as layout 4 kept it: an open flag instead of the flags byte, no
+    /// opening or closing day, consents without their given-on and lapsed-on days, referrals
+    /// without their made-on day.
+    static func layout4Row(_ row: UnsafeRawBufferPointer) throws -> [UInt8] {
+        let state = try CaseRuleState(decoding: row)
+        var w = BinaryWriter()
+        w.bool(state.open)
+        var table: [OrganisationNumber] = []
+        for c in state.consents { for p in c.parties where !table.contains(p) { table.append(p) } }
+        w.array(table) { $0.varint($1) }
+        w.array(state.consents) { w, c in
+            w.string(c.id)
+            w.u8((c.lapsed ? 1 : 0) | (c.validUntil == nil ? 0 : 2))
+            w.array(c.parties) { w, p in w.varint(UInt64(table.firstIndex(of: p) ?? 0)) }
+            w.array(c.purposes) { $0.enumCase($1) }
+            if let until = c.validUntil { w.date(until) }
+        }
+        w.array(state.referrals.entries) { w, r in w.string(r.key); w.bool(r.value.answered) }
+        w.array(state.placements.entries) { w, p in w.string(p.key); w.date(p.value.start); w.bool(p.value.ended) }
+        return w.bytes
     }
 
     /// A case row as layout 3 kept it: the parties' ids where layout 4 has their numbers.
@@ -250,13 +289,14 @@ import Testing
     @Test func theCaseRowInPlaceAnswersLikeTheDecodedState() throws {
         // Organisations by number, as rows name them.
         let jobcenter: OrganisationNumber = 1, bolig: OrganisationNumber = 2, grocer: OrganisationNumber = 300, nobody: OrganisationNumber = 99
-        var state = CaseRuleState()
+        var state = CaseRuleState(openedOn: Fixture.day(2024, 1, 15))
         state.consents = [
-            ConsentRow(id: "K1", parties: [jobcenter, bolig], purposes: [.referral], validUntil: Fixture.day(2024, 6, 30), lapsed: false),
-            ConsentRow(id: "K2", parties: [bolig, grocer], purposes: [.informationSharing, .personalDetails], validUntil: nil, lapsed: true),
+            ConsentRow(id: "K1", parties: [jobcenter, bolig], purposes: [.referral], validUntil: Fixture.day(2024, 6, 30), givenOn: Fixture.day(2024, 2, 1), lapsedOn: nil),
+            ConsentRow(id: "K2", parties: [bolig, grocer], purposes: [.informationSharing, .personalDetails], validUntil: nil,
+                       givenOn: Fixture.day(2024, 1, 20), lapsedOn: Fixture.day(2024, 3, 1)),
         ]
-        state.referrals["R1"] = false
-        state.referrals["R2"] = true
+        state.referrals["R1"] = (false, Fixture.day(2024, 2, 5))
+        state.referrals["R2"] = (true, Fixture.day(2024, 2, 6))
         state.placements["P1"] = (Fixture.day(2024, 4, 2), false)
         var row = CaseRow(state)
         #expect(row.open)
@@ -264,10 +304,16 @@ import Testing
         #expect(try row.covers(party: jobcenter, purpose: .referral, on: Fixture.day(2024, 6, 30)))
         #expect(try !row.covers(party: jobcenter, purpose: .referral, on: Fixture.day(2024, 7, 1)), "expired")
         #expect(try !row.covers(party: grocer, purpose: .informationSharing, on: Fixture.day(2024, 5, 1)), "lapsed")
+        #expect(try row.covers(party: grocer, purpose: .informationSharing, on: Fixture.day(2024, 2, 29)), "lapsed the day after")
+        #expect(try !row.covers(party: grocer, purpose: .informationSharing, on: Fixture.day(2024, 2, 29), byDays: false), "lapsed, as before the boundary")
+        #expect(try !row.covers(party: jobcenter, purpose: .referral, on: Fixture.day(2024, 1, 31)), "not given yet")
+        #expect(try row.covers(party: jobcenter, purpose: .referral, on: Fixture.day(2024, 1, 31), byDays: false), "given-on not read before the boundary")
+        #expect(try row.openedOn == Fixture.day(2024, 1, 15) && row.lastClosedOn == Fixture.day(2024, 1, 15))
         #expect(try !row.covers(party: jobcenter, purpose: .personalDetails, on: Fixture.day(2024, 5, 1)), "other purpose")
         #expect(try !row.covers(party: nobody, purpose: .referral, on: Fixture.day(2024, 5, 1)))
         let r1 = try #require(try row.referral("R1")), r2 = try #require(try row.referral("R2"))
         #expect(row.byte(at: r1) == 0 && row.byte(at: r2) == 1)
+        #expect(try row.date(at: r1 + 1) == Fixture.day(2024, 2, 5) && row.date(at: r2 + 1) == Fixture.day(2024, 2, 6))
         #expect(try row.referral("R3") == nil)
         let p1 = try #require(try row.placement("P1"))
         #expect(try row.date(at: p1) == Fixture.day(2024, 4, 2))
@@ -276,32 +322,44 @@ import Testing
         // Changes in place, then the decoded row shows them.
         row.setByte(1, at: r1)
         row.setByte(1, at: p1 + 4)
-        try row.lapseAllConsents()
-        row.setOpen(false)
-        try row.addReferral("R3")
-        try row.addReferral("R4")
+        row.setFlags(CaseFlags.firstContact, true)
+        try row.addReferral("R3", madeOn: Fixture.day(2024, 4, 1))
+        try row.addReferral("R4", madeOn: Fixture.day(2024, 4, 2))
         try row.addPlacement("P2", start: Fixture.day(2024, 5, 6))
+        try row.lapseAllConsents(on: Fixture.day(2024, 5, 10))
+        row.setOpen(false)
+        row.setLastClosedOn(Fixture.day(2024, 5, 10))
+        row.setFlags(CaseFlags.outcome(3)!, true)
         let decoded = try row.bytes.withUnsafeBytes { try CaseRuleState(decoding: $0) }
         #expect(!decoded.open)
+        #expect(decoded.flags == CaseFlags.firstContact | CaseFlags.outcome(3)!)
+        #expect(decoded.openedOn == Fixture.day(2024, 1, 15) && decoded.lastClosedOn == Fixture.day(2024, 5, 10))
         #expect(decoded.consents.map(\.lapsed) == [true, true])
+        // K2 was withdrawn before: it keeps its day.
+        #expect(decoded.consents.map(\.lapsedOn) == [Fixture.day(2024, 5, 10), Fixture.day(2024, 3, 1)])
+        #expect(decoded.consents.map(\.givenOn) == [Fixture.day(2024, 2, 1), Fixture.day(2024, 1, 20)])
         #expect(decoded.consents.map(\.parties) == [[jobcenter, bolig], [bolig, grocer]])
         #expect(decoded.consents.map(\.purposes) == [[.referral], [.informationSharing, .personalDetails]])
-        #expect(decoded.referrals["R1"] == true && decoded.referrals["R2"] == true && decoded.referrals["R3"] == false)
+        #expect(decoded.referrals["R1"]?.answered == true && decoded.referrals["R2"]?.answered == true && decoded.referrals["R3"]?.answered == false)
+        #expect(decoded.referrals["R3"]?.madeOn == Fixture.day(2024, 4, 1) && decoded.referrals["R1"]?.madeOn == Fixture.day(2024, 2, 5))
         #expect(decoded.placements["P1"]?.ended == true)
-        #expect(decoded.referrals.entries.map(\.key) == ["R1", "R2", "R3", "R4"] && decoded.referrals["R4"] == false)
+        #expect(decoded.referrals.entries.map(\.key) == ["R1", "R2", "R3", "R4"] && decoded.referrals["R4"]?.answered == false)
         #expect(decoded.placements.entries.map(\.key) == ["P1", "P2"])
         #expect(decoded.placements["P2"]?.start == Fixture.day(2024, 5, 6) && decoded.placements["P2"]?.ended == false)
+        // The same bytes as encoding the decoded state.
+        #expect(row.bytes == decoded.encoded())
         // A consent added in place: one new party joins the table, a known one is reused.
-        var fresh = CaseRow.opened
-        try fresh.addConsent(id: "K1", parties: [jobcenter], purposes: [.referral], validUntil: nil)
-        try fresh.addReferral("R1")
-        try fresh.addConsent(id: "K2", parties: [grocer, jobcenter], purposes: [.personalDetails, .referral], validUntil: Fixture.day(2024, 9, 1))
+        let given = Fixture.day(2024, 1, 2)
+        var fresh = CaseRow.opened(on: given)
+        try fresh.addConsent(id: "K1", parties: [jobcenter], purposes: [.referral], validUntil: nil, givenOn: given)
+        try fresh.addReferral("R1", madeOn: given)
+        try fresh.addConsent(id: "K2", parties: [grocer, jobcenter], purposes: [.personalDetails, .referral], validUntil: Fixture.day(2024, 9, 1), givenOn: given)
         let both = try fresh.bytes.withUnsafeBytes { try CaseRuleState(decoding: $0) }
         #expect(both.consents.map(\.id) == ["K1", "K2"])
         #expect(both.consents.map(\.parties) == [[jobcenter], [grocer, jobcenter]])
         #expect(both.consents.map(\.purposes) == [[.referral], [.personalDetails, .referral]])
         #expect(both.consents.map(\.validUntil) == [nil, Fixture.day(2024, 9, 1)])
-        #expect(both.consents.map(\.lapsed) == [false, false] && both.referrals["R1"] == false)
+        #expect(both.consents.map(\.lapsed) == [false, false] && both.referrals["R1"]?.answered == false)
         // The same bytes as encoding the decoded state: the table lists each party once.
         #expect(fresh.bytes == both.encoded())
         #expect(try fresh.covers(party: grocer, purpose: .personalDetails, on: Fixture.day(2024, 9, 1)))
@@ -309,14 +367,23 @@ import Testing
         #expect(try !fresh.covers(party: grocer, purpose: .referral, on: Fixture.day(2024, 9, 2)), "K2 expired")
         #expect(try fresh.covers(party: jobcenter, purpose: .referral, on: Fixture.day(2024, 9, 2)), "K1 never expires")
         // A party named twice in one new consent joins the table once.
-        try fresh.addConsent(id: "K3", parties: [bolig, grocer, bolig], purposes: [.informationSharing], validUntil: nil)
+        try fresh.addConsent(id: "K3", parties: [bolig, grocer, bolig], purposes: [.informationSharing], validUntil: nil, givenOn: given)
         let three = try fresh.bytes.withUnsafeBytes { try CaseRuleState(decoding: $0) }
         #expect(three.consents.last?.parties == [bolig, grocer, bolig])
         #expect(fresh.bytes == three.encoded())
+        // A consent withdrawn in place gets its day; the others are untouched.
+        let k1 = try #require(try fresh.consentFlags("K1"))
+        try fresh.lapseConsent(flagsAt: k1, on: Fixture.day(2024, 8, 1))
+        let withdrawn = try fresh.bytes.withUnsafeBytes { try CaseRuleState(decoding: $0) }
+        #expect(withdrawn.consents.map(\.lapsedOn) == [Fixture.day(2024, 8, 1), nil, nil])
+        #expect(fresh.bytes == withdrawn.encoded())
+        #expect(try fresh.covers(party: jobcenter, purpose: .referral, on: Fixture.day(2024, 7, 31)))
+        #expect(try fresh.covers(party: jobcenter, purpose: .referral, on: Fixture.day(2024, 8, 1)), "K2 still covers it")
+        #expect(try !fresh.covers(party: jobcenter, purpose: .referral, on: Fixture.day(2024, 9, 2)), "K1 withdrawn, K2 expired")
 
         // A section's count past 127 takes a second varint byte.
-        var many = CaseRow.opened
-        for i in 0..<130 { try many.addReferral("R\(i)") }
+        var many = CaseRow.opened(on: given)
+        for i in 0..<130 { try many.addReferral("R\(i)", madeOn: given) }
         try many.addPlacement("P", start: Fixture.day(2024, 1, 1))
         let big = try many.bytes.withUnsafeBytes { try CaseRuleState(decoding: $0) }
         #expect(big.referrals.entries.count == 130 && big.referrals.entries.last?.key == "R129")

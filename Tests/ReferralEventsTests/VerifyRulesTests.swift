@@ -101,7 +101,7 @@ private typealias F = Fixture
             row[0] ^= 1
             try txn.put(f.store.streams, key, row)
             try txn.delete(f.store.rules, RuleKey.organisation("grocer-1"))
-            try txn.put(f.store.streams, StreamIndex.caseRowKey(.case("C9")), CaseRow.opened.bytes)
+            try txn.put(f.store.streams, StreamIndex.caseRowKey(.case("C9")), CaseRow.opened(on: F.day(2024, 2, 1)).bytes)
         }
         #expect(try !f.store.verifyRules().isValid)
         #expect(try f.store.rebuildRules() == F.registry.count + 11)
@@ -115,14 +115,14 @@ private typealias F = Fixture
         #expect(missing.failure?.message == "the registration row of organisation 'grocer-1' is missing: the log gives it")
         try f.store.env.write { txn in
             try txn.put(f.store.rules, RuleKey.organisation("grocer-1"), [UInt8(OrganisationKind.allCases.firstIndex(of: .employer)!), UInt8(Sector.allCases.firstIndex(of: .other)!)])
-            try txn.put(f.store.streams, StreamIndex.caseRowKey(.case("C9")), CaseRow.opened.bytes)
+            try txn.put(f.store.streams, StreamIndex.caseRowKey(.case("C9")), CaseRow.opened(on: F.day(2024, 2, 1)).bytes)
         }
         let stray = try f.store.verifyRules()
         #expect(stray.failure?.message == "the rule row of 'case-C9' is not what the log gives: a replay of the log has no such row")
         // What a build of layout 2 would write if it went on appending to a store moved to layout 3.
         try f.store.env.write { txn in
             try txn.delete(f.store.streams, StreamIndex.caseRowKey(.case("C9")))
-            try txn.put(f.store.rules, [UInt8(ascii: "c"), 0] + Array("case-C3".utf8), CaseRow.opened.bytes)
+            try txn.put(f.store.rules, [UInt8(ascii: "c"), 0] + Array("case-C3".utf8), CaseRow.opened(on: F.day(2024, 2, 1)).bytes)
         }
         let old = try f.store.verifyRules()
         #expect(old.failure?.message.hasPrefix("a layout 2 case row of 'case-C3' in `rules`") == true, "\(old.failure?.message ?? "")")
@@ -141,7 +141,7 @@ private typealias F = Fixture
             let row = try #require(try txn.get(f.store.streams, key))
             var r = BinaryReader(row)
             var w = BinaryWriter()
-            w.bool(try r.bool())
+            w.raw(try r.bytes(9))  // flags, opening and closing days
             let numbers = try r.array { try $0.varint() }
             #expect(numbers.count == 1)
             w.array(numbers) { w, n in w.string(String(decoding: (try? names(n)) ?? [], as: UTF8.self)) }

@@ -117,6 +117,12 @@ public struct DomainRule: Sendable, Hashable, CustomStringConvertible {
     public static let unknownEvent = DomainRule("unknown-event")
     public static let alreadyRetracted = DomainRule("already-retracted")
     public static let invalidValue = DomainRule("invalid-value")
+    /// A case has one first jobcenter contact; later ones are follow-ups.
+    public static let firstContactAlreadyHeld = DomainRule("first-contact-already-held")
+    /// One outcome per mark (1, 3, 6, 12 months) after each close of a case.
+    public static let outcomeAlreadyRecorded = DomainRule("outcome-already-recorded")
+    /// A target group's periods (its definitions not retracted) do not overlap.
+    public static let targetGroupOverlap = DomainRule("target-group-overlap")
     /// An erasure that has been carried out cannot be refused afterwards.
     public static let alreadyErased = DomainRule("already-erased")
 }

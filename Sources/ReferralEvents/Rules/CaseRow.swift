@@ -5,21 +5,35 @@ import Foundation
 ///
 /// An append reads the row of every case its batch touches; decoding each into arrays and
 /// strings, encoding it again and freeing it all cost more than the checks themselves. Most
-/// case events only read the row or flip one flag (a consent lapses, a referral is answered,
-/// a placement ends, the case closes), which this does on the bytes; events that add an
-/// entry (a consent, referral or placement) insert it in the bytes too.
+/// case events only read the row or flip one flag or day (a referral is answered, a
+/// placement ends, the case closes or reopens, a first contact or an outcome is recorded),
+/// which this does on the bytes; events that add an entry (a consent, referral or
+/// placement) or a consent's lapsed-on day insert it in the bytes too.
 struct CaseRow {
     private(set) var bytes: [UInt8]
 
     init(stored raw: UnsafeRawBufferPointer) { bytes = Array(raw) }
     init(_ state: CaseRuleState) { bytes = state.encoded() }
 
-    /// A new case's row: open, no parties, consents, referrals or placements.
-    static let opened = CaseRow(CaseRuleState())
+    /// The flags byte, the opening day and the last closing day come first.
+    private static let header = 9
 
-    var open: Bool { bytes.first == 1 }
+    /// A new case's row: open on `day`, no parties, consents, referrals or placements.
+    static func opened(on day: CalendarDate) -> CaseRow { CaseRow(CaseRuleState(openedOn: day)) }
 
-    mutating func setOpen(_ open: Bool) { bytes[0] = open ? 1 : 0 }
+    var open: Bool { bytes[0] & CaseFlags.open != 0 }
+
+    mutating func setOpen(_ open: Bool) { setFlags(CaseFlags.open, open) }
+
+    /// Whether all of `bits` (`CaseFlags`) are set in the row's first byte.
+    func has(_ bits: UInt8) -> Bool { bytes[0] & bits == bits }
+    mutating func setFlags(_ bits: UInt8, _ on: Bool) { bytes[0] = on ? bytes[0] | bits : bytes[0] & ~bits }
+
+    /// The day the case was opened.
+    var openedOn: CalendarDate { get throws { try date(at: 1) } }
+    /// The day the case last closed (the opening day if it never closed).
+    var lastClosedOn: CalendarDate { get throws { try date(at: 5) } }
+    mutating func setLastClosedOn(_ day: CalendarDate) { setDate(day, at: 5) }
 
     /// The offset of the consent's flags byte (bit 0: lapsed), nil if the case has no such consent.
     func consentFlags(_ id: String) throws -> Int? {
@@ -39,28 +53,49 @@ struct CaseRow {
     mutating func setBits(_ bits: UInt8, at offset: Int) { bytes[offset] |= bits }
     mutating func setByte(_ value: UInt8, at offset: Int) { bytes[offset] = value }
 
-    /// Marks every consent lapsed (the case closed).
-    mutating func lapseAllConsents() throws {
-        let offsets: [Int] = try scan { r, sections in
+    /// Marks the consent whose flags byte is at `flags` (`consentFlags`) lapsed on `day`:
+    /// sets its flag and inserts the day after the rest of the consent.
+    mutating func lapseConsent(flagsAt flags: Int, on day: CalendarDate) throws {
+        let end = try bytes.withUnsafeBytes { raw in
+            var r = BinaryReader(raw, offset: flags)
+            try Self.skipConsentAfterID(&r)
+            return r.offset
+        }
+        bytes[flags] |= 1
+        bytes.insert(contentsOf: Self.dayBytes(day), at: end)
+    }
+
+    /// Marks every consent not lapsed yet lapsed on `day` (the case closed); one withdrawn
+    /// before keeps its day.
+    mutating func lapseAllConsents(on day: CalendarDate) throws {
+        let open: [(flags: Int, end: Int)] = try scan { r, sections in
             r.offset = sections.consents
-            var out: [Int] = []
+            var out: [(Int, Int)] = []
             for _ in 0..<(try r.varint()) {
                 try Self.skipString(&r)
-                out.append(r.offset)
+                let flags = r.offset
                 try Self.skipConsentAfterID(&r)
+                if bytes[flags] & 1 == 0 { out.append((flags, r.offset)) }
             }
             return out
         }
-        for o in offsets { bytes[o] |= 1 }
+        // From the last: an insertion moves only the bytes after it.
+        for c in open.reversed() {
+            bytes[c.flags] |= 1
+            bytes.insert(contentsOf: Self.dayBytes(day), at: c.end)
+        }
     }
 
-    /// Whether a consent not lapsed names `party` (an organisation's number,
-    /// `RuleKey.organisationNumber`) for `purpose` and is valid on `date` (`ConsentRow.covers`).
-    func covers(party: OrganisationNumber, purpose: ConsentPurpose, on date: CalendarDate) throws -> Bool {
+    /// Whether a consent names `party` (an organisation's number,
+    /// `RuleKey.organisationNumber`) for `purpose` and is valid on `date`. With `byDays`
+    /// (`ConsentRow.covers`, the rule since the rules boundary): given on or before `date`,
+    /// valid until then, and withdrawn or lapsed only after it. Without (the rule events
+    /// before the boundary were accepted under): not lapsed now, and valid until `date`.
+    func covers(party: OrganisationNumber, purpose: ConsentPurpose, on date: CalendarDate, byDays: Bool = true) throws -> Bool {
         let purposeCode = UInt8(ConsentPurpose.allCases.firstIndex(of: purpose) ?? 0)
         return try scan { r, sections in
             // The party's index in the row's table of parties.
-            r.offset = 1
+            r.offset = Self.header
             var partyIndex: UInt64?
             let tableCount = try r.varint()
             for i in 0..<tableCount {
@@ -81,14 +116,22 @@ struct CaseRow {
                 }
                 var valid = true
                 if flags & 2 != 0 { valid = date <= (try r.date()) }
-                if flags & 1 == 0, named, hasPurpose, valid { return true }
+                let given = try r.date()
+                let lapsedOn = flags & 1 != 0 ? try r.date() : nil
+                if byDays {
+                    valid = valid && given <= date && (lapsedOn.map { date < $0 } ?? true)
+                } else {
+                    valid = valid && lapsedOn == nil
+                }
+                if named, hasPurpose, valid { return true }
             }
             return false
         }
     }
 
-    /// The offset of the referral's answered byte, nil if the case has no such referral.
-    func referral(_ id: String) throws -> Int? { try entry(id, in: { $0.referrals }, fixedBytes: 1) }
+    /// The offset of the referral's answered byte (its made-on day follows it), nil if the
+    /// case has no such referral.
+    func referral(_ id: String) throws -> Int? { try entry(id, in: { $0.referrals }, fixedBytes: 5) }
 
     /// The offset of the placement's start date (its ended byte follows it), nil if the
     /// case has no such placement.
@@ -111,10 +154,11 @@ struct CaseRow {
     /// Adds a consent that has not lapsed (the id must be new): its parties (organisation
     /// numbers) go into the row's table where missing, the consent at the end of the
     /// consents. One walk over the row, then the new row is written in one pass.
-    mutating func addConsent(id: String, parties: [OrganisationNumber], purposes: [ConsentPurpose], validUntil: CalendarDate?) throws {
+    mutating func addConsent(id: String, parties: [OrganisationNumber], purposes: [ConsentPurpose], validUntil: CalendarDate?,
+                             givenOn: CalendarDate) throws {
         var table: [OrganisationNumber] = []
         let (tableCount, tableStart, consentsAt, consentsStart, consentCount, consentsEnd) = try bytes.withUnsafeBytes { raw in
-            var r = BinaryReader(raw, offset: 1)
+            var r = BinaryReader(raw, offset: Self.header)
             let tableCount = try r.varint()
             let tableStart = r.offset
             for _ in 0..<tableCount { table.append(try r.varint()) }
@@ -142,7 +186,7 @@ struct CaseRow {
             }
         }
         var w = BinaryWriter(capacity: bytes.count + id.utf8.count + parties.count + purposes.count + 32)
-        w.u8(bytes[0])
+        w.raw(bytes[0..<Self.header])
         w.varint(tableCount + UInt64(added.count))
         w.raw(bytes[tableStart..<consentsAt])
         for party in added { w.varint(party) }
@@ -153,16 +197,18 @@ struct CaseRow {
         w.array(indexes) { $0.varint($1) }
         w.array(purposes) { $0.enumCase($1) }
         if let validUntil { w.date(validUntil) }
+        w.date(givenOn)
         w.raw(bytes[consentsEnd...])
         bytes = w.bytes
     }
 
-    /// Adds an unanswered referral (the id must be new): an entry at the end of the
-    /// referrals, without decoding the row.
-    mutating func addReferral(_ id: String) throws {
-        var entry = BinaryWriter(capacity: id.utf8.count + 2)
+    /// Adds an unanswered referral made on `day` (the id must be new): an entry at the end
+    /// of the referrals, without decoding the row.
+    mutating func addReferral(_ id: String, madeOn day: CalendarDate) throws {
+        var entry = BinaryWriter(capacity: id.utf8.count + 6)
         entry.string(id)
         entry.bool(false)
+        entry.date(day)
         let (count, end) = try scan { r, sections in (sections.referrals, sections.placements) }
         try insert(entry.bytes, at: end, countAt: count)
     }
@@ -190,12 +236,24 @@ struct CaseRow {
         bytes.replaceSubrange(countAt..<(countAt + width), with: newCount.bytes)
     }
 
-    /// The start date stored at `offset` (from `placement`).
+    /// The day stored at `offset` (a placement's start from `placement`, a referral's
+    /// made-on day one after `referral`'s offset).
     func date(at offset: Int) throws -> CalendarDate {
         try bytes.withUnsafeBytes { raw in
             var r = BinaryReader(raw, offset: offset)
             return try r.date()
         }
+    }
+
+    private mutating func setDate(_ day: CalendarDate, at offset: Int) {
+        bytes.replaceSubrange(offset..<(offset + 4), with: Self.dayBytes(day))
+    }
+
+    /// A day as rows store it (`BinaryWriter.date`).
+    private static func dayBytes(_ day: CalendarDate) -> [UInt8] {
+        var w = BinaryWriter(capacity: 4)
+        w.date(day)
+        return w.bytes
     }
 
     // MARK: - Walking the row
@@ -209,7 +267,7 @@ struct CaseRow {
     /// Finds where each section starts, then hands a reader over the row to `body`.
     private func scan<T>(_ body: (inout BinaryReader, Sections) throws -> T) throws -> T {
         try bytes.withUnsafeBytes { raw in
-            var r = BinaryReader(raw, offset: 1)
+            var r = BinaryReader(raw, offset: Self.header)
             for _ in 0..<(try r.varint()) { _ = try r.varint() }
             let consents = r.offset
             for _ in 0..<(try r.varint()) {
@@ -219,7 +277,7 @@ struct CaseRow {
             let referrals = r.offset
             for _ in 0..<(try r.varint()) {
                 try Self.skipString(&r)
-                _ = try r.bytes(1)
+                _ = try r.bytes(5)
             }
             let placements = r.offset
             return try body(&r, Sections(consents: consents, referrals: referrals, placements: placements))
@@ -250,13 +308,13 @@ struct CaseRow {
         return s.utf8.count == stored.count && s.utf8.elementsEqual(stored)
     }
 
-    /// Skips a consent's flags, parties, purposes and valid-until.
+    /// Skips a consent's flags, parties, purposes, valid-until, given-on and lapsed-on days.
     private static func skipConsentAfterID(_ r: inout BinaryReader) throws {
         let flags = try r.u8()
         for _ in 0..<(try r.varint()) { _ = try r.varint() }
         let purposes = try r.varint()
         guard purposes <= UInt64(r.remaining) else { throw LogError.corrupt("a case rule row's consent runs past its end") }
         r.offset += Int(purposes)
-        if flags & 2 != 0 { _ = try r.bytes(4) }
+        _ = try r.bytes(4 + (flags & 2 != 0 ? 4 : 0) + (flags & 1 != 0 ? 4 : 0))
     }
 }

@@ -17,13 +17,24 @@ struct RuleEngine {
     /// the event being checked. In an append every indexed position is below it anyway; a
     /// replay of the whole log (`verifyRules`) has the later ones indexed too.
     var positionLimit: UInt64 = .max
+    /// The rules boundary (`EventStore.rulesFrom`): the checks that read days (a consent's
+    /// given-on and lapsed-on days, dates in a case's order, a placement's end in the future)
+    /// and the duplicate checks (a second first contact, an outcome recorded twice, target
+    /// group periods overlapping) bind events at this position and after. Events before it
+    /// were accepted without them, and replay (`verifyRules`, `rebuildRules`, a retraction's
+    /// replay of its stream) checks them as they were checked then.
+    let rulesFrom: UInt64
+    /// Whether the event being checked is at or after `rulesFrom`.
+    private var newRules = true
 
     /// Clock skew tolerated between a client's occurred-at and the log's recorded-at.
     static let futureTolerance: Int64 = 5 * 60 * 1000
     static let maxTextLength = 4000
 
-    init(txn: Transaction, rules: Database, eventIDs: Database, events: Database, streams: Database, caseRows: Database? = nil) {
+    init(txn: Transaction, rules: Database, eventIDs: Database, events: Database, streams: Database, caseRows: Database? = nil,
+         rulesFrom: UInt64) {
         self.txn = txn
+        self.rulesFrom = rulesFrom
         self.rules = rules
         self.eventIDs = eventIDs
         self.events = events
@@ -65,8 +76,11 @@ struct RuleEngine {
     // MARK: - Checking one event
 
     /// Checks `e` and applies it to the rule state. `slot` numbers `e.stream` within the
-    /// batch: the same number for every event of one stream, small and dense.
-    mutating func check(_ e: ProposedEvent, slot: Int, recordedAt: Timestamp, now: Timestamp) throws {
+    /// batch: the same number for every event of one stream, small and dense. `position` is
+    /// the event's place in the log (the next one in an append), which decides whether the
+    /// checks since the rules boundary bind it (`rulesFrom`).
+    mutating func check(_ e: ProposedEvent, slot: Int, position: UInt64, recordedAt: Timestamp, now: Timestamp) throws {
+        newRules = position >= rulesFrom
         while slots.count <= slot { slots.append(CaseSlot()) }
         if slots[slot].stream == nil { slots[slot].stream = e.stream }
         current = slot
@@ -126,6 +140,11 @@ struct RuleEngine {
                 throw violation(.dateOrder, "target group '\(p.code)' ends (\(to.danish)) before it takes effect (\(p.effectiveFrom.danish))")
             }
             var ranges = try targetGroupRanges(p.code)
+            if newRules, let other = ranges.first(where: { r in
+                (p.effectiveTo.map { r.from <= $0 } ?? true) && (r.to.map { p.effectiveFrom <= $0 } ?? true)
+            }) {
+                throw violation(.targetGroupOverlap, "target group '\(p.code)' is already defined \(Self.period(other.from, other.to)), which overlaps \(Self.period(p.effectiveFrom, p.effectiveTo)); define the new period from the day after the old one ends, or retract the old definition (`referral retract`) first")
+            }
             ranges.append((p.effectiveFrom, p.effectiveTo, uuidKey(e.id)))
             try putTargetGroupRanges(p.code, ranges)
 
@@ -147,7 +166,7 @@ struct RuleEngine {
             if let sealed = p.personalData, sealed.combined.count > 16_384 {
                 throw violation(.invalidValue, "sealed personal data is \(sealed.combined.count) bytes; at most 16384 are allowed")
             }
-            try putCase(.opened)
+            try putCase(.opened(on: day))
 
         // The case events below check against the case's cached row, in its stored form
         // (`CaseRow`), and change it in place at the end (`changeCase`), after every check.
@@ -170,7 +189,7 @@ struct RuleEngine {
             guard try row().consentFlags(p.consentId) == nil else {
                 throw violation(.alreadyRegistered, "consent '\(p.consentId)' already exists in case '\(e.stream.entityID)'; use a new consent id")
             }
-            try changeCase { try $0.addConsent(id: p.consentId, parties: parties, purposes: p.purposes, validUntil: p.validUntil) }
+            try changeCase { try $0.addConsent(id: p.consentId, parties: parties, purposes: p.purposes, validUntil: p.validUntil, givenOn: day) }
 
         case .consentWithdrawn(let p):
             try requireCase(e, open: false)
@@ -181,7 +200,7 @@ struct RuleEngine {
             guard row().byte(at: flags) & 1 == 0 else {
                 throw violation(.unknownConsent, "consent '\(p.consentId)' in case '\(e.stream.entityID)' is already withdrawn or lapsed")
             }
-            changeCase { $0.setBits(1, at: flags) }
+            try changeCase { try $0.lapseConsent(flagsAt: flags, on: day) }
 
         case .referralMade(let p):
             try requireCase(e, open: true)
@@ -193,10 +212,10 @@ struct RuleEngine {
             guard try row().referral(p.referralId) == nil else {
                 throw violation(.alreadyRegistered, "referral '\(p.referralId)' already exists in case '\(e.stream.entityID)'")
             }
-            guard try row().covers(party: to, purpose: .referral, on: day) else {
+            guard try row().covers(party: to, purpose: .referral, on: day, byDays: newRules) else {
                 throw violation(.consentRequired, "no valid consent in case '\(e.stream.entityID)' covers referral to '\(p.toOrganisation)' on \(day.danish); record the resident's consent for that party and the purpose 'referral' first")
             }
-            try changeCase { try $0.addReferral(p.referralId) }
+            try changeCase { try $0.addReferral(p.referralId, madeOn: day) }
 
         case .referralAnswered(let p):
             try requireCase(e, open: false)
@@ -205,6 +224,12 @@ struct RuleEngine {
                 throw violation(.unknownReferral, "case '\(e.stream.entityID)' has no referral '\(p.referralId)'")
             }
             guard row().byte(at: answered) == 0 else { throw violation(.referralAlreadyAnswered, "referral '\(p.referralId)' has already been answered") }
+            if newRules {
+                let made = try row().date(at: answered + 1)
+                guard day >= made else {
+                    throw violation(.dateOrder, "referral '\(p.referralId)' cannot be answered on \(day.danish), before it was made (\(made.danish)); check the date")
+                }
+            }
             changeCase { $0.setByte(1, at: answered) }
 
         case .jobcenterContactHeld(let p):
@@ -212,6 +237,12 @@ struct RuleEngine {
             try knownOrganisation(p.jobcenter)
             if let r = p.referralId, try row().referral(r) == nil {
                 throw violation(.unknownReferral, "case '\(e.stream.entityID)' has no referral '\(r)'")
+            }
+            if p.contactKind == .first {
+                guard !newRules || !row().has(CaseFlags.firstContact) else {
+                    throw violation(.firstContactAlreadyHeld, "case '\(e.stream.entityID)' has had its first jobcenter contact; record this one as a follow-up (or retract the first one if it was recorded by mistake)")
+                }
+                changeCase { $0.setFlags(CaseFlags.firstContact, true) }
             }
 
         case .placementStarted(let p):
@@ -240,6 +271,9 @@ struct RuleEngine {
             guard p.endDate >= start else {
                 throw violation(.dateOrder, "placement '\(p.placementId)' cannot end (\(p.endDate.danish)) before it started (\(start.danish))")
             }
+            guard !newRules || p.endDate <= recordedAt.date else {
+                throw violation(.futureDate, "placement '\(p.placementId)' ends on \(p.endDate.danish), in the future; record the end when the placement has ended")
+            }
             changeCase { $0.setByte(1, at: at + 4) }
 
         case .outcomeRecorded(let p):
@@ -250,20 +284,37 @@ struct RuleEngine {
             guard !row().open else {
                 throw violation(.caseMustBeClosed, "case '\(e.stream.entityID)' is open; outcomes are recorded after a case closes")
             }
+            if let mark = CaseFlags.outcome(p.monthsAfterClose) {
+                guard !newRules || !row().has(mark) else {
+                    throw violation(.outcomeAlreadyRecorded, "the outcome \(p.monthsAfterClose) months after close is already recorded for case '\(e.stream.entityID)' since it last closed; retract that one first to correct it")
+                }
+                changeCase { $0.setFlags(mark, true) }
+            }
 
         case .caseClosed(let p):
             try requireCase(e, open: true)
             try text(p.reason, "reason", required: true)
             try changeCase { row in
                 row.setOpen(false)
-                try row.lapseAllConsents()
+                row.setLastClosedOn(day)
+                try row.lapseAllConsents(on: day)
             }
 
         case .caseReopened(let p):
             try requireCase(e, open: false)
             try text(p.reason, "reason", required: true)
             guard !row().open else { throw violation(.caseMustBeClosed, "case '\(e.stream.entityID)' is already open") }
-            changeCase { $0.setOpen(true) }
+            if newRules {
+                let closed = try row().lastClosedOn
+                guard day >= closed else {
+                    throw violation(.dateOrder, "case '\(e.stream.entityID)' cannot be reopened on \(day.danish), before it closed (\(closed.danish)); check the date")
+                }
+            }
+            // Outcomes are counted from the next close.
+            changeCase { row in
+                row.setOpen(true)
+                row.setFlags(CaseFlags.outcomes, false)
+            }
 
         case .hoursAgreementMade(let p):
             try identifier(p.agreementId, "agreement id")
@@ -367,11 +418,15 @@ struct RuleEngine {
             try putTargetGroupRanges(p.code, try targetGroupRanges(p.code).filter { $0.event != uuidKey(id) })
         case .sharedHoursLogged(let p):
             try rebuildDailyHours(p.date, in: stream)
-        case .caseAssigned, .jobcenterContactHeld, .outcomeRecorded:
-            // Their checks read the case's rule state but change nothing in it, so replaying
+        case .caseAssigned:
+            // Its checks read the case's rule state but change nothing in it, so replaying
             // the stream without one gives every later event the state it had and ends in the
-            // state there is now: the replay is skipped. (In the demo data more than half of
-            // the retractions are of contacts, and a replay costs the whole stream's events.)
+            // state there is now: the replay is skipped.
+            break
+        case .jobcenterContactHeld(let p) where p.contactKind == .followUp:
+            // Likewise (a first contact sets the case's first-contact flag; a follow-up
+            // changes nothing). In the demo data more than half of the retractions are of
+            // contacts, and a replay costs the whole stream's events.
             break
         default:
             if stream.category == "case" || stream.category == "agreement" { try rebuildStreamState(stream) }
@@ -417,7 +472,9 @@ struct RuleEngine {
             let proposed = ProposedEvent(id: event.id, stream: event.stream, payload: event.payload, occurredAt: event.envelope.occurredAt,
                                          actor: event.envelope.actor, organisation: event.envelope.organisation)
             do {
-                try check(proposed, slot: current, recordedAt: event.envelope.recordedAt, now: event.envelope.recordedAt)
+                // At its own position: an event before the rules boundary is checked as it was
+                // when it was appended.
+                try check(proposed, slot: current, position: event.position, recordedAt: event.envelope.recordedAt, now: event.envelope.recordedAt)
             } catch let error as LogError where error.code == .ruleViolation {
                 continue
             }
@@ -595,10 +652,21 @@ struct RuleEngine {
         guard !open || slots[current].row?.open == true else {
             throw violation(.caseMustBeOpen, "case '\(e.stream.entityID)' is closed; reopen it before recording a \(e.payload.type.name)")
         }
+        if newRules {
+            let opened = try row().openedOn
+            guard e.occurredAt.date >= opened else {
+                throw violation(.dateOrder, "the \(e.payload.type.name) is dated \(e.occurredAt.date.danish), before case '\(e.stream.entityID)' was opened (\(opened.danish)); check the date")
+            }
+        }
     }
 
     /// The cached row of a case `requireCase` has loaded.
-    private func row() -> CaseRow { slots[current].row ?? .opened }
+    private func row() -> CaseRow { slots[current].row ?? .opened(on: CalendarDate(daysSinceEpoch: 0)) }
+
+    /// A target group's period in words, for a refusal.
+    private static func period(_ from: CalendarDate, _ to: CalendarDate?) -> String {
+        "from \(from.danish)" + (to.map { " to \($0.danish)" } ?? " on")
+    }
 
     /// Changes the cached row of a case `requireCase` has loaded, in place, after every check
     /// has passed; `flush()` writes it.

@@ -14,38 +14,81 @@ struct ConsentRow: Hashable {
     var parties: [OrganisationNumber]
     var purposes: [ConsentPurpose]
     var validUntil: CalendarDate?
-    /// Withdrawn, or lapsed because the case closed.
-    var lapsed: Bool
+    /// The day it was given (the event's occurred-at day).
+    var givenOn: CalendarDate
+    /// The day it was withdrawn, or the day the case closed; nil while it holds.
+    var lapsedOn: CalendarDate?
 
+    /// Withdrawn, or lapsed because the case closed.
+    var lapsed: Bool { lapsedOn != nil }
+
+    /// Whether it covers `party` and `purpose` on `date`: given on or before that day, valid
+    /// until then, and not withdrawn or lapsed by then (docs/domain-rules.md).
     func covers(party: OrganisationNumber, purpose: ConsentPurpose, on date: CalendarDate) -> Bool {
-        !lapsed && parties.contains(party) && purposes.contains(purpose) && (validUntil.map { date <= $0 } ?? true)
+        parties.contains(party) && purposes.contains(purpose) && givenOn <= date
+            && (validUntil.map { date <= $0 } ?? true) && (lapsedOn.map { date < $0 } ?? true)
     }
 }
 
-/// A case as the rules see it: open or closed, its consents, referrals and placements.
+/// The bits of a case row's first byte (`CaseRuleState.encoded()`).
+enum CaseFlags {
+    static let open: UInt8 = 1
+    /// A jobcenter contact of kind `first` has been held.
+    static let firstContact: UInt8 = 2
+    /// The outcome of `monthsAfterClose` (1, 3, 6 or 12) has been recorded since the case
+    /// last closed; nil for other months.
+    static func outcome(_ monthsAfterClose: Int) -> UInt8? {
+        switch monthsAfterClose {
+        case 1: 4
+        case 3: 8
+        case 6: 16
+        case 12: 32
+        default: nil
+        }
+    }
+    static let outcomes: UInt8 = 4 | 8 | 16 | 32
+}
+
+/// A case as the rules see it (layout 5): open or closed, when it opened and last closed,
+/// whether its first jobcenter contact was held, the outcomes recorded since it last closed,
+/// its consents, referrals and placements.
 struct CaseRuleState: Hashable {
-    var open = true
+    /// `CaseFlags`: open, first contact held, outcomes recorded since the last close.
+    var flags: UInt8 = CaseFlags.open
+    var openedOn: CalendarDate
+    /// The day the case last closed; the opening day until it first closes.
+    var lastClosedOn: CalendarDate
     var consents: [ConsentRow] = []
-    /// Referral id → answered.
-    var referrals = SmallMap<Bool>()
+    /// Referral id → (answered, made on).
+    var referrals = SmallMap<(answered: Bool, madeOn: CalendarDate)>()
     /// Placement id → (start date, ended).
     var placements = SmallMap<(start: CalendarDate, ended: Bool)>()
 
+    var open: Bool {
+        get { flags & CaseFlags.open != 0 }
+        set { flags = newValue ? flags | CaseFlags.open : flags & ~CaseFlags.open }
+    }
+
     static func == (a: CaseRuleState, b: CaseRuleState) -> Bool {
-        a.open == b.open && a.consents == b.consents
-            && a.referrals.entries.count == b.referrals.entries.count && a.referrals.entries.allSatisfy { b.referrals[$0.key] == $0.value }
+        a.flags == b.flags && a.openedOn == b.openedOn && a.lastClosedOn == b.lastClosedOn && a.consents == b.consents
+            && a.referrals.entries.count == b.referrals.entries.count
+            && a.referrals.entries.allSatisfy { e in b.referrals[e.key].map { $0.answered == e.value.answered && $0.madeOn == e.value.madeOn } ?? false }
             && a.placements.entries.count == b.placements.entries.count
             && a.placements.entries.allSatisfy { e in b.placements[e.key].map { $0.start == e.value.start && $0.ended == e.value.ended } ?? false }
     }
-    func hash(into h: inout Hasher) { h.combine(open); h.combine(consents) }
+    func hash(into h: inout Hasher) { h.combine(flags); h.combine(openedOn); h.combine(consents) }
 
     /// The stored row. Consents of one case mostly name the same parties again (a new
     /// consent extends the last one), so the parties' numbers are written once, in a table
     /// at the front, and consents refer to them by index. (Lapsed consents keep their
-    /// parties: `consentState(ofCase:)` shows them to explain a refusal.)
+    /// parties: `consentState(ofCase:)` shows them to explain a refusal.) Days are Int32
+    /// days since 1970-01-01, four bytes, so a day can be changed in place; a consent's
+    /// lapsed-on day is there only when its lapsed flag is.
     func encoded() -> [UInt8] {
-        var w = BinaryWriter(capacity: 96)
-        w.bool(open)
+        var w = BinaryWriter(capacity: 112)
+        w.u8(flags)
+        w.date(openedOn)
+        w.date(lastClosedOn)
         // A handful of parties a case: a linear search beats hashing them.
         var table: [OrganisationNumber] = []
         for c in consents {
@@ -54,22 +97,30 @@ struct CaseRuleState: Hashable {
         w.array(table) { $0.varint($1) }
         w.array(consents) { w, c in
             w.string(c.id)
-            // bit 0: lapsed; bit 1: a valid-until date follows.
+            // bit 0: lapsed (a lapsed-on day follows); bit 1: a valid-until date follows.
             w.u8((c.lapsed ? 1 : 0) | (c.validUntil == nil ? 0 : 2))
             w.array(c.parties) { w, party in w.varint(UInt64(table.firstIndex(of: party) ?? 0)) }
             w.array(c.purposes) { $0.enumCase($1) }
             if let until = c.validUntil { w.date(until) }
+            w.date(c.givenOn)
+            if let lapsedOn = c.lapsedOn { w.date(lapsedOn) }
         }
-        w.array(referrals.entries) { w, r in w.string(r.key); w.bool(r.value) }
+        w.array(referrals.entries) { w, r in w.string(r.key); w.bool(r.value.answered); w.date(r.value.madeOn) }
         w.array(placements.entries) { w, p in w.string(p.key); w.date(p.value.start); w.bool(p.value.ended) }
         return w.bytes
     }
 
-    init() {}
+    /// A case opened on `day`: open, nothing else yet.
+    init(openedOn day: CalendarDate) {
+        openedOn = day
+        lastClosedOn = day
+    }
 
     init(decoding buffer: UnsafeRawBufferPointer) throws {
         var r = BinaryReader(buffer)
-        open = try r.bool()
+        flags = try r.u8()
+        openedOn = try r.date()
+        lastClosedOn = try r.date()
         // Rule rows are derived data this code wrote in the same store: their strings are
         // not validated as UTF-8 again (that was most of the cost of reading a row).
         let table = try r.array { try $0.varint() }
@@ -83,9 +134,11 @@ struct CaseRuleState: Hashable {
             }
             let purposes = try r.array { try $0.enumCase(ConsentPurpose.self) }
             let until = flags & 2 != 0 ? try r.date() : nil
-            return ConsentRow(id: id, parties: parties, purposes: purposes, validUntil: until, lapsed: flags & 1 != 0)
+            let given = try r.date()
+            let lapsedOn = flags & 1 != 0 ? try r.date() : nil
+            return ConsentRow(id: id, parties: parties, purposes: purposes, validUntil: until, givenOn: given, lapsedOn: lapsedOn)
         }
-        referrals = SmallMap(entries: try r.array { r in (try r.trustedString(), try r.bool()) })
+        referrals = SmallMap(entries: try r.array { r in (try r.trustedString(), (try r.bool(), try r.date())) })
         placements = SmallMap(entries: try r.array { r in (try r.trustedString(), (try r.date(), try r.bool())) })
     }
 }

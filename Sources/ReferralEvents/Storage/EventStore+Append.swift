@@ -194,7 +194,7 @@ extension EventStore {
         let idCursor = try txn.cursor(eventIDs)
         defer { idCursor.close() }
         // Domain rules, then the writes, event by event in one transaction.
-        var engine = RuleEngine(txn: txn, rules: rules, eventIDs: eventIDs, events: events, streams: streams)
+        var engine = RuleEngine(txn: txn, rules: rules, eventIDs: eventIDs, events: events, streams: streams, rulesFrom: try rulesFrom(txn))
         func slot(_ s: StreamID) throws -> Int {
             if let i = slotOf[s] { return i }
             let i = tails.count
@@ -239,7 +239,7 @@ extension EventStore {
                 }
             }
             do {
-                try engine.check(e, slot: s, recordedAt: recordedAt, now: now)
+                try engine.check(e, slot: s, position: position + 1, recordedAt: recordedAt, now: now)
             } catch var error as LogError {
                 error.eventIndex = indexOffset + i
                 error.eventId = e.id

@@ -7,10 +7,18 @@ public struct ConsentStatus: Sendable, Hashable, Codable {
     public var validUntil: CalendarDate?
     /// Withdrawn, or lapsed because the case closed.
     public var lapsed: Bool
+    /// The day it was given.
+    public var givenOn: CalendarDate
+    /// The day it was withdrawn or the case closed; nil while it holds.
+    public var lapsedOn: CalendarDate?
 
-    /// Whether the consent lets `party` act for `purpose` on `date`.
+    /// Whether the consent lets `party` act for `purpose` on `date`: given on or before
+    /// that day, valid until it, and not withdrawn or lapsed by then. The gate for reading
+    /// personal data asks about today, when a lapsed consent (its day is never in the
+    /// future) covers nothing.
     public func covers(party: OrganisationID, purpose: ConsentPurpose, on date: CalendarDate) -> Bool {
-        !lapsed && parties.contains(party) && purposes.contains(purpose) && (validUntil.map { date <= $0 } ?? true)
+        parties.contains(party) && purposes.contains(purpose) && givenOn <= date
+            && (validUntil.map { date <= $0 } ?? true) && (lapsedOn.map { date < $0 } ?? true)
     }
 }
 
@@ -42,7 +50,8 @@ extension EventStore {
                 return text
             }
             return CaseConsentState(caseID: caseID, open: state.open, consents: try state.consents.map {
-                ConsentStatus(consentId: $0.id, parties: try $0.parties.map(name), purposes: $0.purposes, validUntil: $0.validUntil, lapsed: $0.lapsed)
+                ConsentStatus(consentId: $0.id, parties: try $0.parties.map(name), purposes: $0.purposes, validUntil: $0.validUntil, lapsed: $0.lapsed,
+                              givenOn: $0.givenOn, lapsedOn: $0.lapsedOn)
             })
         }
     }

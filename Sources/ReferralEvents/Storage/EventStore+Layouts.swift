@@ -81,4 +81,19 @@ extension EventStore {
         w.raw(row[r.offset...])
         return w.bytes
     }
+
+    /// Layout 4 → 5: the rules boundary becomes the head position + 1, then every rule row is
+    /// derived again by a replay of the log (`rebuildRules`), which gives case rows their
+    /// days, first-contact flag and outcome marks. Every event in the log is before the
+    /// boundary, so the replay checks it as it was checked when it was appended, and the
+    /// new checks bind only events appended from now on.
+    func moveToLayout5(_ txn: Transaction) throws {
+        let head = try txn.last(events).map { readBigEndian($0.key) } ?? 0
+        try txn.put(meta, Self.rulesFromKey, bigEndianKey(head + 1))
+        do {
+            _ = try rebuildRules(txn, progress: nil)
+        } catch let error as LogError where error.code == .corrupt && error.position != nil {
+            throw LogError.corrupt("moving the store at \(directory) to layout 5 replays its log through the rules, and the replay stopped: \(error.message). Nothing was changed; run `referral verify --rules` with the build that last opened the store", position: error.position)
+        }
+    }
 }

@@ -78,18 +78,21 @@ extension EventStore {
     /// - Returns: the number of events replayed.
     @discardableResult
     public func rebuildRules(progress: ((_ replayed: UInt64) -> Void)? = nil) throws -> UInt64 {
-        try env.write { txn in
-            try txn.clear(rules)
-            var caseRowKeys: [[UInt8]] = []
-            try txn.forEach(streams) { key, _ in
-                if StreamIndex.isCaseRow(key) { caseRowKeys.append(Array(key)) }
-                return true
-            }
-            for key in caseRowKeys { try txn.delete(streams, key) }
-            let (replayed, refusal) = try replayRules(txn, rules: rules, caseRows: streams, progress: progress)
-            if let refusal { throw refusal }
-            return replayed
+        try env.write { txn in try rebuildRules(txn, progress: progress) }
+    }
+
+    /// `rebuildRules` inside `txn` (also the move to layout 5, `moveToLayout5`).
+    func rebuildRules(_ txn: Transaction, progress: ((_ replayed: UInt64) -> Void)?) throws -> UInt64 {
+        try txn.clear(rules)
+        var caseRowKeys: [[UInt8]] = []
+        try txn.forEach(streams) { key, _ in
+            if StreamIndex.isCaseRow(key) { caseRowKeys.append(Array(key)) }
+            return true
         }
+        for key in caseRowKeys { try txn.delete(streams, key) }
+        let (replayed, refusal) = try replayRules(txn, rules: rules, caseRows: streams, progress: progress)
+        if let refusal { throw refusal }
+        return replayed
     }
 
     /// Replays every event through the rules, in position order, into `rules` and `caseRows`
@@ -97,8 +100,11 @@ extension EventStore {
     /// the events replayed and, if the rules refuse one, why.
     private func replayRules(_ txn: Transaction, rules: Database, caseRows: Database,
                              progress: ((UInt64) -> Void)?) throws -> (replayed: UInt64, refusal: LogError?) {
+        // Each event is checked under the rules it was (or would have been) appended under:
+        // the checks since the boundary only from there on.
+        let rulesFrom = try rulesFrom(txn)
         func engine() -> RuleEngine {
-            RuleEngine(txn: txn, rules: rules, eventIDs: eventIDs, events: events, streams: streams, caseRows: caseRows)
+            RuleEngine(txn: txn, rules: rules, eventIDs: eventIDs, events: events, streams: streams, caseRows: caseRows, rulesFrom: rulesFrom)
         }
         var checker = engine()
         // Batch-local stream numbers, as an append gives them; the rows are flushed and the
@@ -124,7 +130,7 @@ extension EventStore {
             let proposed = ProposedEvent(id: event.id, stream: event.stream, payload: event.payload, occurredAt: event.envelope.occurredAt,
                                          actor: event.envelope.actor, organisation: event.envelope.organisation)
             do {
-                try checker.check(proposed, slot: slot, recordedAt: event.envelope.recordedAt, now: event.envelope.recordedAt)
+                try checker.check(proposed, slot: slot, position: position, recordedAt: event.envelope.recordedAt, now: event.envelope.recordedAt)
             } catch let error as LogError where error.code == .ruleViolation {
                 refusal = LogError.corrupt("position \(position): the rules refuse the event (\(event.payload.type.name)) when the log is replayed: \(error.message)", position: position)
                 return false

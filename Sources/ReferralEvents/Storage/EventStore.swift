@@ -33,9 +33,23 @@ public final class EventStore: Sendable {
     /// The layout of `log.mdb` (its databases and their keys), kept in `meta` under `format`.
     /// 1: a `streams` entry per event and a `stream_heads` tree; 2: the stream index in
     /// chunks and no heads tree; 3: each case's rule row in `streams` beside its chunks
-    /// instead of in `rules`; 4: case rows name organisations by number
+    /// instead of in `rules`; 4: case rows name organisations by number; 5: case rows keep
+    /// the days the rules since the rules boundary read (`rulesFromKey`)
     /// (docs/lmdb-layout.md). The records themselves are `EventRecord.format`.
-    public static let layoutFormat: UInt8 = 4
+    public static let layoutFormat: UInt8 = 5
+
+    /// The `meta` key of the rules boundary: a BE u64 position, from which on the checks
+    /// that came with layout 5 bind events (`RuleEngine.rulesFrom`). 1 for a store made in
+    /// layout 5; the head position + 1 for one moved from layout 4, so the events already
+    /// in its log replay under the rules they were accepted under.
+    static let rulesFromKey = Array("rules-2-from".utf8)
+
+    /// The rules boundary stored in `meta` (`rulesFromKey`); 1 if there is none.
+    func rulesFrom(_ txn: Transaction) throws -> UInt64 {
+        guard let raw = try txn.get(meta, Self.rulesFromKey) else { return 1 }
+        guard raw.count == 8 else { throw LogError.corrupt("the rules boundary in `meta` is \(raw.count) bytes, not 8") }
+        return readBigEndian(raw)
+    }
 
     /// Where the log's LMDB file lives inside a store directory.
     public static func logPath(in directory: String) -> String { directory + "/log.mdb" }
@@ -80,12 +94,13 @@ public final class EventStore: Sendable {
             let key = Array("format".utf8)
             if let f = try txn.get(meta, key) {
                 let version = f.first ?? 0
-                if version == 2 || version == 3 {
-                    // Layouts 2 and 3 differ only in their rule rows: moved and renumbered in
-                    // this one transaction, so the store is in one layout or another, never
-                    // between (EventStore+Layouts.swift).
+                if version >= 2 && version <= 4 {
+                    // Layouts 2 to 4 differ only in their rule rows: moved, renumbered and
+                    // derived again in this one transaction, so the store is in one layout or
+                    // another, never between (EventStore+Layouts.swift).
                     if version == 2 { try Self.moveCaseRows(txn, from: rules, to: streams) }
-                    try Self.numberOrganisations(txn, streams: streams, events: events, rules: rules)
+                    if version <= 3 { try Self.numberOrganisations(txn, streams: streams, events: events, rules: rules) }
+                    try self.moveToLayout5(txn)
                     try txn.put(meta, key, [Self.layoutFormat])
                     return
                 }
@@ -97,6 +112,7 @@ public final class EventStore: Sendable {
                 }
             } else {
                 try txn.put(meta, key, [Self.layoutFormat])
+                try txn.put(meta, Self.rulesFromKey, bigEndianKey(1))
                 try txn.put(meta, Array("store-id".utf8), Array(UUID().uuidString.utf8))
             }
         }
