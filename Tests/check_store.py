@@ -6,8 +6,10 @@ Checks: positions gapless from 1; every record's length matches its header; the 
 each record and the link to the previous record's hash; recorded-at never decreasing; stream
 versions contiguous; the event_ids and streams indexes agree with the records (the streams
 index in chunks of 64 versions, varint-packed positions, with each case's rule row beside
-them under `stream id 0x00`; store layout format 4); each case row's parties are organisation
-numbers that the `rules` rows `n`/`N` map to organisation ids and back.
+them under `stream id 0x00`; store layout format 5); each case row parses to its end (flags,
+opening and closing days, parties, consents with their days, referrals with their day,
+placements) and its parties are organisation numbers that the `rules` rows `n`/`N` map to
+organisation ids and back; the rules boundary in `meta` lies between 1 and the head + 1.
 
 usage: check_store.py STORE_DIR
 """
@@ -47,14 +49,77 @@ def chunk_positions(value):
     return out
 
 
-def case_row_parties(value):
-    """The table of parties at a case row's front: an open flag, a varint count, varints."""
-    count, i = read_varint(value, 1)
-    out = []
+def read_day(data, i):
+    """A day: Int32 little-endian days since 1970-01-01."""
+    if i + 4 > len(data):
+        raise ValueError("a day runs off the end")
+    return struct.unpack_from("<i", data, i)[0], i + 4
+
+
+def read_string(data, i):
+    n, i = read_varint(data, i)
+    if i + n > len(data):
+        raise ValueError("a string runs off the end")
+    data[i:i + n].decode("utf-8")
+    return data[i:i + n], i + n
+
+
+def parse_case_row(value):
+    """A layout-5 case row: flags byte (bit 0 open, 1 first contact held, 2-5 outcomes 1, 3,
+    6, 12 months since the last close), opening day, last closing day, the table of parties
+    (varint count, varint organisation numbers), consents (id, flags: bit 0 lapsed, bit 1
+    valid-until follows; party indexes, purpose bytes, [valid-until], given-on, [lapsed-on]),
+    referrals (id, answered byte, made-on), placements (id, start, ended byte). Returns the
+    parties' numbers; raises ValueError if the row is malformed."""
+    if not value:
+        raise ValueError("empty")
+    flags = value[0]
+    if flags & ~0x3F:
+        raise ValueError(f"unknown flag bits {flags:#x}")
+    _, i = read_day(value, 1)
+    _, i = read_day(value, i)
+    count, i = read_varint(value, i)
+    table = []
     for _ in range(count):
         n, i = read_varint(value, i)
-        out.append(n)
-    return out
+        table.append(n)
+    consents, i = read_varint(value, i)
+    for _ in range(consents):
+        _, i = read_string(value, i)
+        if i >= len(value):
+            raise ValueError("a consent ends after its id")
+        cflags = value[i]
+        i += 1
+        if cflags & ~3:
+            raise ValueError(f"unknown consent flag bits {cflags:#x}")
+        parties, i = read_varint(value, i)
+        for _ in range(parties):
+            k, i = read_varint(value, i)
+            if k >= len(table):
+                raise ValueError(f"a consent names party {k} of {len(table)}")
+        purposes, i = read_varint(value, i)
+        i += purposes
+        if cflags & 2:
+            _, i = read_day(value, i)
+        _, i = read_day(value, i)
+        if cflags & 1:
+            _, i = read_day(value, i)
+    referrals, i = read_varint(value, i)
+    for _ in range(referrals):
+        _, i = read_string(value, i)
+        if i >= len(value) or value[i] > 1:
+            raise ValueError("a referral's answered byte is missing or not 0/1")
+        _, i = read_day(value, i + 1)
+    placements, i = read_varint(value, i)
+    for _ in range(placements):
+        _, i = read_string(value, i)
+        _, i = read_day(value, i)
+        if i >= len(value) or value[i] > 1:
+            raise ValueError("a placement's ended byte is missing or not 0/1")
+        i += 1
+    if i != len(value):
+        raise ValueError(f"{len(value) - i} bytes after the placements")
+    return table
 
 
 def main(store):
@@ -68,9 +133,14 @@ def main(store):
     checked = 0
     with env.begin() as txn:
         layout = txn.get(b"format", db=meta)
-        if layout != b"\x04":
-            print(f"FAIL: store layout format {layout!r}; this reader knows format 4", file=sys.stderr)
+        if layout != b"\x05":
+            print(f"FAIL: store layout format {layout!r}; this reader knows format 5", file=sys.stderr)
             return 1
+        boundary = txn.get(b"rules-2-from", db=meta)
+        if boundary is None or len(boundary) != 8:
+            print(f"FAIL: the rules boundary in meta is {boundary!r}, not 8 bytes", file=sys.stderr)
+            return 1
+        rules_from = struct.unpack(">Q", boundary)[0]
         chunks = {}
 
         def slot(stream, version):
@@ -145,9 +215,10 @@ def main(store):
                 if not stream.startswith(b"case-") or stream not in versions:
                     failures.append(f"a rule row for {stream!r}, which is not a case in the log")
                 try:
-                    unknown = [n for n in case_row_parties(bytes(value)) if n not in by_number]
-                except ValueError:
-                    unknown = ["(the row ends inside its table of parties)"]
+                    unknown = [n for n in parse_case_row(bytes(value)) if n not in by_number]
+                except ValueError as e:
+                    failures.append(f"the rule row of {stream!r} is malformed: {e}")
+                    unknown = []
                 if unknown:
                     failures.append(f"the rule row of {stream!r} names organisation numbers {unknown}, which no organisation has")
                 case_rows += 1
@@ -165,9 +236,11 @@ def main(store):
             indexed += n
         if txn.stat(ids)["entries"] != checked or indexed != checked:
             failures.append("index sizes differ from the number of events")
+        if not 1 <= rules_from <= checked + 1:
+            failures.append(f"the rules boundary {rules_from} is not between 1 and the head + 1 ({checked + 1})")
     for f in failures:
         print("FAIL:", f, file=sys.stderr)
-    print(f"independent reader: {checked} events, {len(versions)} streams, {len(types)} event types, {case_rows} case rows, {len(by_number)} numbered organisations, "
+    print(f"independent reader: {checked} events, {len(versions)} streams, {len(types)} event types, {case_rows} case rows, {len(by_number)} numbered organisations, rules boundary {rules_from}, "
           f"head {prev_hash.hex()[:16]}…: {'OK' if not failures else 'FAILED'}")
     return 1 if failures else 0
 
