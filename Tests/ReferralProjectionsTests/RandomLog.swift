@@ -18,21 +18,28 @@ struct SplitMix {
 
 /// Random but valid event sequences over the Viborg registry: a model of each case keeps
 /// just enough state to obey the domain rules (consent before referral, answers to
-/// pending referrals, outcomes after close, hours within the agreement), with late
-/// registrations and retractions of events whose removal the rules tolerate.
+/// pending referrals, outcomes after close, hours within the agreement, nothing dated before
+/// the case opened, answers not before their referral, one first contact, one outcome per
+/// mark since the last close, placements not ending in the future), with late registrations
+/// and retractions of events whose removal the rules tolerate.
 struct RandomLog {
     struct Case {
         var id: String
+        var openedOn: CalendarDate
         var open = true
         var consentUntil: Day = 0
         var consentParties: [String] = []
         var consentCount = 0
-        var pending: [(id: String, event: UUID)] = []
+        var pending: [(id: String, event: UUID, day: CalendarDate)] = []
         var referralCount = 0
         var running: [(id: String, start: CalendarDate, event: UUID)] = []
         var placementCount = 0
         /// Events that may be retracted without breaking later rules.
         var retractable: [UUID] = []
+        /// The first jobcenter contact, while not retracted.
+        var firstContact: UUID?
+        /// The outcomes recorded since the last close, by months after close.
+        var outcomes: [Int: UUID] = [:]
     }
 
     typealias Day = Int32
@@ -82,18 +89,23 @@ struct RandomLog {
         var c = cases[i]
         defer { cases[i] = c }
         let stream = StreamID.case(c.id)
+        let opened = c.openedOn
         if !c.open {
             if rng.chance(40) {
+                let months = rng.pick([1, 3, 6, 12])
+                guard c.outcomes[months] == nil else { return nil }
                 let id = UUID()
                 c.retractable.append(id)
-                return record(stream, .outcomeRecorded(.init(monthsAfterClose: rng.pick([1, 3, 6, 12]), status: rng.pick(OutcomeStatus.allCases))), occurred: occurred(), id: id)
+                c.outcomes[months] = id
+                return record(stream, .outcomeRecorded(.init(monthsAfterClose: months, status: rng.pick(OutcomeStatus.allCases))), occurred: occurred(notBefore: opened), id: id)
             }
             if let p = c.pending.first, rng.chance(50) {
                 c.pending.removeFirst()
-                return record(stream, .referralAnswered(.init(referralId: p.id, accepted: rng.chance(60), reason: "svar")), occurred: occurred())
+                return record(stream, .referralAnswered(.init(referralId: p.id, accepted: rng.chance(60), reason: "svar")), occurred: occurred(notBefore: p.day))
             }
             c.open = true
             c.consentUntil = 0
+            c.outcomes = [:]
             return record(stream, .caseReopened(.init(reason: "igen")), occurred: today)
         }
         switch rng.int(0...9) {
@@ -109,7 +121,7 @@ struct RandomLog {
             c.referralCount += 1
             let id = UUID()
             let r = "R\(c.referralCount)"
-            c.pending.append((r, id))
+            c.pending.append((r, id, today))
             return record(stream, .referralMade(.init(referralId: r, kind: rng.pick(ReferralKind.allCases), fromOrganisation: Viborg.sec,
                                                       toOrganisation: rng.pick(c.consentParties), reason: "hjælp", decidedBy: "vib-lis-01")),
                           occurred: today, id: id)
@@ -117,15 +129,19 @@ struct RandomLog {
             guard !c.pending.isEmpty else { return nil }
             let p = c.pending.removeFirst()
             c.retractable.removeAll { $0 == p.event }
-            return record(stream, .referralAnswered(.init(referralId: p.id, accepted: rng.chance(60), reason: "svar")), occurred: occurred())
+            return record(stream, .referralAnswered(.init(referralId: p.id, accepted: rng.chance(60), reason: "svar")), occurred: occurred(notBefore: p.day))
         case 4:
             let id = UUID()
             c.retractable.append(id)
-            return record(stream, .jobcenterContactHeld(.init(contactKind: rng.pick(ContactKind.allCases), jobcenter: Viborg.jc)), occurred: occurred(), id: id)
+            var kind = rng.pick(ContactKind.allCases)
+            if kind == .first {
+                if c.firstContact == nil { c.firstContact = id } else { kind = .followUp }
+            }
+            return record(stream, .jobcenterContactHeld(.init(contactKind: kind, jobcenter: Viborg.jc)), occurred: occurred(notBefore: opened), id: id)
         case 5:
             c.placementCount += 1
             let id = UUID()
-            let start = occurred()
+            let start = occurred(notBefore: opened)
             c.running.append(("P\(c.placementCount)", start, id))
             return record(stream, .placementStarted(.init(placementId: "P\(c.placementCount)", kind: rng.pick(PlacementKind.allCases),
                                                           employer: Viborg.bilka, startDate: start, plannedEndDate: nil, hoursPerWeek: Hours(20)!)),
@@ -133,32 +149,33 @@ struct RandomLog {
         case 6:
             guard !c.running.isEmpty else { return nil }
             let p = c.running.removeFirst()
-            return record(stream, .placementEnded(.init(placementId: p.id, endDate: p.start.adding(days: rng.int(0...40)), outcome: rng.pick(PlacementOutcome.allCases))),
-                          occurred: occurred())
+            return record(stream, .placementEnded(.init(placementId: p.id, endDate: min(today, p.start.adding(days: rng.int(0...40))), outcome: rng.pick(PlacementOutcome.allCases))),
+                          occurred: occurred(notBefore: opened))
         case 7:
             let id = UUID()
             c.retractable.append(id)
-            return record(stream, .caseAssigned(.init(liaisonId: rng.pick(liaisons), reason: "ferie")), occurred: occurred(), id: id)
+            return record(stream, .caseAssigned(.init(liaisonId: rng.pick(liaisons), reason: "ferie")), occurred: occurred(notBefore: opened), id: id)
         case 8:
             c.open = false
             c.consentUntil = 0
             c.consentParties = []
-            return record(stream, .caseClosed(.init(reason: "afsluttet")), occurred: occurred())
+            return record(stream, .caseClosed(.init(reason: "afsluttet")), occurred: occurred(notBefore: opened))
         default:
             guard let last = c.consentCount > 0 ? c.consentCount : nil, c.consentUntil > 0, rng.chance(50) else { return nil }
             c.consentUntil = 0
             c.consentParties = []
-            return record(stream, .consentWithdrawn(.init(consentId: "K\(last)", reason: "fortrudt")), occurred: occurred())
+            return record(stream, .consentWithdrawn(.init(consentId: "K\(last)", reason: "fortrudt")), occurred: occurred(notBefore: opened))
         }
     }
 
     private mutating func openCase() -> Recorded {
         let id = "C\(cases.count + 1)"
-        cases.append(Case(id: id))
+        let day = occurred()
+        cases.append(Case(id: id, openedOn: day))
         return record(.case(id), .caseOpened(.init(resident: pseudonym(UInt64(rng.int(1...40))), areaId: rng.pick(Viborg.areas),
                                                    organisationId: rng.pick([Viborg.sec, Viborg.jc]), liaisonId: rng.pick(liaisons),
                                                    targetGroup: rng.pick(["jobparat", "aktivitetsparat"]), ageBand: rng.pick(AgeBand.allCases),
-                                                   gender: rng.pick(Gender.allCases))), occurred: occurred())
+                                                   gender: rng.pick(Gender.allCases))), occurred: day)
     }
 
     private mutating func hours() -> Recorded? {
@@ -188,6 +205,8 @@ struct RandomLog {
             target = c.running.removeLast().event  // a running placement: nothing refers to it
         } else if !c.retractable.isEmpty {
             target = c.retractable.remove(at: rng.int(0...(c.retractable.count - 1)))
+            if c.firstContact == target { c.firstContact = nil }
+            c.outcomes = c.outcomes.filter { $0.value != target }
         } else {
             return nil
         }
