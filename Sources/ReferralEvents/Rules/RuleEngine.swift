@@ -467,6 +467,9 @@ struct RuleEngine {
     /// docs/domain-rules.md). Any other failure (a storage error, a full map that must grow)
     /// still propagates and aborts the append.
     private mutating func replayTolerantly(_ events: [RecordedEvent]) throws {
+        // The replay sets `newRules` for each replayed event; the retraction's own is kept.
+        let retractionsRules = newRules
+        defer { newRules = retractionsRules }
         for event in events {
             if case .eventRetracted = event.payload { continue }
             let proposed = ProposedEvent(id: event.id, stream: event.stream, payload: event.payload, occurredAt: event.envelope.occurredAt,
