@@ -7,7 +7,9 @@ extension ReferralCommand {
         static let configuration = CommandConfiguration(
             abstract: "Record that a placement ended, and how.",
             discussion: """
-                Occurred-at (--on) defaults to the end date when that is not in the future.
+                Occurred-at (--on) defaults to the end date when that is not in the future. \
+                An end date after today is refused (exit 67, future-date): record the end \
+                once the placement has ended.
 
                 Example:
                   referral end-placement 2024-0001 P1 --end 26.04.2024 --outcome ordinary-job
