@@ -177,6 +177,11 @@ import Testing
         let damaged = try sandbox.run(["verify"])
         #expect(damaged.status == 70, "\(damaged)")
         #expect(damaged.out.contains("ok: 10 events") && damaged.err.contains("verify failed: keys.mdb:") && damaged.err.contains("Restore keys.mdb from the backup"), "\(damaged)")
+        // A missing one: what to restore, said once.
+        try FileManager.default.removeItem(atPath: keys)
+        let missing = try sandbox.run(["verify"])
+        #expect(missing.status == 70 && missing.err.contains("there is no key store"), "\(missing)")
+        #expect(missing.err.lowercased().components(separatedBy: "restore keys.mdb").count == 2, "\(missing)")
         try kept.write(to: URL(fileURLWithPath: keys))
         #expect(try sandbox.run(["verify"]).status == 0)
 

@@ -97,6 +97,8 @@ extension ReferralCommand {
             do {
                 let keys = try KeyStore.verify(directory: directory)
                 Console.out.line("ok: keys.mdb: the store secret and \(keys.residentKeys) resident key(s) read")
+            } catch let error as LogError where error.code == .notFound {
+                failures.append("verify failed: \(error.message)")  // it says what to restore
             } catch {
                 failures.append("verify failed: keys.mdb: \(error). Restore keys.mdb from the backup the log came from (see docs/cli.md); keys made since that backup are lost, and with them those residents' sealed details")
             }
