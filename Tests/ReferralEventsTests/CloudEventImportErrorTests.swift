@@ -63,6 +63,8 @@ struct CloudEventImportErrorTests {
                    "time: '01.03.2024 09:30' is not an RFC 3339 date-time such as 2024-03-01T09:30:00Z"),
         .attribute("time hour 25", .caseOpened, "time", "2024-03-01T25:00:00Z",
                    "time: '2024-03-01T25:00:00Z' is not an RFC 3339 date-time such as 2024-03-01T09:30:00Z"),
+        .attribute("time a leap second", .caseOpened, "time", "2016-12-31T23:59:60Z",
+                   "time: '2016-12-31T23:59:60Z' is not an RFC 3339 date-time such as 2024-03-01T09:30:00Z"),
         .attribute("time without zone", .caseOpened, "time", "2024-03-01T09:30:00",
                    "time: '2024-03-01T09:30:00' is not an RFC 3339 date-time such as 2024-03-01T09:30:00Z"),
         .attribute("actor empty", .caseOpened, "actor", "", "actor: must not be empty"),

@@ -74,7 +74,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
               let date = CalendarDate(parsing: String(decoding: bytes[0..<10], as: UTF8.self)),
               bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
               let h = digits(bytes, 11, 2), let mi = digits(bytes, 14, 2), let s = digits(bytes, 17, 2),
-              h < 24, mi < 60, s < 61
+              // No leap second (:60): the log keeps milliseconds of POSIX time, which has
+              // none, and JSON Schema's date-time checkers refuse one on most days.
+              h < 24, mi < 60, s < 60
         else { return nil }
         var i = 19
         var millis = 0
@@ -104,7 +106,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
             return nil
         }
         guard i == bytes.count else { return nil }
-        let seconds = Int64(date.daysSinceEpoch) * 86_400 + Int64(h * 3600 + mi * 60 + min(s, 59)) - Int64(offsetMinutes * 60)
+        let seconds = Int64(date.daysSinceEpoch) * 86_400 + Int64(h * 3600 + mi * 60 + s) - Int64(offsetMinutes * 60)
         self.init(millisecondsSinceEpoch: seconds * 1000 + Int64(millis))
     }
 
