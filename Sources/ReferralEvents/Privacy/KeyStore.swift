@@ -237,6 +237,12 @@ public final class KeyStore: Sendable {
     static func backup(directory: String, to destination: String) throws {
         let path = KeyStore.path(in: directory)
         guard FileManager.default.fileExists(atPath: path) else { return }
+        try withGuardShared(path) { env in try env.copy(to: destination, compact: true) }
+    }
+
+    /// Opens the key store file `path` for `body` while holding its guard shared, so that a
+    /// key destruction in another process cannot swap the file while `body` reads it.
+    private static func withGuardShared<T>(_ path: String, _ body: (Environment) throws -> T) throws -> T {
         StandardDescriptors.ensureOpen()
         let fd = Glibc.open(guardPath(forKeyStore: path), O_RDWR | O_CREAT | O_CLOEXEC, Environment.fileMode)
         guard fd >= 0 else {
@@ -245,8 +251,7 @@ public final class KeyStore: Sendable {
         defer { close(fd) }
         try flockRetrying(fd, LOCK_SH, path: path)
         defer { flock(fd, LOCK_UN) }
-        let env = try Environment(path: path, maxDatabases: 4, initialMapSize: 16 << 20)
-        try env.copy(to: destination, compact: true)
+        return try body(try Environment(path: path, maxDatabases: 4, initialMapSize: 16 << 20))
     }
 
     /// Checks that the key store of the store in `directory` opens and that every row reads:
@@ -261,43 +266,36 @@ public final class KeyStore: Sendable {
         guard FileManager.default.fileExists(atPath: path) else {
             throw LogError(.notFound, "there is no key store \(path): every resident's sealed details and CPR look-ups are lost with it; restore keys.mdb from the backup the log came from")
         }
-        StandardDescriptors.ensureOpen()
-        let fd = Glibc.open(guardPath(forKeyStore: path), O_RDWR | O_CREAT | O_CLOEXEC, Environment.fileMode)
-        guard fd >= 0 else {
-            throw LogError(.storage, "cannot open \(guardPath(forKeyStore: path)): \(String(cString: strerror(errno)))")
-        }
-        defer { close(fd) }
-        try flockRetrying(fd, LOCK_SH, path: path)
-        defer { flock(fd, LOCK_UN) }
-        let env = try Environment(path: path, maxDatabases: 4, initialMapSize: 16 << 20)
-        return try env.read { txn in
-            func open(_ name: String) throws -> Database? { try txn.openExistingDatabase(name) }
-            guard let meta = try open("meta"), let secret = try txn.get(meta, Array("secret".utf8)) else {
-                throw LogError.corrupt("\(path) holds no store secret: the file was replaced or damaged; restore keys.mdb from a backup")
-            }
-            guard secret.count == 32 else {
-                throw LogError.corrupt("the store secret in \(path) is \(secret.count) bytes, not 32; restore keys.mdb from a backup")
-            }
-            var keys = 0, erasures = 0
-            if let db = try open("resident_keys") {
-                try txn.forEach(db) { k, v in
-                    guard k.count == 16, v.count == 32 else {
-                        throw LogError.corrupt("\(path) has a resident key row of \(k.count)+\(v.count) bytes, not 16+32; restore keys.mdb from a backup")
-                    }
-                    keys += 1
-                    return true
+        return try withGuardShared(path) { env in
+            try env.read { txn in
+                func open(_ name: String) throws -> Database? { try txn.openExistingDatabase(name) }
+                guard let meta = try open("meta"), let secret = try txn.get(meta, Array("secret".utf8)) else {
+                    throw LogError.corrupt("\(path) holds no store secret: the file was replaced or damaged; restore keys.mdb from a backup")
                 }
-            }
-            if let db = try open("erasures") {
-                try txn.forEach(db) { k, v in
-                    guard k.count == 16, v.count == 8 else {
-                        throw LogError.corrupt("\(path) has an erasure row of \(k.count)+\(v.count) bytes, not 16+8; restore keys.mdb from a backup")
-                    }
-                    erasures += 1
-                    return true
+                guard secret.count == 32 else {
+                    throw LogError.corrupt("the store secret in \(path) is \(secret.count) bytes, not 32; restore keys.mdb from a backup")
                 }
+                var keys = 0, erasures = 0
+                if let db = try open("resident_keys") {
+                    try txn.forEach(db) { k, v in
+                        guard k.count == 16, v.count == 32 else {
+                            throw LogError.corrupt("\(path) has a resident key row of \(k.count)+\(v.count) bytes, not 16+32; restore keys.mdb from a backup")
+                        }
+                        keys += 1
+                        return true
+                    }
+                }
+                if let db = try open("erasures") {
+                    try txn.forEach(db) { k, v in
+                        guard k.count == 16, v.count == 8 else {
+                            throw LogError.corrupt("\(path) has an erasure row of \(k.count)+\(v.count) bytes, not 16+8; restore keys.mdb from a backup")
+                        }
+                        erasures += 1
+                        return true
+                    }
+                }
+                return KeyStoreVerifyReport(residentKeys: keys, erasuresCarriedOut: erasures)
             }
-            return KeyStoreVerifyReport(residentKeys: keys, erasuresCarriedOut: erasures)
         }
     }
 
