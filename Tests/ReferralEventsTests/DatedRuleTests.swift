@@ -42,6 +42,8 @@ let datedRuleCases: [RuleCase] = [
              offending: F.referral(at: F.at(2024, 1, 20)), rule: .dateOrder, mentions: "before case 'C1' was opened"),
     RuleCase(name: "answer dated before the referral was made", before: [F.opened(), F.consent(), F.referral()],
              offending: answer(at: F.at(2024, 2, 20)), rule: .dateOrder, mentions: "before it was made (01.03.2024)"),
+    RuleCase(name: "withdrawal dated before the consent was given", before: [F.opened(), F.consent(at: F.at(2024, 3, 1))],
+             offending: withdrawn(at: F.at(2024, 2, 20)), rule: .dateOrder, mentions: "before it was given (01.03.2024)"),
     RuleCase(name: "reopening dated before the close", before: [F.opened(), close(at: F.at(2024, 4, 1))],
              offending: reopen(at: F.at(2024, 3, 15)), rule: .dateOrder, mentions: "before it closed (01.04.2024)"),
     RuleCase(name: "placement end in the future", before: [F.opened(), placement], offending: placementEnd(F.day(2024, 6, 10)),

@@ -30,6 +30,8 @@ struct RandomLog {
         var consentUntil: Day = 0
         var consentParties: [String] = []
         var consentCount = 0
+        /// The day the last consent was given: its withdrawal is dated no earlier.
+        var consentGivenOn = day(2023, 12, 1)
         var pending: [(id: String, event: UUID, day: CalendarDate)] = []
         var referralCount = 0
         var running: [(id: String, start: CalendarDate, event: UUID)] = []
@@ -111,6 +113,7 @@ struct RandomLog {
         switch rng.int(0...9) {
         case 0:
             c.consentCount += 1
+            c.consentGivenOn = today
             c.consentUntil = today.adding(days: rng.int(5...120)).daysSinceEpoch
             c.consentParties = Array(parties.shuffled(using: &rng).prefix(rng.int(1...4)))
             return record(stream, .consentGiven(.init(consentId: "K\(c.consentCount)", parties: c.consentParties, purposes: [.referral],
@@ -164,7 +167,8 @@ struct RandomLog {
             guard let last = c.consentCount > 0 ? c.consentCount : nil, c.consentUntil > 0, rng.chance(50) else { return nil }
             c.consentUntil = 0
             c.consentParties = []
-            return record(stream, .consentWithdrawn(.init(consentId: "K\(last)", reason: "fortrudt")), occurred: occurred(notBefore: opened))
+            return record(stream, .consentWithdrawn(.init(consentId: "K\(last)", reason: "fortrudt")),
+                          occurred: occurred(notBefore: max(opened, c.consentGivenOn)))
         }
     }
 

@@ -53,6 +53,20 @@ struct CaseRow {
     mutating func setBits(_ bits: UInt8, at offset: Int) { bytes[offset] |= bits }
     mutating func setByte(_ value: UInt8, at offset: Int) { bytes[offset] = value }
 
+    /// The day the consent whose flags byte is at `flags` (`consentFlags`) was given.
+    func consentGivenOn(flagsAt flags: Int) throws -> CalendarDate {
+        try bytes.withUnsafeBytes { raw in
+            var r = BinaryReader(raw, offset: flags)
+            let f = try r.u8()
+            for _ in 0..<(try r.varint()) { _ = try r.varint() }
+            let purposes = try r.varint()
+            guard purposes <= UInt64(r.remaining) else { throw LogError.corrupt("a case rule row's consent runs past its end") }
+            r.offset += Int(purposes)
+            if f & 2 != 0 { _ = try r.date() }
+            return try r.date()
+        }
+    }
+
     /// Marks the consent whose flags byte is at `flags` (`consentFlags`) lapsed on `day`:
     /// sets its flag and inserts the day after the rest of the consent.
     mutating func lapseConsent(flagsAt flags: Int, on day: CalendarDate) throws {

@@ -200,6 +200,12 @@ struct RuleEngine {
             guard row().byte(at: flags) & 1 == 0 else {
                 throw violation(.unknownConsent, "consent '\(p.consentId)' in case '\(e.stream.entityID)' is already withdrawn or lapsed")
             }
+            if newRules {
+                let given = try row().consentGivenOn(flagsAt: flags)
+                guard day >= given else {
+                    throw violation(.dateOrder, "consent '\(p.consentId)' cannot be withdrawn on \(day.danish), before it was given (\(given.danish)); check the date")
+                }
+            }
             try changeCase { try $0.lapseConsent(flagsAt: flags, on: day) }
 
         case .referralMade(let p):
