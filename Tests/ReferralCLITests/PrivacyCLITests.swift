@@ -89,6 +89,25 @@ import Testing
         #expect(try json(try sandbox.run(["resident", "show", "C3", "--reason", "Kontrol", "--json"]).out).first?["status"] as? String == "erased")
     }
 
+    /// A resident who comes back while their erasure is unfinished (recorded, key not yet
+    /// destroyed: a `forget` cut short) gets a new key: the old one is destroyed first, so a
+    /// later `forget --pending` does not take the new details with it.
+    @Test func aResidentWhoComesBackDuringAnUnfinishedErasureGetsANewKey() throws {
+        do {
+            let store = try EventStore(at: sandbox.store)
+            try store.append(ProposedEvent(stream: .resident(karen), payload: .residentErased(ResidentErased(resident: karen, reason: "Anmodning", legalBasis: "GDPR art. 17")),
+                                           occurredAt: Timestamp(CalendarDate(year: 2024, month: 4, day: 1)!, hour: 9), actor: "dpo-01", organisation: "secretariat-viborg"))
+        }
+        let back = try sandbox.run(["open", "C3", "--cpr", "-", "--name", "Came back", "--area", "viborg-ellekonebakken",
+                                    "--liaison", "vib-lis-01", "--target-group", "jobparat", "--age-band", "25-29", "--on", "01.05.2024"], stdin: "010190-1234\n")
+        #expect(back.status == 0 && back.err.contains("erasure recorded at position 11 was unfinished"), "\(back)")
+        let pending = try sandbox.run(["forget", "--pending"])
+        #expect(pending.status == 0 && pending.out.contains("no erasure was waiting"), "\(pending)")
+        let shown = try sandbox.run(["resident", "show", "C3", "--reason", "Ny sag", "--json"])
+        #expect(try json(shown.out).first?["name"] as? String == "Came back", "\(shown)")
+        #expect(try json(try sandbox.run(["resident", "show", "C1", "--reason", "Kontrol", "--json"]).out).first?["status"] as? String == "erased")
+    }
+
     /// Keys never leave a store: details imported from another store are not "erased".
     @Test func importedDetailsSayTheKeyIsNotInThisStore() throws {
         let exported = try sandbox.run(["export"])

@@ -165,6 +165,21 @@ import Testing
         #expect(try p.dp.pendingErasures() == [])
     }
 
+    /// A resident who comes back while their erasure is unfinished: the erasure is carried
+    /// out before new details are sealed, so they get a new key and keep their new details
+    /// when a later `--pending` run comes (it finds nothing left to do).
+    @Test func sealingForAResidentWithAnUnfinishedErasureFinishesItFirst() throws {
+        let anne = try seedAnne()
+        let crash = try p.store.append(ProposedEvent(stream: .resident(anne), payload: .residentErased(ResidentErased(resident: anne, reason: "Anmodning", legalBasis: "GDPR art. 17")),
+                                                     occurredAt: Fixture.at(2024, 5, 1), actor: "dpo-01", organisation: "fredericia-kommune"))
+        #expect(try DataProtection.finishPendingErasure(of: anne, store: p.store, keys: p.dp.keys) == crash.position)
+        #expect(try p.dp.keys.hasKey(anne) == false)
+        #expect(try DataProtection.finishPendingErasure(of: anne, store: p.store, keys: p.dp.keys) == nil)
+        let sealed = try p.dp.keys.seal(PrivacyFixture.anne, for: anne)
+        #expect(try p.dp.completePendingErasures() == [])
+        #expect(try p.dp.keys.open(sealed, for: anne) == PrivacyFixture.anne)
+    }
+
     /// Details imported from another store have no key here, but nobody erased them.
     @Test func detailsWithoutAKeyAndWithoutAnErasureAreNotCalledErased() throws {
         let other = try PrivacyFixture()

@@ -145,11 +145,29 @@ extension DataProtection {
         let directory = try ResidentDirectory.scan(store)
         var pending: [Pseudonym: UInt64] = [:]
         for r in directory.residents where directory.erasure(of: r) != nil {
-            guard let last = DataProtection.latestErasurePosition(in: try store.readStream(.resident(r))), try keys.hasKey(r) else { continue }
-            if let done = try keys.erasureCarriedOut(r), done >= last { continue }
-            pending[r] = last
+            if let position = try Self.pendingErasurePosition(of: r, store: store, keys: keys) { pending[r] = position }
         }
         return pending
+    }
+
+    /// The position of `resident`'s latest erasure if it is recorded but their key, which it
+    /// covers, still exists (an interrupted `forget`); nil otherwise.
+    static func pendingErasurePosition(of resident: Pseudonym, store: EventStore, keys: KeyStore) throws -> UInt64? {
+        guard let last = latestErasurePosition(in: try store.readStream(.resident(resident))), try keys.hasKey(resident) else { return nil }
+        if let done = try keys.erasureCarriedOut(resident), done >= last { return nil }
+        return last
+    }
+
+    /// Carries out `resident`'s erasure if it is pending (`pendingErasures`), before new
+    /// details are sealed for them: a resident who comes back while their erasure is
+    /// unfinished would otherwise have the new details sealed with the key the decision
+    /// condemned, and destroyed with it when the erasure is finished. Returns the erasure's
+    /// position when it carried one out.
+    @discardableResult
+    public static func finishPendingErasure(of resident: Pseudonym, store: EventStore, keys: KeyStore) throws -> UInt64? {
+        guard let position = try pendingErasurePosition(of: resident, store: store, keys: keys) else { return nil }
+        _ = try keys.destroyKeys(erasedAt: [resident: position])
+        return position
     }
 
     /// A resident is known if they have a key, a decision stream, or a case opening.

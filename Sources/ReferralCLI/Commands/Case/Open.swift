@@ -90,6 +90,9 @@ extension ReferralCommand {
                 guard let normalised = PersonalDetails.normaliseCPR(cprText) else {
                     throw CLIError.usage("--cpr is not a CPR number: use DDMMYY-SSSS with a real birth date")
                 }
+                if let erased = try DataProtection.finishPendingErasure(of: pseudonym, store: w.store, keys: keys) {
+                    Console.err.line("referral: this resident's erasure recorded at position \(erased) was unfinished; their old key is now destroyed, and the new details are sealed with a new one")
+                }
                 sealed = try keys.seal(PersonalDetails(cpr: normalised, name: name ?? "", phone: phone, email: email, address: address), for: pseudonym)
             }
             let payload = CaseOpened(resident: pseudonym, areaId: area, organisationId: owner ?? w.identity.organisation, liaisonId: liaison,
