@@ -78,6 +78,18 @@ import Testing
         #expect(e?.message.contains("names position 5001") == true, "\(e?.message ?? "")")
     }
 
+    /// A case row shorter than layout 5's header (a layout 4 row a process of an older build
+    /// still running wrote) is refused as damaged when an append reads it: reading or
+    /// changing it in place used to run past its end, a crash.
+    @Test func aCaseRowShorterThanItsHeaderIsDamagedNotACrash() throws {
+        let f = try Fixture()
+        try f.store.append([Fixture.opened("C1")])
+        try f.store.env.write { txn in try txn.put(f.store.streams, StreamIndex.caseRowKey(.case("C1")), [1, 0, 0, 0, 0]) }
+        let close = Fixture.event(.case("C1"), .caseClosed(.init(reason: "Fik job")))
+        let error = try #require(throws: LogError.self) { try f.store.append([close]) }
+        #expect(error.code == .corrupt && error.message.contains("shorter than layout 5's 9-byte header"), "\(error.message)")
+    }
+
     @Test func aStoreOfTheOldLayoutIsRefusedClearly() throws {
         // What a layout-1 store (a `streams` entry per event, a `stream_heads` tree) says it is.
         try f.store.env.write { txn in try txn.put(f.store.meta, Array("format".utf8), [1]) }

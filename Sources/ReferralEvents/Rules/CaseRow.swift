@@ -12,7 +12,15 @@ import Foundation
 struct CaseRow {
     private(set) var bytes: [UInt8]
 
-    init(stored raw: UnsafeRawBufferPointer) { bytes = Array(raw) }
+    /// A stored row. One shorter than the header (a layout 4 row, which a process of an
+    /// older build still running may write) is refused as damaged rather than read past
+    /// its end, which would be a crash.
+    init(stored raw: UnsafeRawBufferPointer) throws {
+        guard raw.count >= Self.header else {
+            throw LogError.corrupt("a case's rule row is \(raw.count) bytes, shorter than layout 5's \(Self.header)-byte header (a process of an older build may still be writing); stop it and rebuild the rule rows (`referral rebuild --rules`)")
+        }
+        bytes = Array(raw)
+    }
     init(_ state: CaseRuleState) { bytes = state.encoded() }
 
     /// The flags byte, the opening day and the last closing day come first.

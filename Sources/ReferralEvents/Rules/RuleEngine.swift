@@ -646,7 +646,7 @@ struct RuleEngine {
     /// Reads the case's row into its slot once per append; true if the case exists.
     private mutating func loadCase() throws -> Bool {
         if !slots[current].loaded, let stream = slots[current].stream {
-            slots[current].row = try txn.get(caseRows, StreamIndex.caseRowKey(stream)).map { CaseRow(stored: $0) }
+            slots[current].row = try txn.get(caseRows, StreamIndex.caseRowKey(stream)).map { try CaseRow(stored: $0) }
             slots[current].loaded = true
         }
         return slots[current].row != nil

@@ -266,7 +266,7 @@ struct StreamTails {
         guard tail.firstVersion == 1 else { return (tail, nil) }
         // The row's key is the chunk's without its 8-byte version.
         let row = try cursor.previous().flatMap { k, v in
-            k.count == prefixCount && k.elementsEqual(key[..<prefixCount]) ? CaseRow(stored: v) : nil
+            k.count == prefixCount && k.elementsEqual(key[..<prefixCount]) ? try CaseRow(stored: v) : nil
         }
         return (tail, .some(row))
     }
