@@ -72,6 +72,28 @@ import Testing
         #expect(try sandbox.run(["export", "--to", "11"]).status == 0)
     }
 
+    /// Records removed or moved outside referral stop an export of a range too (a deleted
+    /// withdrawal or retraction must not vanish into a sound-looking copy elsewhere).
+    @Test(arguments: [(["delete", "11"], ["export"], "the log jumps from position 10 to 12"),
+                      (["delete", "11"], ["export", "--from", "12"], "no record at position 11"),
+                      (["swap", "5", "8"], ["export"], "the log jumps from position 4 to 8"),
+                      (["delete", "12"], ["export", "--to", "11"], nil)])
+    func anExportStopsWhereRecordsWereRemovedOrMoved(_ tamper: [String], _ args: [String], _ message: String?) throws {
+        let tool = Process()
+        tool.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path
+        tool.arguments = ["python3", tests + "/tamper_store.py", sandbox.store] + tamper
+        try tool.run()
+        tool.waitUntilExit()
+        try #require(tool.terminationStatus == 0, "tamper_store.py failed (is Python's lmdb installed? scripts/bootstrap.sh installs it)")
+        let r = try sandbox.run(args)
+        if let message {
+            #expect(r.status == 70 && r.err.contains(message), "\(args): \(r)")
+        } else {
+            #expect(r.status == 0, "\(args): the records up to 11 are sound: \(r)")
+        }
+    }
+
     @Test func aSourceThatIsNotAURIReferenceIsRefused() throws {
         for source in ["", "not a uri", "urn:x\u{7f}"] {
             let r = try sandbox.run(["export", "--source", source])

@@ -12,9 +12,9 @@ extension ReferralCommand {
                 by any CloudEvents SDK and checkable against Schemas/ (see docs/cloudevents.md). \
                 Each line carries the event's position, recorded-at and hashes as extension \
                 attributes. Sealed personal data stays sealed; no CPR number is ever exported. \
-                Each record is checked against its hash and the one before it as it is read, as \
-                `referral verify` does: an export never passes on a record changed outside \
-                referral, but stops there (exit 70; an --out file is not written). \
+                Each record is checked against its hash, and in a range against the one before \
+                it, as it is read, as `referral verify` does: a record changed, removed or moved \
+                outside referral stops the export there (exit 70; an --out file is not written). \
                 Keys never leave the store: imported elsewhere, sealed details cannot be opened \
                 and CPR look-ups do not find the residents; move a store with `referral backup`.
 
@@ -62,6 +62,15 @@ extension ReferralCommand {
             let lo = max(from ?? 1, 1), hi = to ?? .max
             var count = 0
             var chain = ChainCheck()
+            if only == nil, lo > 1, lo <= hi {
+                // The first record exported must name the one before it, and follow it.
+                guard let before = try store.event(at: lo - 1) else {
+                    throw LogError(.corrupt, "the log has no record at position \(lo - 1), before --from \(lo) (the export stops before it, incomplete)")
+                }
+                chain.expect(after: lo - 1, hash: before.envelope.hash.bytes)
+            } else if only == nil {
+                chain.expect(after: 0, hash: Array(repeating: 0, count: 32))
+            }
             func export(_ view: EventView) throws -> Bool {
                 try chain.check(view)
                 sink.console.write(try view.decode().cloudEventJSON(source: source) + "\n")
@@ -74,6 +83,11 @@ extension ReferralCommand {
                 try store.replay(positions: try store.positions(of: s).filter { (lo...hi).contains($0) }, export)
             } else if lo <= hi {
                 try store.replay(from: lo, through: hi, export)
+                // The last record exported must be the one the next record names, if any.
+                if let last = chain.last, let next = try store.event(at: last.position + 1),
+                   next.envelope.previousHash.bytes != last.hash {
+                    throw LogError(.corrupt, "the record at position \(last.position) is not the one the record after it names: it was changed outside referral (the export is incomplete)")
+                }
             }
             try sink.close()
             if let out { Console.err.line("exported \(count) events to \(out)") }
@@ -82,19 +96,38 @@ extension ReferralCommand {
 }
 
 /// What `referral verify` checks of each record, checked as an export reads it: the record's
-/// hash over its bytes, and, for consecutive positions, that it names the hash of the one
-/// before. An export is how a log moves to another store, where the importer gives the
-/// events new hashes, so a record changed outside referral would come out looking sound.
+/// hash over its bytes, and, in a range (`expect(after:hash:)`), that positions follow one
+/// another without a gap and each record names the hash of the one before. An export is how
+/// a log moves to another store, where the importer gives the events new hashes, so a record
+/// changed, removed or moved outside referral would come out looking sound. (One stream's
+/// events are not consecutive, so for them only each record's own hash is checked; and, as
+/// for `verify` without a head file, a last record rewritten with a recomputed hash cannot
+/// be told from a true one.)
 struct ChainCheck {
     private var previous: (position: UInt64, hash: [UInt8])?
+    private var consecutive = false
+
+    /// The last record checked.
+    var last: (position: UInt64, hash: [UInt8])? { previous }
+
+    /// The range starts after `position`, whose record has `hash` (0 and zeros: the log's start).
+    mutating func expect(after position: UInt64, hash: [UInt8]) {
+        previous = (position, hash)
+        consecutive = true
+    }
 
     mutating func check(_ view: EventView) throws {
         let position = view.position
         guard view.hashIsValid else {
             throw damaged("the record at position \(position) does not match its hash: it was changed outside referral")
         }
-        if let previous, previous.position + 1 == position, !view.previousHashBytes.elementsEqual(previous.hash) {
-            throw damaged("the record at position \(position) does not name the hash of the one before it: the log was changed outside referral")
+        if consecutive, let previous {
+            guard position == previous.position + 1 else {
+                throw damaged("the log jumps from position \(previous.position) to \(position): records were removed or moved outside referral")
+            }
+            guard view.previousHashBytes.elementsEqual(previous.hash) else {
+                throw damaged("the record at position \(position) does not name the hash of the one before it: the log was changed outside referral")
+            }
         }
         previous = (position, Array(view.hashBytes))
     }
