@@ -374,6 +374,18 @@ import Testing
 
     /// A backup that runs out of space leaves nothing that looks like a store: half a
     /// log.mdb used to stay behind, and the next backup into it was refused.
+    /// Into an existing empty directory (a mount point of another disk, where a directory
+    /// beside it would be on the wrong disk and could not be renamed into place).
+    @Test func aBackupIntoAnEmptyDirectoryIsWrittenInsideIt() throws {
+        let dest = sandbox.root + "/mount"
+        try FileManager.default.createDirectory(atPath: dest, withIntermediateDirectories: false)
+        let r = try sandbox.run(["backup", dest])
+        #expect(r.status == 0 && r.out.contains("verified"), "\(r)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dest).filter { !$0.hasSuffix("-lock") }.sorted()
+        #expect(files == ["keys.mdb", "log.mdb"], "\(files)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root).filter { $0.contains(".partial-") }.isEmpty)
+    }
+
     @Test func aFailedBackupLeavesNothingBehind() throws {
         let made = sandbox.root + "/backup-new", empty = sandbox.root + "/backup-empty"
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: false)
@@ -394,8 +406,11 @@ import Testing
     /// straight into the destination, a kill after log.mdb left a log without its keys that
     /// `verify` called sound.)
     @Test func aKilledBackupLeavesNoHalfStore() throws {
-        for round in 0..<12 {
+        for round in 0..<24 {
             let dest = sandbox.root + "/killed-\(round)"
+            // Half the rounds into an existing empty directory (a mount point, say), where
+            // the files are written inside it and moved into place one by one.
+            if round % 2 == 1 { try FileManager.default.createDirectory(atPath: dest, withIntermediateDirectories: false) }
             let p = Process()
             p.executableURL = URL(fileURLWithPath: Sandbox.binary)
             p.arguments = ["backup", dest, "--no-verify", "--store", sandbox.store]
@@ -403,12 +418,12 @@ import Testing
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.nullDevice
             try p.run()
-            usleep(UInt32(round) * 2_000)
+            usleep(UInt32(round / 2) * 2_000)
             kill(p.processIdentifier, SIGKILL)
             p.waitUntilExit()
-            guard FileManager.default.fileExists(atPath: dest) else { continue }
+            guard FileManager.default.fileExists(atPath: dest + "/log.mdb") else { continue }
             let files = try FileManager.default.contentsOfDirectory(atPath: dest)
-            #expect(files.contains("log.mdb") && files.contains("keys.mdb"), "round \(round): \(files)")
+            #expect(files.contains("keys.mdb"), "round \(round): \(files)")
             let r = try sandbox.run(["verify", "--store", dest], store: false)
             #expect(r.status == 0, "round \(round): \(r)")
         }

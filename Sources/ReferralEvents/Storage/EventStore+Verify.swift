@@ -297,16 +297,21 @@ extension EventStore {
     /// into `destination` (a new or empty directory), safe while writers run. Restore by
     /// pointing `--store` at the copy (or moving it into place while nothing uses the store).
     ///
-    /// The files are written into a hidden directory beside `destination`
-    /// (`.NAME.partial-PID`), made durable, and only then renamed to `destination`, so a
-    /// backup that fails (a full disk) or is killed half-way never leaves `destination`
-    /// holding part of a store that `verify` would call sound (say, the log without its
-    /// keys). A failure removes the hidden directory; a `kill -9` leaves it for the user to
-    /// delete.
+    /// The files are written into a hidden directory (`.partial-PID` inside `destination`
+    /// when it exists, an empty directory or a mount point; `.NAME.partial-PID` beside it
+    /// when it does not), made durable, and only then moved into place, `log.mdb` last, so
+    /// a backup that fails (a full disk) or is killed half-way never leaves `destination`
+    /// holding a log that `verify` would call sound without its keys. A failure removes the
+    /// hidden directory; a `kill -9` leaves it for the user to delete.
     public func backup(to destination: String) throws {
         let fm = FileManager.default
         guard !fm.fileExists(atPath: destination + "/log.mdb") else {
             throw LogError(.invalidInput, "\(destination) already holds a store; back up into a new directory")
+        }
+        var isDirectory: ObjCBool = false
+        if fm.fileExists(atPath: destination, isDirectory: &isDirectory), isDirectory.boolValue {
+            try backupInside(destination)
+            return
         }
         let target = URL(fileURLWithPath: destination).standardizedFileURL.path
         let parent = (target as NSString).deletingLastPathComponent
@@ -331,6 +336,41 @@ extension EventStore {
             try Self.syncDirectory(parent)
         } catch {
             for file in files { unlink(file) }
+            rmdir(staging)
+            throw error
+        }
+    }
+
+    /// `backup` into an existing (empty) directory, possibly a mount point of another disk:
+    /// written into `destination/.partial-PID` on that disk, then each file renamed into
+    /// `destination`, `log.mdb` last (without it the directory is no store).
+    private func backupInside(_ destination: String) throws {
+        let staging = destination + "/.partial-\(getpid())"
+        do {
+            try FileSystem.makePrivateDirectories(staging)
+        } catch {
+            throw LogError(.storage, "cannot create \(staging) to write the backup into: \(error)")
+        }
+        let names = ["keys.mdb", "access.mdb", "log.mdb"]  // log.mdb last
+        var moved: [String] = []
+        do {
+            try env.copy(to: staging + "/log.mdb", compact: true)
+            try KeyStore.backup(directory: directory, to: staging + "/keys.mdb")
+            if FileManager.default.fileExists(atPath: AccessLog.path(in: directory)) {
+                try AccessLog(directory: directory).copy(to: staging + "/access.mdb")
+            }
+            try Self.syncDirectory(staging)
+            for name in names where FileManager.default.fileExists(atPath: staging + "/" + name) {
+                guard rename(staging + "/" + name, destination + "/" + name) == 0 else {
+                    throw LogError(.storage, "cannot move the backup's \(name) into \(destination): \(String(cString: strerror(errno)))")
+                }
+                moved.append(name)
+            }
+            try Self.syncDirectory(destination)
+            rmdir(staging)
+        } catch {
+            for name in moved { unlink(destination + "/" + name) }
+            for name in names { unlink(staging + "/" + name) }
             rmdir(staging)
             throw error
         }
