@@ -1,5 +1,5 @@
 import Foundation
-import ReferralEvents
+@testable import ReferralEvents
 import Testing
 
 private typealias F = Fixture
@@ -67,6 +67,18 @@ struct CPRScreenTests {
         } catch let error as LogError {
             #expect(!error.message.contains("CPR"), "\(error.message)")
         }
+    }
+
+    /// A stream's id is screened when an event opens the stream: a case written before the
+    /// screen whose id reads as a CPR number still takes its other events (closing it, a
+    /// retraction), instead of being stuck.
+    @Test func aStreamIdIsScreenedOnlyWhenTheStreamIsOpened() throws {
+        let stream = StreamID.case("1505241001")
+        #expect(throws: LogError.self) {
+            try EventStore.validateEnvelope(stream: stream, actor: "a", organisation: "o", id: UUID(), index: 0, opensStream: true)
+        }
+        try EventStore.validateEnvelope(stream: stream, actor: "a", organisation: "o", id: UUID(), index: 0, opensStream: false)
+        #expect(F.opened().payload.opensStream && !F.consent().payload.opensStream)
     }
 
     @Test func anEventWithoutOneIsStillAccepted() throws {

@@ -71,3 +71,14 @@ extension EventPayload {
         }
     }
 }
+
+extension EventPayload {
+    /// Whether an event of this kind starts its stream (`case-<id>`, `agreement-<id>`), so
+    /// that the stream's id is new text to screen (`firstFieldHoldingCPRNumber`).
+    var opensStream: Bool {
+        switch self {
+        case .caseOpened, .hoursAgreementMade: true
+        default: false
+        }
+    }
+}

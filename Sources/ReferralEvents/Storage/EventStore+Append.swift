@@ -383,7 +383,7 @@ extension EventStore {
         // Field by field, not the whole event: passing `events[i]` copied every event (and
         // retained each of its payload's strings, cold in the cache) before the check.
         try validateEnvelope(stream: events[i].stream, actor: events[i].actor, organisation: events[i].organisation,
-                             id: events[i].id, index: indexOffset + i)
+                             id: events[i].id, index: indexOffset + i, opensStream: events[i].payload.opensStream)
         // The payload's dates read in place (`firstDate` is inlined): passing the payload
         // copied it too.
         if let (field, date) = events[i].payload.firstDate(outside: CalendarDate.supportedRange) {
@@ -426,7 +426,11 @@ extension EventStore {
         }
     }
 
-    static func validateEnvelope(stream: StreamID, actor: String, organisation: OrganisationID, id: UUID, index: Int) throws {
+    /// `opensStream`: the event starts its stream (a case opened, an agreement made), whose
+    /// id is screened for a CPR number then; the streams of earlier logs, made before the
+    /// screen, still take their events.
+    static func validateEnvelope(stream: StreamID, actor: String, organisation: OrganisationID, id: UUID, index: Int,
+                                 opensStream: Bool = true) throws {
         func fail(_ message: String) -> LogError {
             var err = LogError(.invalidInput, message)
             err.eventIndex = index
@@ -435,7 +439,7 @@ extension EventStore {
         }
         // Three calls rather than a loop over an array literal: that array was allocated
         // for every event of every append.
-        func check(_ name: StaticString, _ value: String) throws {
+        func check(_ name: StaticString, _ value: String, screen: Bool = true) throws {
             guard !value.isEmpty else { throw fail("the event's \(name) is empty; every event needs a \(name)") }
             guard value.utf8.count <= maxIdentifierLength else { throw fail("the event's \(name) is longer than \(maxIdentifierLength) bytes") }
             // Printable ASCII (nearly every id) needs no Unicode property lookup.
@@ -446,7 +450,7 @@ extension EventStore {
             guard printable || !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
                 throw fail("the event's \(name) contains control characters")
             }
-            guard !PersonalDetails.containsCPRNumber(value) || isPseudonymStream(value) else {
+            guard !screen || !PersonalDetails.containsCPRNumber(value) || isPseudonymStream(value) else {
                 throw cprRefusal("the event's \(name)", id: id, index: index)
             }
         }
@@ -455,7 +459,7 @@ extension EventStore {
         func isPseudonymStream(_ value: String) -> Bool {
             value.hasPrefix("resident-") && Pseudonym(hex: String(value.dropFirst("resident-".count))) != nil
         }
-        try check("stream", stream.rawValue)
+        try check("stream", stream.rawValue, screen: opensStream)
         try check("actor", actor)
         try check("organisation", organisation)
     }

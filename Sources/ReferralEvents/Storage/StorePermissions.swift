@@ -32,7 +32,9 @@ extension EventStore {
         var loose: [LooseFileMode] = []
         func consider(_ path: String, isDirectory: Bool) {
             var info = stat()
-            guard lstat(path, &info) == 0 else { return }
+            // The mode of what a link names: a link's own mode is always 777, and `chmod`
+            // follows it.
+            guard stat(path, &info) == 0 else { return }
             let mode = UInt32(info.st_mode) & 0o777
             if mode & 0o077 != 0 { loose.append(LooseFileMode(path: path, mode: mode, isDirectory: isDirectory)) }
         }
