@@ -177,3 +177,32 @@ let datedRuleCases: [RuleCase] = [
         #expect(try f.store.env.read { txn in try txn.get(f.store.meta, EventStore.rulesFromKey).map(Array.init) } == bigEndianKey(1))
     }
 }
+
+/// A history moved from an older store into a new one (`referral import --as-recorded`) is
+/// judged by the rules it was recorded under; the boundary is set after it, so new events
+/// meet every rule.
+struct ImportAsRecordedTests {
+    static let history = Fixture.registry + [Fixture.opened("C1"), contact(.first, at: F.at(2024, 3, 3)), contact(.first, at: F.at(2024, 3, 10))]
+
+    @Test func aHistoryTheNewRulesWouldRefuseIsImportedAsRecordedIntoAnEmptyStore() throws {
+        let plain = try Fixture(seed: false)
+        let refused = try #require(throws: LogError.self) { try plain.store.appendChunked { try $0(Self.history) } }
+        #expect(refused.rule == .firstContactAlreadyHeld)
+        #expect(try plain.store.head().position == 0)
+
+        let f = try Fixture(seed: false)
+        let result = try f.store.appendChunked(asRecorded: true) { try $0(Self.history) }
+        #expect(result.written == Self.history.count)
+        #expect(try f.store.env.read { try f.store.rulesFrom($0) } == UInt64(Self.history.count) + 1)
+        #expect(try f.store.verifyRules().isValid)
+        let third = try #require(throws: LogError.self) { try f.store.append([contact(.first, at: F.at(2024, 3, 20))]) }
+        #expect(third.rule == .firstContactAlreadyHeld)
+    }
+
+    @Test func onlyIntoAnEmptyStore() throws {
+        let f = try Fixture()
+        let error = try #require(throws: LogError.self) { try f.store.appendChunked(asRecorded: true) { try $0([Fixture.opened("C1")]) } }
+        #expect(error.code == .invalidInput && error.message.contains("only into an empty store"))
+        #expect(try f.store.env.read { try f.store.rulesFrom($0) } == 1)
+    }
+}

@@ -51,12 +51,24 @@ extension EventStore {
     ///     while let part = try reader.next(upTo: 4096) { try append(part) }
     /// }
     /// ```
+    ///
+    /// With `asRecorded`, into an empty store only: the events are judged by the rules they
+    /// were recorded under, without the checks that came with the rules boundary (layout 5),
+    /// and the boundary is set after them, in the same transaction. For moving an older
+    /// store's history into a new one, where a history accepted before those checks (two
+    /// first contacts, say) would otherwise be refused.
     @discardableResult
-    public func appendChunked(recordedAt: Timestamp? = nil,
+    public func appendChunked(recordedAt: Timestamp? = nil, asRecorded: Bool = false,
                               _ produce: (_ append: ([ProposedEvent]) throws -> Void) throws -> Void) throws -> ChunkedAppendResult {
         let now = clock()
         return try env.write { txn in
             let start = try txn.last(events).map { try EventView(checking: $0.value).position } ?? 0
+            if asRecorded {
+                guard start == 0 else {
+                    throw LogError(.invalidInput, "a history is imported as recorded only into an empty store; this one holds \(start) events")
+                }
+                try txn.put(meta, Self.rulesFromKey, bigEndianKey(.max))
+            }
             var result = ChunkedAppendResult(events: 0, written: 0, firstPosition: nil, headPosition: start, recordedAt: nil)
             try produce { part in
                 guard !part.isEmpty else { return }
@@ -71,6 +83,7 @@ extension EventStore {
                 }
                 result.headPosition = r.headPosition
             }
+            if asRecorded { try txn.put(meta, Self.rulesFromKey, bigEndianKey(result.headPosition + 1)) }
             return result
         }
     }

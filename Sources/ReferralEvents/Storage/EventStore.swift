@@ -108,7 +108,7 @@ public final class EventStore: Sendable {
                     throw LogError(.unsupportedFormat, "the store at \(directory) has format \(version), written by a newer build; this build reads format \(Self.layoutFormat): use a build as new as the one that last opened the store")
                 }
                 guard version == Self.layoutFormat else {
-                    throw LogError(.unsupportedFormat, "the store at \(directory) has format \(version); this build reads format \(Self.layoutFormat): export its events with the build that wrote it (`referral export`) and import them into a new store")
+                    throw LogError(.unsupportedFormat, "the store at \(directory) has format \(version); this build reads format \(Self.layoutFormat): export its events with the build that wrote it (`referral export`) and import them into a new store (`referral import --as-recorded`, so that the history is judged by the rules it was recorded under)")
                 }
             } else {
                 try txn.put(meta, key, [Self.layoutFormat])

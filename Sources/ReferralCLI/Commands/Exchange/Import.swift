@@ -38,6 +38,9 @@ extension ReferralCommand {
         @Option(name: .customLong("max-errors"), parsing: .unconditional, help: ArgumentHelp("Stop reporting after this many bad lines.", valueName: "n"), transform: Parse.wholeNumber)
         var maxErrors: Int = 20
 
+        @Flag(name: .customLong("as-recorded"), help: "Into an empty store: judge the events by the rules they were recorded under, without the dated checks that came with layout 5 (for moving an older store's history).")
+        var asRecorded = false
+
         @Option(name: .customLong("part-size"), help: ArgumentHelp("Events handed to the store at a time (for tests).", visibility: .hidden))
         var partSize = 16_384
 
@@ -65,7 +68,7 @@ extension ReferralCommand {
             var badLines: [ImportError] = []
             let result: ChunkedAppendResult
             do {
-                result = try store.appendChunked { append in
+                result = try store.appendChunked(asRecorded: asRecorded) { append in
                     attempts += 1
                     if attempts > 1 && file == "-" {
                         throw CLIError.storage("standard input held more than the store had room for, and it cannot be read again; nothing was imported. Save it to a file and import the file")
