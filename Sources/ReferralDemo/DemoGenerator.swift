@@ -300,7 +300,7 @@ final class DemoWriter {
         for d in 0..<dayCount {
             let day = firstDay.adding(days: d)
             var today: [ProposedEvent] = []
-            var erasures: [Pseudonym] = []
+            var erasures: [(resident: Pseudonym, event: UUID)] = []
             while registryCursor < registry.count, registry[registryCursor].day <= d {
                 today.append(registry[registryCursor].event)
                 registryCursor += 1
@@ -317,7 +317,7 @@ final class DemoWriter {
                 guard let t = slots[Int(slot)] else { continue }
                 while t.next < t.steps.count, t.steps[t.next].recordDay == day.daysSinceEpoch {
                     let event = try materialise(t, t.next)
-                    if case .residentErased = t.steps[t.next].event, let info = t.caseInfo { erasures.append(info.resident) }
+                    if case .residentErased = t.steps[t.next].event, let info = t.caseInfo { erasures.append((info.resident, event.id)) }
                     today.append(event)
                     t.next += 1
                 }
@@ -327,7 +327,11 @@ final class DemoWriter {
             }
             try append(today, on: day)
             if let keys {
-                for resident in erasures where try keys.destroyKey(resident) { erased += 1 }
+                // With the erasure's position, as `forget` does, so the key store tells this
+                // erasure from a resident who comes back later (docs/data-protection.md).
+                var at: [Pseudonym: UInt64] = [:]
+                for e in erasures { at[e.resident] = try store.event(id: e.event)?.position }
+                erased += try keys.destroyKeys(erasedAt: at).count
             }
         }
         try store.sync()

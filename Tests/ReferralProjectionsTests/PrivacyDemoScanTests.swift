@@ -34,6 +34,10 @@ import Testing
         let dp = try DataProtection(store: store, createKeys: true, durable: false)
         let demo = try DemoGenerator(size: .small, seed: 7).write(to: store, keys: dp.keys)
         #expect(demo.sealed && demo.residents.count > 50)
+        // The demo's erasures are recorded in the key store with their positions, as
+        // `forget`'s are, so none of them looks unfinished.
+        #expect(try KeyStore.verify(directory: dir).erasuresCarriedOut == demo.erasedResidents && demo.erasedResidents > 0)
+        #expect(try dp.pendingErasures() == [])
 
         // Use it: reads by the holder of each of the first cases, lookups by CPR number,
         // an access report, an erasure and a retention run.

@@ -242,6 +242,11 @@ public final class KeyStore: Sendable {
 
     /// Opens the key store file `path` for `body` while holding its guard shared, so that a
     /// key destruction in another process cannot swap the file while `body` reads it.
+    ///
+    /// This is a second LMDB environment on the file if the process already has a `KeyStore`
+    /// of the same store open, which LMDB forbids: closing it drops every POSIX lock the
+    /// process holds on the lock file. `backup` and `verify` are therefore for a process that
+    /// has not opened the store's key store otherwise, as the CLI's `backup` and `verify` are.
     private static func withGuardShared<T>(_ path: String, _ body: (Environment) throws -> T) throws -> T {
         StandardDescriptors.ensureOpen()
         let fd = Glibc.open(guardPath(forKeyStore: path), O_RDWR | O_CREAT | O_CLOEXEC, Environment.fileMode)
