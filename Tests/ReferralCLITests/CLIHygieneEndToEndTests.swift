@@ -16,6 +16,14 @@ import Testing
     static let formula = "=HYPERLINK(\"http://evil\",\"click\")"
     static let terminalAttack = "\u{1B}[31mRED\u{1B}[0m\tand \u{202E}txet"
 
+    /// An error quoting what the user gave shows its control characters as escapes: an id
+    /// from a command line or an import file cannot recolour or rewrite the terminal.
+    @Test func errorsShowControlCharactersVisibly() throws {
+        let r = try sandbox.run(["consent", "C1", "--id", "K\u{1B}[31mRED", "--party", "jobcenter-viborg", "--purpose", "referral", "--on", "02.02.2024"])
+        #expect(r.status != 0, "\(r)")
+        #expect(!r.err.contains("\u{1B}") && r.err.contains("\\u{1B}"), "\(r)")
+    }
+
     @Test func excelCSVNeutralisesAFormulaInAReasonButCSVKeepsIt() throws {
         #expect(try sandbox.run(["close", "C1", "--reason", Self.formula, "--on", "01.03.2024"]).status == 0)
         let excel = try sandbox.run(["history", "C1", "--excel-csv"])

@@ -15,13 +15,13 @@ enum Runner {
         if let first = rest.first, let message = unknownCommand(first) {
             // Before ArgumentParser, which would blame the first option it cannot place
             // ("Unknown option '--store'") instead of the word that is not a command.
-            Console.err.line("referral: " + message)
+            Console.err.line("referral: " + visible(message))
             return ExitStatus.usage
         }
         if rest.first == "help", let message = unknownHelpTopic(Array(rest.dropFirst())) {
             // ArgumentParser's `help` prints the root help with status 0 for a word it does not
             // know, which a script would take for success.
-            Console.err.line("referral: " + message)
+            Console.err.line("referral: " + visible(message))
             return ExitStatus.usage
         }
         var command: any ParsableCommand
@@ -40,7 +40,7 @@ enum Runner {
                     let positions = recorded.count == 1 ? "position \(recorded.lowerBound)" : "positions \(recorded.lowerBound)–\(recorded.upperBound)"
                     message += ", but the command did record its events (\(positions)): see `referral log --from \(recorded.lowerBound)` before running it again"
                 }
-                Console.err.line(message)
+                Console.err.line(visible(message))
                 return ExitStatus.storage
             }
             return ExitStatus.success
@@ -157,17 +157,18 @@ enum Runner {
 
     /// Prints the message for `error` and returns its exit status.
     static func report(_ error: any Error) -> Int32 {
+        func say(_ message: String) { Console.err.line("referral: " + visible(message)) }
         switch error {
         case let e as CLIError:
-            Console.err.line("referral: \(e.message)")
+            say(e.message)
             return e.status
         case let e as LogError:
-            Console.err.line("referral: " + describe(e))
+            say(describe(e))
             return ExitStatus.status(for: e)
         case _ where isArgumentParserError(error):
             return reportArgumentParserError(error)
         default:
-            Console.err.line("referral: \(error)")
+            say("\(error)")
             return ExitStatus.storage
         }
     }
@@ -178,6 +179,15 @@ enum Runner {
     static func isArgumentParserError(_ error: any Error) -> Bool {
         error is ExitCode || error is CleanExit || error is ValidationError
             || String(reflecting: type(of: error)).hasPrefix("ArgumentParser.")
+    }
+
+    /// An error message with control characters shown as escapes, line breaks and tabs kept:
+    /// messages quote what the user gave (an id from an import file, say), which must not
+    /// act on the terminal.
+    static func visible(_ message: String) -> String {
+        message.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            line.split(separator: "\t", omittingEmptySubsequences: false).map { TerminalText.visible(String($0)) }.joined(separator: "\t")
+        }.joined(separator: "\n")
     }
 
     /// How a log error reads on the terminal: rule refusals name their rule.
@@ -194,7 +204,7 @@ enum Runner {
         let code = ReferralCommand.exitCode(for: error).rawValue
         let text = ReferralCommand.fullMessage(for: error)
         if !text.isEmpty {
-            if code == 0 { Console.out.line(text) } else { Console.err.line(text) }
+            if code == 0 { Console.out.line(text) } else { Console.err.line(visible(text)) }
         }
         Console.out.flush()
         // ArgumentParser uses EXIT_FAILURE for errors it does not know; ours are mapped above.
