@@ -65,12 +65,7 @@ struct CaseRow {
     func consentGivenOn(flagsAt flags: Int) throws -> CalendarDate {
         try bytes.withUnsafeBytes { raw in
             var r = BinaryReader(raw, offset: flags)
-            let f = try r.u8()
-            for _ in 0..<(try r.varint()) { _ = try r.varint() }
-            let purposes = try r.varint()
-            guard purposes <= UInt64(r.remaining) else { throw LogError.corrupt("a case rule row's consent runs past its end") }
-            r.offset += Int(purposes)
-            if f & 2 != 0 { _ = try r.date() }
+            _ = try Self.skipToGivenOn(&r)
             return try r.date()
         }
     }
@@ -332,11 +327,19 @@ struct CaseRow {
 
     /// Skips a consent's flags, parties, purposes, valid-until, given-on and lapsed-on days.
     private static func skipConsentAfterID(_ r: inout BinaryReader) throws {
+        let flags = try skipToGivenOn(&r)
+        _ = try r.bytes(4 + (flags & 1 != 0 ? 4 : 0))
+    }
+
+    /// Reads a consent's flags and skips its parties, purposes and valid-until, leaving the
+    /// reader at its given-on day; returns the flags.
+    private static func skipToGivenOn(_ r: inout BinaryReader) throws -> UInt8 {
         let flags = try r.u8()
         for _ in 0..<(try r.varint()) { _ = try r.varint() }
         let purposes = try r.varint()
         guard purposes <= UInt64(r.remaining) else { throw LogError.corrupt("a case rule row's consent runs past its end") }
         r.offset += Int(purposes)
-        _ = try r.bytes(4 + (flags & 2 != 0 ? 4 : 0) + (flags & 1 != 0 ? 4 : 0))
+        if flags & 2 != 0 { _ = try r.bytes(4) }
+        return flags
     }
 }
