@@ -428,9 +428,10 @@ extension EventStore {
 
     /// `opensStream`: the event starts its stream (a case opened, an agreement made), whose
     /// id is screened for a CPR number then; the streams of earlier logs, made before the
-    /// screen, still take their events.
+    /// screen, still take their events, and so do erasure streams (`resident-<pseudonym>`,
+    /// 32 hex digits that now and then hold ten decimal ones reading as a CPR number).
     static func validateEnvelope(stream: StreamID, actor: String, organisation: OrganisationID, id: UUID, index: Int,
-                                 opensStream: Bool = true) throws {
+                                 opensStream: Bool) throws {
         func fail(_ message: String) -> LogError {
             var err = LogError(.invalidInput, message)
             err.eventIndex = index
@@ -450,14 +451,9 @@ extension EventStore {
             guard printable || !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
                 throw fail("the event's \(name) contains control characters")
             }
-            guard !screen || !PersonalDetails.containsCPRNumber(value) || isPseudonymStream(value) else {
+            guard !screen || !PersonalDetails.containsCPRNumber(value) else {
                 throw cprRefusal("the event's \(name)", id: id, index: index)
             }
-        }
-        /// `resident-<pseudonym>`: 32 hex digits, which now and then hold ten decimal ones in
-        /// a row that read as a CPR number (a pseudonym is the keyed hash, not the number).
-        func isPseudonymStream(_ value: String) -> Bool {
-            value.hasPrefix("resident-") && Pseudonym(hex: String(value.dropFirst("resident-".count))) != nil
         }
         try check("stream", stream.rawValue, screen: opensStream)
         try check("actor", actor)
