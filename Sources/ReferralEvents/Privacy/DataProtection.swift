@@ -136,21 +136,22 @@ public struct DataProtection: Sendable {
 
     /// The first unretracted `ResidentErased` among a resident stream's events.
     static func erasurePosition(in events: [RecordedEvent]) -> UInt64? {
-        let retracted = retractedIDs(events)
-        return events.first { e in
-            if case .residentErased = e.payload { return !retracted.contains(e.id) }
-            return false
-        }?.position
+        unretractedErasures(in: events).first?.position
     }
 
     /// The last unretracted `ResidentErased` among a resident stream's events: the erasure
     /// a key destruction carries out (a resident may come back and be erased again).
     static func latestErasurePosition(in events: [RecordedEvent]) -> UInt64? {
+        unretractedErasures(in: events).last?.position
+    }
+
+    /// The `ResidentErased` events of a resident stream that are not retracted, in order.
+    private static func unretractedErasures(in events: [RecordedEvent]) -> [RecordedEvent] {
         let retracted = retractedIDs(events)
-        return events.last { e in
+        return events.filter { e in
             if case .residentErased = e.payload { return !retracted.contains(e.id) }
             return false
-        }?.position
+        }
     }
 
     static func retractedIDs(_ events: [RecordedEvent]) -> Set<UUID> {
