@@ -89,6 +89,25 @@ import Testing
         #expect(known.status == 0, "\(known)")
     }
 
+    /// Every statistic's keys are camelCase, like `caseload`'s and `log`'s (`openedOn`,
+    /// `recordedAt`), the same in `--csv`'s header as in `--json`; the table heads them in words.
+    @Test func statsKeysAreCamelCaseInEveryFormat() throws {
+        let camel = try Regex("^[a-z][a-zA-Z0-9]*$")
+        let runs: [[String]] = ["referrals", "funnel", "first-contact", "placements", "outcomes", "cases", "hours"].map {
+            ["stats", $0, "--year", "2024", "--by", "area", "--by", "organisation", "--no-suppress"]
+        } + [["stats", "residents", "--year", "2024", "--by", "age-band", "--by", "gender", "--by", "target-group", "--no-suppress"]]
+        for args in runs {
+            let csv = try sandbox.run(args + ["--csv"])
+            #expect(csv.status == 0, "\(csv)")
+            let header = csv.out.split(separator: "\r\n").first.map { $0.split(separator: ",").map(String.init) } ?? []
+            #expect(header.count >= 3, "\(args): \(csv.out)")
+            for key in header { #expect(key.wholeMatch(of: camel) != nil, "\(args[1]): key '\(key)' is not camelCase") }
+            for row in try json(try sandbox.run(args + ["--json"])) { #expect(Set(row.keys) == Set(header), "\(args[1])") }
+        }
+        let table = try sandbox.run(["stats", "referrals", "--year", "2024", "--no-suppress"])
+        #expect(table.out.contains("From sector") && table.out.contains("Awaiting answer") && table.out.contains("Acceptance %"), "\(table)")
+    }
+
     @Test func statsCountsAndSuppressesSmallNumbers() throws {
         var rows = try json(try sandbox.run(["stats", "cases", "--year", "2024", "--no-suppress", "--json"]))
         #expect(rows.count == 1)
@@ -101,10 +120,10 @@ import Testing
         rows = try json(try sandbox.run(["stats", "referrals", "--month", "2024-03", "--no-suppress", "--json"]))
         #expect(rows.count == 1)
         let r = try #require(rows.first)
-        #expect(r["from-sector"] as? String == "housing-social" && r["to-sector"] as? String == "jobcenter")
+        #expect(r["fromSector"] as? String == "housing-social" && r["toSector"] as? String == "jobcenter")
         #expect(r["kind"] as? String == "jobcenter-contact")
-        #expect(r["made"] as? Int == 1 && r["accepted"] as? Int == 0 && r["awaiting-answer"] as? Int == 1)
-        #expect(r["acceptance-%"] is NSNull)
+        #expect(r["made"] as? Int == 1 && r["accepted"] as? Int == 0 && r["awaitingAnswer"] as? Int == 1)
+        #expect(r["acceptancePercent"] is NSNull)
     }
 
     @Test func statsAsKnownAtAnEarlierPositionAndInExcelForm() throws {

@@ -203,7 +203,7 @@ import Testing
 
     @Test func suppressionForExport() throws {
         let table = try now.table(.referrals, q1)
-        #expect(table.columns == ["period", "from-sector", "to-sector", "kind", "made", "accepted", "rejected", "awaiting-answer", "acceptance-%"])
+        #expect(table.columns == ["period", "fromSector", "toSector", "kind", "made", "accepted", "rejected", "awaitingAnswer", "acceptancePercent"])
         let plain = table.rendered()
         let safe = table.rendered(suppression: .standard)
         let jcRow = try #require(safe.firstIndex { $0[2] == "jobcenter" })

@@ -51,8 +51,9 @@ public enum StatisticsCell: Sendable, Hashable {
     }
 }
 
-/// A statistic as a table (column names and typed cells), for the CLI to print as text,
-/// CSV or JSON. `rendered(suppression:)` is the form that may leave the building.
+/// A statistic as a table (column keys, camelCase like every JSON and CSV key the tool
+/// writes, and typed cells), for the CLI to print as text, CSV or JSON.
+/// `rendered(suppression:)` is the form that may leave the building.
 public struct StatisticsTable: Sendable, Hashable {
     public var title: String
     public var columns: [String]
@@ -60,6 +61,13 @@ public struct StatisticsTable: Sendable, Hashable {
 
     public func rendered(suppression: Suppression? = nil) -> [[String]] {
         rows.map { $0.map { $0.rendered(suppression) } }
+    }
+
+    /// A column key in the camelCase of every other JSON and CSV key the tool writes:
+    /// `ended-ordinary-job` → `endedOrdinaryJob`.
+    static func key(_ words: String) -> String {
+        let parts = words.split(separator: "-")
+        return parts.prefix(1).joined() + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
     }
 }
 
@@ -88,9 +96,9 @@ extension ProjectionView {
 
         switch kind {
         case .referrals:
-            var cols = ["period"] + (g.contains(.area) ? ["area"] : []) + ["from-sector", "to-sector"]
-            if g.contains(.organisation) { cols += ["from-organisation", "to-organisation"] }
-            cols += ["kind", "made", "accepted", "rejected", "awaiting-answer", "acceptance-%"]
+            var cols = ["period"] + (g.contains(.area) ? ["area"] : []) + ["fromSector", "toSector"]
+            if g.contains(.organisation) { cols += ["fromOrganisation", "toOrganisation"] }
+            cols += ["kind", "made", "accepted", "rejected", "awaitingAnswer", "acceptancePercent"]
             let rows = try referrals(query).map { r -> [StatisticsCell] in
                 var c: [StatisticsCell] = [.text(r.dimensions.period.label)]
                 if g.contains(.area) { c.append(.text(r.dimensions.area ?? "")) }
@@ -104,13 +112,13 @@ extension ProjectionView {
         case .funnel:
             let rows = try funnel(query).map { dims($0.dimensions) + [.count($0.referred), .count($0.firstContact), .count($0.placement), .count($0.jobOrEducation)] }
             return StatisticsTable(title: "Funnel: referral → first jobcenter contact → placement → job or education",
-                                   columns: dimColumns + ["referred", "first-contact", "placement", "job-or-education"], rows: rows)
+                                   columns: dimColumns + ["referred", "firstContact", "placement", "jobOrEducation"], rows: rows)
         case .firstContact:
             let rows = try daysToFirstContact(query).map {
                 dims($0.dimensions) + [.count($0.cases), .days($0.medianDays, basis: $0.cases), .days($0.p90Days, basis: $0.cases)]
             }
             return StatisticsTable(title: "Days from referral to first jobcenter contact",
-                                   columns: dimColumns + ["cases", "median-days", "p90-days"], rows: rows)
+                                   columns: dimColumns + ["cases", "medianDays", "p90Days"], rows: rows)
         case .placements:
             let outcomes = PlacementOutcome.allCases
             let rows = try placements(query).map { r in
@@ -118,19 +126,19 @@ extension ProjectionView {
                     + outcomes.map { .count(r.endedByOutcome[$0] ?? 0) }
             }
             return StatisticsTable(title: "Placements started and ended by outcome",
-                                   columns: dimColumns + ["kind", "started", "ended"] + outcomes.map { "ended-\($0.rawValue)" }, rows: rows)
+                                   columns: dimColumns + ["kind", "started", "ended"] + outcomes.map { StatisticsTable.key("ended-\($0.rawValue)") }, rows: rows)
         case .outcomes:
             let rows = try outcomes(query).map { dims($0.dimensions) + [.text(String($0.monthsAfterClose)), .text($0.status.rawValue), .count($0.cases)] }
             return StatisticsTable(title: "Outcome status after close (by month of close)",
-                                   columns: dimColumns + ["months-after-close", "status", "cases"], rows: rows)
+                                   columns: dimColumns + ["monthsAfterClose", "status", "cases"], rows: rows)
         case .cases:
             let rows = try caseFlow(query).map { dims($0.dimensions) + [.count($0.opened), .count($0.reopened), .count($0.closed)] }
             return StatisticsTable(title: "New and closed cases", columns: dimColumns + ["opened", "reopened", "closed"], rows: rows)
         case .residents:
             var cols = dimColumns
-            if g.contains(.ageBand) { cols.append("age-band") }
+            if g.contains(.ageBand) { cols.append("ageBand") }
             if g.contains(.gender) { cols.append("gender") }
-            if g.contains(.targetGroup) { cols += ["target-group", "target-group-label"] }
+            if g.contains(.targetGroup) { cols += ["targetGroup", "targetGroupLabel"] }
             let rows = try residents(query).map { r -> [StatisticsCell] in
                 var c = dims(r.dimensions)
                 if g.contains(.ageBand) { c.append(.text(r.ageBand?.rawValue ?? "")) }
@@ -146,7 +154,7 @@ extension ProjectionView {
                  r.agreed.map { .hours($0) } ?? .text(""), .hours(r.delivered), r.balance.map { .hours($0) } ?? .text("")]
             }
             return StatisticsTable(title: "Shared hours delivered against agreed",
-                                   columns: ["period", "agreement", "employee", "paying-organisation", "party", "area", "agreed", "delivered", "balance"],
+                                   columns: ["period", "agreement", "employee", "payingOrganisation", "party", "area", "agreed", "delivered", "balance"],
                                    rows: rows)
         }
     }

@@ -206,9 +206,14 @@ extension ReferralCommand {
             return Table(columns, rows: rows)
         }
 
-        /// `from-sector` → `From sector`.
+        /// A column key as a table heading: `fromSector` → `From sector`, `p90Days` → `P90 days`,
+        /// `acceptancePercent` → `Acceptance %`.
         static func title(_ key: String) -> String {
-            let words = key.replacingOccurrences(of: "-", with: " ")
+            var words = ""
+            for c in key {
+                if c.isUppercase { words += " " + c.lowercased() } else { words.append(c) }
+            }
+            words = words.replacingOccurrences(of: " percent", with: " %")
             return words.prefix(1).uppercased() + words.dropFirst()
         }
     }
