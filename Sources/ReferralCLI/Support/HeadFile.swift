@@ -7,7 +7,7 @@ import ReferralEvents
 ///
 /// `{"accessLog":{"entries":7,"hash":"…"},"hash":"…","position":42,"recordedAt":"2024-03-01T09:30:00.000Z"}`
 ///
-/// `accessLog` is absent in head files written before December 2026 (and for a store whose
+/// `accessLog` is absent in head files written before November 2026 (and for a store whose
 /// access log does not exist yet); only the event log is checked against those.
 enum HeadFile {
     /// What a head file holds.

@@ -125,7 +125,7 @@ extension DataProtection {
     ///
     /// A resident who came back after an erasure was carried out has a new key, which no
     /// recorded erasure covers: they are not pending (erasing them again needs a new
-    /// decision, `forget`). Erasures carried out by builds before December 2026 left no
+    /// decision, `forget`). Erasures carried out by builds before November 2026 left no
     /// record in the key store, so for them any key is taken as the erased one.
     public func pendingErasures() throws -> [Pseudonym] {
         try pendingErasurePositions().keys.sorted()

@@ -36,7 +36,7 @@ public final class KeyStore: Sendable {
         var keys: Database
         /// Pseudonym → BE u64 position of the latest `ResidentErased` whose key destruction
         /// was carried out (`destroyKeys(erasedAt:)`). Absent in key stores from before
-        /// December 2026, which are read as before.
+        /// November 2026, which are read as before.
         var erasures: Database
         /// The file the environment has open, to notice when another process swapped it.
         var file: FileIdentity
@@ -203,7 +203,7 @@ public final class KeyStore: Sendable {
 
     /// The position of the latest erasure carried out in this key store for `resident`
     /// (`destroyKeys(erasedAt:)`), or nil if none was (or it was before such positions were
-    /// kept, December 2026).
+    /// kept, November 2026).
     public func erasureCarriedOut(_ resident: Pseudonym) throws -> UInt64? {
         try withKeys { h in
             try h.env.read { txn in try txn.get(h.erasures, resident.bytes).map { readBigEndian($0) } }
