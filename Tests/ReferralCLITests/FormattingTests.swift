@@ -111,6 +111,11 @@ import Testing
         #expect(PayloadText.summary(consent) == "consentId=K1 parties=a,b purposes=referral form=oral validUntil=31.12.2024")
         #expect(PayloadText.summary(.caseClosed(CaseClosed(reason: "Got a job"))) == "reason=\"Got a job\"")
         #expect(PayloadText.json(.caseClosed(CaseClosed(reason: "a/b"))) == "{\"reason\":\"a/b\"}")
+        // The same text as export's `data`: a retracted event's id in lowercase, as `id` is
+        // everywhere else (JSONEncoder wrote Foundation's uppercase).
+        let id = UUID(uuidString: "0177CF67-7580-7D1C-95C2-D17690EBD180")!
+        #expect(PayloadText.json(.eventRetracted(EventRetracted(retractedEventId: id, reason: "Wrong hours")))
+                    == #"{"reason":"Wrong hours","retractedEventId":"0177cf67-7580-7d1c-95c2-d17690ebd180"}"#)
     }
 
     /// Free text that a spreadsheet would evaluate as a formula gets a leading `'` in

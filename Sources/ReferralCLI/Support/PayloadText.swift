@@ -3,8 +3,9 @@ import ReferralEvents
 
 /// An event's payload as text: a one-line summary for people, JSON for machines.
 ///
-/// Both are derived from the payload structs themselves (their stored properties, in
-/// declaration order), so a new event type shows up without touching this file.
+/// The summary is derived from the payload structs themselves (their stored properties,
+/// in declaration order), so a new event type shows up without touching this file; the
+/// JSON is the CloudEvent's `data`.
 enum PayloadText {
     /// `toOrganisation=jobcenter-viborg kind=jobcenter-contact reason="Wants a job"`.
     /// Sealed personal data shows as `sealed`, never its bytes.
@@ -18,14 +19,8 @@ enum PayloadText {
         return parts.joined(separator: " ")
     }
 
-    /// The payload as a JSON object with sorted keys.
-    static func json(_ payload: EventPayload) -> String {
-        guard let inner = Mirror(reflecting: payload).children.first?.value as? any Encodable else { return "{}" }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(inner) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
-    }
+    /// The payload as a JSON object with sorted keys, as export writes it (`dataJSON`).
+    static func json(_ payload: EventPayload) -> String { payload.dataJSON }
 
     private static func value(_ any: Any) -> String? {
         let mirror = Mirror(reflecting: any)

@@ -164,6 +164,11 @@ extension EventPayload {
         }
         return ValueShape.payload(type).normalised(value)
     }
+
+    /// The payload as compact JSON with sorted keys: the CloudEvent's `data`, byte for byte
+    /// what `referral export` writes (ids in lowercase, hours as numbers, sealed data in
+    /// base64), so a program reading `referral log --json` joins on the same text.
+    public var dataJSON: String { cloudEventData.compact(sortKeys: true) }
 }
 
 // MARK: - Import
