@@ -104,6 +104,22 @@ import Testing
         #expect(r.status == 0 && r.err.isEmpty, "\(r)")
     }
 
+    /// The same under a file size limit when nothing ignores SIGXFSZ (a user's shell, cron):
+    /// the kernel's signal would end the process half-way through the output, and `export
+    /// --out` would leave its `FILE.<pid>.partial` behind; docs/cli.md promises exit 74 with
+    /// a message instead, as on a full disk.
+    @Test(.enabled(if: Self.envResetsSignals)) func aFileSizeLimitIsAnErrorNotASignal() throws {
+        var r = try sandbox.run(["log"], fileSizeBlocks: 1, ignoreFileSizeSignal: false)
+        #expect(r.status == 74, "\(r)")
+        #expect(r.err == "referral: cannot write standard output: File too large; the output is incomplete\n", "\(r)")
+        let out = sandbox.root + "/limited.jsonl"
+        r = try sandbox.run(["export", "--out", out], fileSizeBlocks: 1, ignoreFileSizeSignal: false)
+        #expect(r.status == 74, "\(r)")
+        #expect(r.err.contains("File too large"), "\(r)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: sandbox.root).filter { $0.hasPrefix("limited.jsonl") }
+        #expect(left.isEmpty, "left behind: \(left)")
+    }
+
     /// The same on a real full disk, where the machine has /dev/full.
     @Test(.enabled(if: Self.isCharacterDevice("/dev/full"))) func outputToAFullDiskIsAnError() throws {
         let r = try sandbox.run(["log"], stdoutPath: "/dev/full")
@@ -123,6 +139,17 @@ import Testing
         let read = try sandbox.run(["log"], stdoutPath: "/dev/full")
         #expect(read.status == 74 && !read.err.contains("record"), "\(read)")
     }
+
+    /// Whether `env --default-signal` (GNU coreutils 8.31 and later) is there.
+    static let envResetsSignals: Bool = {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["--default-signal=XFSZ", "true"]
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return false }
+        p.waitUntilExit()
+        return p.terminationStatus == 0
+    }()
 
     static func isCharacterDevice(_ path: String) -> Bool {
         (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeCharacterSpecial

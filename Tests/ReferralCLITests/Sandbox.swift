@@ -40,8 +40,10 @@ struct Sandbox {
     /// Runs `referral args…`, adding `--store <sandbox store>` at the end unless `store` is
     /// false, and an identity in the environment unless `identity` is false; with
     /// `addressSpaceKB`, under that limit (`ulimit -v`); with `fileSizeBlocks`, unable to
-    /// write a file past that many blocks (`ulimit -f`, SIGXFSZ ignored, so a write fails
-    /// with EFBIG as on a full disk); with `stdoutPath`, writing standard output there; with
+    /// write a file past that many blocks (`ulimit -f`; with `ignoreFileSizeSignal`, the
+    /// default, SIGXFSZ ignored by the shell that starts it, so a write fails with EFBIG as on
+    /// a full disk whatever `referral` does about the signal; without, started with the
+    /// signal's default action, which needs `env --default-signal`); with `stdoutPath`, writing standard output there; with
     /// `closedStandardStreams`, started with standard output and error closed (`>&- 2>&-`);
     /// with `asNobody`, as the unprivileged user 65534 (through `setpriv` when the tests run
     /// as root, where permissions would not be checked); with `umask`, under that
@@ -49,17 +51,20 @@ struct Sandbox {
     @discardableResult
     func run(_ args: [String], store: Bool = true, identity: Bool = true, stdin: String? = nil,
              environment extra: [String: String] = [:], addressSpaceKB: Int? = nil,
-             fileSizeBlocks: Int? = nil, stdoutPath: String? = nil, closedStandardStreams: Bool = false,
+             fileSizeBlocks: Int? = nil, ignoreFileSizeSignal: Bool = true, stdoutPath: String? = nil, closedStandardStreams: Bool = false,
              asNobody: Bool = false, umask mask: String? = nil) throws -> CLIResult {
         let p = Process()
         let arguments = args + (store ? ["--store", self.store] : [])
         var limits: [String] = []
         if let kb = addressSpaceKB { limits.append("ulimit -v \(kb)") }
-        if let blocks = fileSizeBlocks { limits.append("trap '' XFSZ && ulimit -f \(blocks)") }
+        if let blocks = fileSizeBlocks { limits.append((ignoreFileSizeSignal ? "trap '' XFSZ && " : "") + "ulimit -f \(blocks)") }
         if let mask { limits.append("umask \(mask)") }
         if !limits.isEmpty {
             p.executableURL = URL(fileURLWithPath: "/bin/sh")
-            p.arguments = ["-c", (limits + ["exec \"$0\" \"$@\""]).joined(separator: " && "), Sandbox.binary] + arguments
+            // The test process may itself run with SIGXFSZ ignored, which a shell cannot undo
+            // ("trap -" leaves a signal ignored on entry alone); env can.
+            let exec = fileSizeBlocks != nil && !ignoreFileSizeSignal ? "exec env --default-signal=XFSZ \"$0\" \"$@\"" : "exec \"$0\" \"$@\""
+            p.arguments = ["-c", (limits + [exec]).joined(separator: " && "), Sandbox.binary] + arguments
         } else if asNobody && getuid() == 0 {
             p.executableURL = URL(fileURLWithPath: Sandbox.setpriv)
             p.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", Sandbox.binary] + arguments
