@@ -21,7 +21,7 @@ enum ExitStatus {
     static let conflict: Int32 = 68
     /// `verify` found corruption or tampering.
     static let corrupt: Int32 = 70
-    /// `init` or `backup` found something already there.
+    /// `init`, `demo`, `backup` or `access-report --out` found something already there.
     static let alreadyExists: Int32 = 73
     /// The store or the file system failed.
     static let storage: Int32 = 74
@@ -31,14 +31,16 @@ enum ExitStatus {
           0  success
          64  usage: bad flags, impossible date, malformed id, missing identity,
              or a command not available in this build
-         65  invalid input data (import file, head file)
+         65  invalid input data (import file, head file, retention policy,
+             configuration file; free text holding a CPR number)
          66  not found: no store, unknown case, agreement, event or file
          67  refused by a domain rule (e.g. a referral without consent)
          68  version conflict: the case changed meanwhile; run the command again
          70  the store is damaged: verify found corruption (the message names the
              first bad position; with --rules, the first rule row that is not what
              the log gives), or a store file is cut short, empty or not LMDB
-         73  already exists: init over a store, backup into a store
+         73  already exists: init over a store, demo into a store with events,
+             backup into a non-empty directory, access-report onto a file
          74  store or I/O failure
         """
 

@@ -66,7 +66,8 @@ struct IdentityOptions: ParsableArguments {
     static let helpText = """
         Every write records who made it and for which organisation: --actor and --org, \
         else $REFERRAL_ACTOR and $REFERRAL_ORG, else the configuration file \
-        ($REFERRAL_CONFIG, else ~/.config/referral/config.json) written by \
+        ($REFERRAL_CONFIG, else $XDG_CONFIG_HOME/referral/config.json, else \
+        ~/.config/referral/config.json) written by \
         `referral config --actor NAME --org ORG` or `referral init --actor NAME --org ORG`. \
         A write without an identity is refused.
         """

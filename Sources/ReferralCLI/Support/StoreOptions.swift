@@ -70,7 +70,7 @@ enum StoreLocation {
 /// `--store DIR`, shared by every command that reads or writes a store.
 struct StoreOptions: ParsableArguments {
     @Option(name: .long,
-            help: ArgumentHelp("The store directory (default: $REFERRAL_STORE, else ~/.local/share/referral/store).", valueName: "dir"),
+            help: ArgumentHelp("The store directory (default: $REFERRAL_STORE, else $XDG_DATA_HOME/referral/store or ~/.local/share/referral/store).", valueName: "dir"),
             completion: .directory)
     var store: String?
 

@@ -15,7 +15,10 @@ extension ReferralCommand {
                 they are as known on that day: late registrations revise past periods. Counts \
                 of 1 to 4 are shown as <5, as LBF does (--suppress N sets the threshold, \
                 --no-suppress shows them for internal use); rates and days computed from a \
-                suppressed count are suppressed too. Hours are never suppressed.
+                suppressed count are suppressed too. Hours are never suppressed. --by area, \
+                organisation and sector group every statistic but hours (area and \
+                organisation only; referrals are always split by sector); age-band, gender \
+                and target-group group residents only.
 
                 Statistics: referrals (sector to sector by kind, acceptance %), funnel \
                 (referral, first contact, placement, job or education), first-contact (days \
@@ -76,7 +79,7 @@ extension ReferralCommand {
         @Argument(help: "The statistic.")
         var statistic: Statistic = .referrals
 
-        @Option(help: "How to cut the range into rows (default: month for --from/--to and --month, year otherwise).")
+        @Option(help: "How to cut the range into rows (default: one row for --year, --quarter, --month and --plan, a month a row for --from/--to, a year a row otherwise).")
         var period: Period?
 
         @Option(parsing: .unconditional, help: ArgumentHelp("One calendar year, e.g. 2024.", valueName: "year"))
