@@ -48,6 +48,16 @@ extension ReferralCommand {
                 case .hours: .hours
                 }
             }
+
+            /// The `--by` groupings this statistic is cut by (`referrals` are always split
+            /// from sector to sector, so `--by sector` asks for what it does anyway).
+            var groupings: [Grouping] {
+                switch self {
+                case .hours: [.area, .organisation]
+                case .residents: Grouping.allCases
+                case .referrals, .funnel, .firstContact, .placements, .outcomes, .cases: [.area, .organisation, .sector]
+                }
+            }
         }
 
         enum Period: String, ExpressibleByArgument, CaseIterable {
@@ -100,7 +110,7 @@ extension ReferralCommand {
         @Option(help: ArgumentHelp("Last month, e.g. 2024-12 (or a date in it).", valueName: "month"), transform: Self.parseMonth)
         var to: YearMonth?
 
-        @Option(name: .customLong("by"), help: ArgumentHelp("Group by area, organisation, sector, age-band, gender or target-group (repeat for several).", valueName: "dimension"))
+        @Option(name: .customLong("by"), help: ArgumentHelp("Group by area, organisation or sector (repeat for several); hours by area or organisation; residents also by age-band, gender or target-group.", valueName: "dimension"))
         var groupBy: [Grouping] = []
 
         @Option(name: .customLong("area"), help: ArgumentHelp("Only this area (repeat for several).", valueName: "area"))
@@ -139,6 +149,14 @@ extension ReferralCommand {
             if let from, let to, from > to { throw ValidationError("--from \(from) is after --to \(to); give the first month with --from and the last with --to") }
             if let year, YearMonth(year: year, month: 1) == nil { throw ValidationError("--year must be between 1900 and 2199") }
             if suppress < 1 { throw ValidationError("--suppress must be at least 1") }
+            if let wrong = groupBy.first(where: { !statistic.groupings.contains($0) }) {
+                let takes = statistic.groupings.map(\.rawValue)
+                var message = "stats \(statistic.rawValue) cannot be grouped by \(wrong.rawValue); it takes --by \(takes.dropLast().joined(separator: ", ")) or \(takes.last!)"
+                if statistic != .residents, [.ageBand, .gender, .targetGroup].contains(wrong) {
+                    message += " (age-band, gender and target-group group `stats residents`)"
+                }
+                throw ValidationError(message)
+            }
         }
 
         func run() throws {
