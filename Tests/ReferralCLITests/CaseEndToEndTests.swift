@@ -222,6 +222,7 @@ import Testing
         let before = try sandbox.head()
         r = try sandbox.run(["retract", id.uuidString, "--reason", "again"])
         #expect(r.status == 67 && r.err.contains("already-retracted"), "\(r)")
+        #expect(r.err.contains("event \(id.uuidString.lowercased()) at position"), "ids are shown in lowercase everywhere: \(r)")
         #expect(try sandbox.head() == before)
     }
 

@@ -398,7 +398,7 @@ struct RuleEngine {
     /// Marks `id` retracted and rebuilds the rule state it contributed to.
     private mutating func retract(_ id: UUID, in stream: StreamID) throws {
         guard let posBytes = try txn.get(eventIDs, uuidKey(id)) else {
-            throw violation(.unknownEvent, "there is no event \(id) to retract")
+            throw violation(.unknownEvent, "there is no event \(id.uuidString.lowercased()) to retract")
         }
         let pos = readBigEndian(posBytes)
         guard let record = try txn.get(events, bigEndianKey(pos)) else {
@@ -406,13 +406,13 @@ struct RuleEngine {
         }
         let target = try EventView(checking: record).decode()
         guard target.stream == stream else {
-            throw violation(.wrongStream, "event \(id) is in stream '\(target.stream)'; append its retraction to that stream")
+            throw violation(.wrongStream, "event \(id.uuidString.lowercased()) is in stream '\(target.stream)'; append its retraction to that stream")
         }
         if case .eventRetracted = target.payload {
-            throw violation(.invalidValue, "event \(id) is itself a retraction; record the fact anew instead of retracting a retraction")
+            throw violation(.invalidValue, "event \(id.uuidString.lowercased()) is itself a retraction; record the fact anew instead of retracting a retraction")
         }
         guard try get(RuleKey.retracted(uuidKey(id))) == nil else {
-            throw violation(.alreadyRetracted, "event \(id) at position \(pos) has already been retracted")
+            throw violation(.alreadyRetracted, "event \(id.uuidString.lowercased()) at position \(pos) has already been retracted")
         }
         try put(RuleKey.retracted(uuidKey(id)), bigEndianKey(pos))
 
