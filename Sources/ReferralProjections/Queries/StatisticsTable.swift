@@ -27,10 +27,18 @@ public enum StatisticsCell: Sendable, Hashable {
     /// A count of people or cases (suppressible).
     case count(Int)
     case hours(Hours)
-    /// A share 0…1 computed from `basis` cases; nil when the basis is 0.
+    /// A share 0…1; nil when nothing was counted. `basis` decides its suppression: the
+    /// smallest non-zero count the share is computed from (`rate(_:from:)`), since the share
+    /// beside the other counts gives that count away (9 accepted at 90.0 % is 1 rejected).
     case rate(Double?, basis: Int)
     /// A number of days computed from `basis` cases.
     case days(Int?, basis: Int)
+
+    /// A share computed from `counts` (for acceptance: accepted and rejected), suppressed when
+    /// any of them is: its basis is the smallest that is not zero.
+    public static func rate(_ share: Double?, from counts: [Int]) -> StatisticsCell {
+        .rate(share, basis: counts.filter { $0 > 0 }.min() ?? 0)
+    }
 
     /// Plain text: counts as integers, hours like `85.1`, rates as percentages with one
     /// decimal (`66.7`), empty for a missing value.
@@ -105,7 +113,7 @@ extension ProjectionView {
                 c += [.text(r.fromSector), .text(r.toSector)]
                 if g.contains(.organisation) { c += [.text(r.fromOrganisation ?? ""), .text(r.toOrganisation ?? "")] }
                 c += [.text(r.kind.rawValue), .count(r.made), .count(r.accepted), .count(r.rejected), .count(r.awaitingAnswer),
-                      .rate(r.acceptanceRate, basis: r.accepted + r.rejected)]
+                      .rate(r.acceptanceRate, from: [r.accepted, r.rejected])]
                 return c
             }
             return StatisticsTable(title: "Referrals by sector and kind", columns: cols, rows: rows)
