@@ -1202,12 +1202,13 @@ class Checker:
             want = [suppressed(r, stat, suppress) for r in want]
         self.record(label, got, compare(label, got, want, VALUES[stat]))
 
-    def caseload(self, title, world, today, args=(), by=None, only=None):
+    def caseload(self, title, world, today, args=(), by=None, only=None, inactive_days=30,
+                 consent_days=14):
         cmd = ["caseload"] + list(args)
         if by:
             cmd += ["--by", by]
         label = "%s: %s [%s]" % (self.name, title, " ".join(cmd))
-        rows = caseload(world, today)
+        rows = caseload(world, today, inactive_days, consent_days)
         if only:
             rows = [r for r in rows if only(r)]
         got = self.cli.json(*cmd)
@@ -1291,6 +1292,10 @@ def check_store(cli, name, events, today, as_of_days, verbose, views=True):
             ["area", "age-band", "gender", "target-group"])
     ck.stat("residents", now, "residents", *year(y2, "quarter"), ["target-group"])
     ck.stat("residents", now, "residents", *year(y1, "month"), ["target-group"])
+    # several groupings at once
+    ck.stat("referrals", now, "referrals", *year(y1, "quarter"), ["area", "organisation"])
+    ck.stat("residents", now, "residents", *year(y1, "quarter"), ["sector", "gender"])
+    ck.stat("outcomes", now, "outcomes", *year(y1, "quarter"), ["area", "sector"])
     # filters
     ck.stat("referrals", now, "referrals", whole, [], ["organisation"], {"orgs": {some_org}})
     ck.stat("referrals", now, "referrals", whole, [], [], {"areas": {some_area}})
@@ -1349,6 +1354,11 @@ def check_store(cli, name, events, today, as_of_days, verbose, views=True):
                           ("--organisation", "organisation")):
             ck.caseload("caseload", now, today, targs + [flag, r0[key]],
                         only=lambda r, k=key, v=r0[key]: r[k] == v)
+        ck.caseload("caseload", now, today, targs + ["--inactive-days", "10", "--consent-days",
+                                                     "60"], inactive_days=10, consent_days=60)
+        ck.caseload("caseload", now, today, targs + ["--inactive-days", "1", "--consent-days",
+                                                     "0"], by="area", inactive_days=1,
+                    consent_days=0)
         for flag in ("inactive", "awaiting-answer", "active-placement", "consent-expiring"):
             ck.caseload("caseload", now, today, targs + ["--flag", flag],
                         only=lambda r, f=flag: f in (r["flags"] or "").split(","))
