@@ -400,7 +400,9 @@ final class DemoWriter {
                 // The store refuses a recorded-at after its clock: say which clock and why.
                 if error.code == .invalidInput, error.message.contains("future") {
                     error.message = "the demo records events up to \(DemoGenerator.demoNow.iso8601), but the store's clock is earlier: " + error.message
-                } else {
+                } else if error.code == .ruleViolation || error.code == .invalidInput || error.code == .conflict {
+                    // Only a refusal of the generated events is the generator's fault; a full
+                    // disk or a file size limit (`.storage`) is reported as it is.
                     error.message = "demo data for \(day.danish) was refused (a bug in the demo generator): " + error.message
                 }
                 throw error

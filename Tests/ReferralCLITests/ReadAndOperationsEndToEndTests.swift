@@ -120,6 +120,14 @@ import Testing
         #expect(left.isEmpty, "left behind: \(left)")
     }
 
+    /// A demo that hits the limit is a storage error (exit 74), not "a bug in the demo generator".
+    @Test(.enabled(if: Self.envResetsSignals)) func aDemoStoppedByAFileSizeLimitSaysSo() throws {
+        let store = sandbox.root + "/limited-demo"
+        let r = try sandbox.run(["demo", "--store", store, "--size", "small", "--no-seal"], store: false, fileSizeBlocks: 400, ignoreFileSizeSignal: false)
+        #expect(r.status == 74, "\(r)")
+        #expect(r.err.contains("file size limit") && !r.err.contains("bug"), "\(r)")
+    }
+
     /// The same on a real full disk, where the machine has /dev/full.
     @Test(.enabled(if: Self.isCharacterDevice("/dev/full"))) func outputToAFullDiskIsAnError() throws {
         let r = try sandbox.run(["log"], stdoutPath: "/dev/full")
