@@ -209,6 +209,8 @@ import Testing
         (["log-hours", "A1", "--date", "01.03.2024", "--hours", "1.005"], "more than two decimals"),
         (["caseload", "--inactive-days", "-5"], "non-negative whole number"),
         (["stats", "--suppress", "-1"], "non-negative whole number"),
+        (["close", "C1", "--reason", "r", "--on", "2024-03-01T09:30"], "a date-time needs its zone"),
+        (["close", "C1", "--reason", "r", "--on", "2024-03-01T09:30:00"], "add Z for UTC (2024-03-01T09:30:00Z)"),
         (["stats", "funnel", "--by", "gender"], "stats funnel cannot be grouped by gender; it takes --by area, organisation or sector (age-band, gender and target-group group `stats residents`)"),
         (["stats", "hours", "--by", "sector"], "stats hours cannot be grouped by sector; it takes --by area or organisation"),
         (["demo", "--size", "10"], "at least 500"),

@@ -26,8 +26,13 @@ enum Parse {
 
     /// A date (midnight UTC) or an ISO 8601 date-time with a zone, e.g. `2024-03-01T09:30:00Z`.
     static func instant(_ text: String) throws -> Timestamp {
-        guard let t = Timestamp(parsing: text.trimmingCharacters(in: .whitespaces)) else {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard let t = Timestamp(parsing: trimmed) else {
             if let year = yearOutOfRange(text) { throw ArgumentValueError(Self.yearMessage(year)) }
+            // A local date-time (seconds or not) is no one instant: say what to add.
+            if let local = [trimmed, trimmed + ":00"].first(where: { Timestamp(parsing: $0 + "Z") != nil }) {
+                throw ArgumentValueError("a date-time needs its zone, or it is not one instant: add Z for UTC (\(local)Z) or Danish time's offset (\(local)+01:00 in winter, +02:00 in summer)")
+            }
             throw ArgumentValueError(looksLikeDate(text)
                 ? "no such day or time; give a real date (YYYY-MM-DD or DD.MM.YYYY) or a date-time such as 2024-03-01T09:30:00Z"
                 : "not a date or time; use YYYY-MM-DD, DD.MM.YYYY or an ISO 8601 date-time such as 2024-03-01T09:30:00Z")
