@@ -57,7 +57,7 @@ import Testing
         r = try sandbox.run(["log", "--stream", "agreement"])
         #expect(r.status == 66, "\(r)")
         #expect(r.out.isEmpty)
-        #expect(r.err.contains("there is no stream 'agreement'"), "\(r)")
+        #expect(r.err.contains("there is no stream 'agreement'; streams are registry, case-<id>, agreement-<id> and resident-<pseudonym>"), "\(r)")
         r = try sandbox.run(["log", "--case", "C9", "--json"])
         #expect(r.status == 66, "\(r)")
         #expect(r.err.contains("there is no case 'C9'"), "\(r)")

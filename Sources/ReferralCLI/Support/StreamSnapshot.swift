@@ -98,5 +98,5 @@ func existingStream(stream: String?, caseID: String?, in store: EventStore) thro
     guard let wanted = stream.map({ StreamID($0) }) ?? caseID.map({ StreamID.case($0) }) else { return nil }
     guard try store.streamVersion(wanted) == 0 else { return wanted }
     if let caseID { throw CLIError.notFound("there is no case '\(caseID)'; check the case id (`referral caseload` lists open cases)") }
-    throw CLIError.notFound("there is no stream '\(wanted)'; streams are registry, case-<id> and agreement-<id> (`referral log` shows them)")
+    throw CLIError.notFound("there is no stream '\(wanted)'; streams are registry, case-<id>, agreement-<id> and resident-<pseudonym> (`referral log` shows them)")
 }
