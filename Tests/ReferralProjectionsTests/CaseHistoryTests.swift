@@ -47,6 +47,13 @@ import Testing
         #expect(h.entries.map(\.consentsInForce.count) == [0, 0, 1, 1, 1, 1, 1, 1, 0])
         #expect(h.entries[2].coveringConsent == "K1")
         #expect(h.entries[7].reason == "I job")
+        // The one-line summary is for people, so its days are DD.MM.YYYY as every table's are;
+        // the fields keep ISO 8601 for programs.
+        for i in [1, 5, 6] {
+            #expect(h.entries[i].summary.wholeMatch(of: /.*\b\d\d\.\d\d\.\d{4}\b.*/) != nil, "\(h.entries[i].summary)")
+            #expect(h.entries[i].summary.firstMatch(of: /\d{4}-\d\d-\d\d/) == nil, "\(h.entries[i].summary)")
+        }
+        #expect(h.entries[5].fields.first { $0.name == "start" }?.value.wholeMatch(of: /\d{4}-\d\d-\d\d/) != nil)
         // V2's consent ended 31 March; V2's last event (6 March) was still under it.
         let v2 = try w.projections.caseHistory(caseId: "V2")
         #expect(v2.entries.last?.consentsInForce == ["K1"])

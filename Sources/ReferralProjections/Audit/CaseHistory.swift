@@ -163,7 +163,7 @@ private func describe(_ payload: EventPayload) -> (String, String?, [HistoryFiel
     case .caseAssigned(let p):
         return ("case assigned to \(p.liaisonId)", p.reason, f(("liaison", p.liaisonId)))
     case .consentGiven(let p):
-        return ("consent \(p.consentId) (\(p.form.rawValue)) for \(p.parties.joined(separator: ", ")) until \(p.validUntil?.iso8601 ?? "case closes")", nil,
+        return ("consent \(p.consentId) (\(p.form.rawValue)) for \(p.parties.joined(separator: ", ")) until \(p.validUntil?.danish ?? "case closes")", nil,
                 f(("consent", p.consentId), ("parties", p.parties.joined(separator: ",")),
                   ("purposes", p.purposes.map(\.rawValue).joined(separator: ",")), ("form", p.form.rawValue), ("valid-until", date(p.validUntil))))
     case .consentWithdrawn(let p):
@@ -179,11 +179,11 @@ private func describe(_ payload: EventPayload) -> (String, String?, [HistoryFiel
         return ("\(p.contactKind.rawValue) jobcenter contact at \(p.jobcenter)", nil,
                 f(("kind", p.contactKind.rawValue), ("jobcenter", p.jobcenter), ("referral", p.referralId)))
     case .placementStarted(let p):
-        return ("placement \(p.placementId) (\(p.kind.rawValue)) at \(p.employer) from \(p.startDate.iso8601)", nil,
+        return ("placement \(p.placementId) (\(p.kind.rawValue)) at \(p.employer) from \(p.startDate.danish)", nil,
                 f(("placement", p.placementId), ("kind", p.kind.rawValue), ("employer", p.employer), ("start", p.startDate.iso8601),
                   ("planned-end", date(p.plannedEndDate)), ("hours-per-week", p.hoursPerWeek.description), ("referral", p.referralId)))
     case .placementEnded(let p):
-        return ("placement \(p.placementId) ended \(p.endDate.iso8601): \(p.outcome.rawValue)", nil,
+        return ("placement \(p.placementId) ended \(p.endDate.danish): \(p.outcome.rawValue)", nil,
                 f(("placement", p.placementId), ("end", p.endDate.iso8601), ("outcome", p.outcome.rawValue)))
     case .outcomeRecorded(let p):
         return ("status \(p.monthsAfterClose) months after close: \(p.status.rawValue)", nil,
