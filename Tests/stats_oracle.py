@@ -77,7 +77,7 @@ Definitions taken from the docs (and where the docs left a choice, the choice ma
   per-agreement row (party "all") carries agreed; --by organisation / --by area add
   delivered-only rows per logged servedOrganisation / areaId ("unspecified" when the log
   has none). --organisation keeps the agreements it pays or is served by; --area those that
-  serve the area (not documented; what the CLI does).
+  serve the area, and with --by area only the rows of those areas.
 - caseload: open cases as of the view; active placements = started and not ended (in any
   episode); pending referrals = not answered; consents in force = given, not withdrawn, not
   lapsed by a close, and not past validUntil on --today; last activity = the latest
@@ -586,8 +586,8 @@ def stat_hours(w, rng, by, areas=None, orgs=None):
         # "for hours [the organisation filter matches] the paying or a served organisation"
         if orgs and not ({ag["payingOrganisation"]} | set(ag["servedOrganisations"])) & orgs:
             continue
-        # the docs do not say what an area filter does to hours; the CLI keeps the agreements
-        # that serve one of the areas, with all their rows (also other areas' with --by area)
+        # "the area filter [keeps] the agreements that serve the area: each agreement's own
+        # row ..., and with --by area only the rows of the areas asked for"
         if areas and not set(ag["servedAreas"]) & areas:
             continue
         base = dict(agreement=aid, employee=ag["employee"],
@@ -604,6 +604,8 @@ def stat_hours(w, rng, by, areas=None, orgs=None):
             if "organisation" in by or "area" in by:
                 dims = dict(base, party=(party or UNSPECIFIED) if "organisation" in by else None,
                             area=(area or UNSPECIFIED) if "area" in by else None)
+                if areas and "area" in by and dims["area"] not in areas:
+                    continue
                 rows[key_of(p, dims)]["delivered"] += h
     out = []
     for k, v in rows.items():

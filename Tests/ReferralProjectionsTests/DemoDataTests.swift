@@ -97,6 +97,23 @@ import Testing
         #expect(monthly.map(\.opened).reduce(0, +) == flow.opened)
     }
 
+    /// Hours asked for one area and cut by area show that area's rows, not every area the
+    /// agreement serves; the agreement's own row still holds all it delivered against agreed.
+    @Test func hoursForOneAreaShowThatArea() throws {
+        try projections.catchUp()
+        let view = try projections.current()
+        var q = StatisticsQuery(from: month(2021, 1), through: month(2025, 12), granularity: .total, groupBy: [.area])
+        let all = try view.hours(q)
+        let byArea = Dictionary(grouping: all.filter { $0.area != nil }, by: { $0.agreement })
+        let (agreement, rows) = try #require(byArea.first { Set($0.value.compactMap(\.area)).count > 1 })
+        let area = try #require(rows.compactMap(\.area).sorted().first { $0 != "unspecified" })
+        q.areas = [area]
+        let one = try view.hours(q).filter { $0.agreement == agreement }
+        #expect(one.filter { $0.area != nil }.map(\.area) == [area])
+        let own = try #require(all.first { $0.agreement == agreement && $0.party == nil && $0.area == nil })
+        #expect(own.agreed != nil && one.filter { $0.area == nil } == [own])
+    }
+
     /// A rate is suppressed when any count it is computed from is, not only when their sum
     /// is: an acceptance rate beside the accepted count gives a hidden rejected count away
     /// (9 accepted at 90.0 % is 1 rejected). Found by Tests/stats_oracle.py.

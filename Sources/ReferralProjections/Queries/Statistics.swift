@@ -409,6 +409,9 @@ extension ProjectionView {
                     delivered[p, default: 0] += hundredths
                     let party = query.groupBy.contains(.organisation) ? bucket.party : .max - 1
                     let area = query.groupBy.contains(.area) ? bucket.area : .max - 1
+                    // Asked for some areas, a row per area shows only those (the agreement's
+                    // own row still counts all its hours: agreed hours are not per area).
+                    if area != .max - 1, let areas = q.areas, !areas.contains(area) { continue }
                     if party != .max - 1 || area != .max - 1 { split[HoursSplit(period: p, party: party, area: area), default: 0] += hundredths }
                 }
                 for (p, period) in q.periods.enumerated() {
