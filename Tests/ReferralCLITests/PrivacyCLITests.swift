@@ -120,7 +120,7 @@ import Testing
         #expect(shown.status == 0 && shown.out.contains("key not in this store") && !shown.out.contains("erased"), "\(shown)")
         #expect(shown.err.contains("move stores with `referral backup`"), "\(shown)")
         let json = try other.run(["resident", "show", "C1", "--reason", "Kontrol", "--json"])
-        #expect(try self.json(json.out).first?["status"] as? String == "key not in this store", "\(json)")
+        #expect(try self.json(json.out).first?["status"] as? String == "key-not-in-store", "\(json)")
         let help = try other.run(["import", "--help"], store: false)
         #expect(help.out.contains("move a store with `referral backup`"), "\(help)")
     }

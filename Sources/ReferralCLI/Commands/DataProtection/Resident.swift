@@ -97,11 +97,13 @@ extension ReferralCommand {
                                             Column("name", "Name"), Column("phone", "Phone"), Column("email", "E-mail"), Column("address", "Address"),
                                             Column("basis", "Basis")])
                 let d = read.details.details
+                // For programs the access report's codes, for people words.
+                let machine = output.format == .json || output.format == .csv
                 let status = switch read.details {
                 case .present: "present"
                 case .erased: "erased"
-                case .keyNotInStore: "key not in this store"
-                case .none: "none recorded"
+                case .keyNotInStore: machine ? "key-not-in-store" : "key not in this store"
+                case .none: machine ? "none" : "none recorded"
                 }
                 writer.row([.text(read.caseID), .text(read.resident.hex), .text(status), .optional(d.map { PrivacyCLI.showCPR($0.cpr) }),
                             .optional(d?.name), .optional(d?.phone), .optional(d?.email), .optional(d?.address), .text(read.basis.description)])
