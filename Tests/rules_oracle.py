@@ -110,6 +110,13 @@ class Consent:
                 and (self.lapsed is None or self.lapsed > day))
 
 
+TAGS = {}
+
+
+def tag(name):
+    TAGS[name] = TAGS.get(name, 0) + 1
+
+
 class CaseState:
     def __init__(self):
         self.exists = False
@@ -219,8 +226,23 @@ def check(st, ev, registry):
         if ev["months"] in st.marks:
             return "outcome-already-recorded"
     if t == "refer":
-        if not any(c.covers(ev["to"], "referral", d) for c in st.consents.values()):
+        cover = [c for c in st.consents.values() if c.covers(ev["to"], "referral", d)]
+        if not cover:
+            near = [c for c in st.consents.values()
+                    if ev["to"] in c.parties and "referral" in c.purposes]
+            if any(c.given > d for c in near):
+                tag("refused: consent given after the referral's day")
+            if any(c.until is not None and c.until < d for c in near):
+                tag("refused: consent past its validUntil")
+            if any(c.lapsed is not None and c.lapsed <= d and c.withdrawn for c in near):
+                tag("refused: consent withdrawn on or before the day")
+            if any(c.lapsed is not None and c.lapsed <= d and not c.withdrawn for c in near):
+                tag("refused: consent lapsed by a close on or before the day")
             return "consent-required"
+        if all(c.lapsed is not None for c in cover):
+            tag("accepted: dated before its consent lapsed (withdrawn or closed later)")
+        if st.closed is not None:
+            tag("accepted: referral in a reopened case")
     return None
 
 
@@ -265,6 +287,7 @@ class Case:
         self.log = []              # accepted events (dicts, with "eid" once known)
         self.retracted = set()     # indexes into log
         self.state = CaseState()
+        self.counting = False
 
     def predict(self, ev, path):
         """('ok',) | ('refused', rule) | ('not-found',)"""
@@ -284,8 +307,11 @@ class Case:
         if cli and t == "start" and ev["hours"] <= 0:
             return ("usage",)        # the CLI takes only hours more than 0
         if cli and t in ("answer", "contact") and ev.get("rid") is not None:
+            # a referral the case never had is not found; `contact` without --jobcenter
+            # also needs the receiver of a referral that stands (not retracted)
+            live = t == "contact" and ev.get("jobcenter_defaulted")
             if not any(e["type"] == "refer" and e["rid"] == ev["rid"]
-                       for i, e in enumerate(self.log) if i not in self.retracted):
+                       for i, e in enumerate(self.log) if not live or i not in self.retracted):
                 return ("not-found",)
         if cli and t == "refer" and ev.get("by_missing"):
             return ("usage",)        # no --by, and the case has no liaison to default to
@@ -299,6 +325,9 @@ class Case:
             return
         tgt = self.log[ev["target"]]
         self.retracted.add(ev["target"])
+        if self.counting:
+            tag("retracted %s" % (tgt["type"] if tgt["type"] != "contact"
+                                  else "contact " + tgt["kind"]))
         if tgt["type"] == "assign" or (tgt["type"] == "contact" and tgt["kind"] == "follow-up"):
             return
         self.replay()
@@ -310,6 +339,8 @@ class Case:
                 continue
             if check(st, e, self.registry) is None:
                 apply(st, e)
+            elif self.counting:
+                tag("replay left out a later %s" % e["type"])
         self.state = st
 
 
@@ -360,7 +391,7 @@ class Generator:
             else:
                 kinds = ["refer", "consent", "close", "retract"]
         elif st.open:
-            kinds = (["consent"] * 4 + ["refer"] * 6 + ["withdraw"] * 2 + ["answer"] * 3
+            kinds = (["consent"] * 4 + ["refer"] * 6 + ["withdraw"] * 2 + ["answer"] * 4
                      + ["contact"] * 3 + ["start"] * 2 + ["end"] * 2 + ["assign"] + ["close"] * 2
                      + ["retract"] * 3 + ["outcome", "reopen"] + (["open"] if opened else []))
         else:
@@ -383,7 +414,7 @@ class Generator:
             ev["to"] = rng.choice(LIAISONS) if rng.random() < 0.9 else GHOST_LIAISON
         elif t == "consent":
             known = list(st.consents)
-            ev["cid"] = rng.choice(known) if known and rng.random() < 0.05 else "K%d" % n
+            ev["cid"] = rng.choice(known) if known and rng.random() < 0.08 else "K%d" % n
             pool = ["jc", "sec", "ho", "muni"]
             ev["parties"] = rng.sample(pool, rng.randint(1, 2))
             if rng.random() < 0.03:
@@ -396,7 +427,7 @@ class Generator:
             ev["cid"] = rng.choice(known) if rng.random() < 0.95 else "K99"
         elif t == "refer":
             known = list(st.referrals)
-            ev["rid"] = rng.choice(known) if known and rng.random() < 0.05 else "R%d" % n
+            ev["rid"] = rng.choice(known) if known and rng.random() < 0.08 else "R%d" % n
             parties = [p for c in st.consents.values() for p in c.parties]
             if parties and rng.random() < 0.8:
                 ev["to"] = rng.choice(parties)
@@ -411,7 +442,7 @@ class Generator:
             ev["rid"] = rng.choice(known) if known and rng.random() < 0.95 else "R99"
             ev["accepted"] = rng.random() < 0.6
         elif t == "contact":
-            ev["kind"] = rng.choice(["first", "follow-up", None])
+            ev["kind"] = rng.choice(["first", "first", "follow-up", None])
             known = [e["rid"] for e in case.log if e["type"] == "refer"]
             r = rng.random()
             ev["rid"] = (rng.choice(known) if known and r < 0.4 else
@@ -422,7 +453,7 @@ class Generator:
                 ev["jobcenter"] = "jc" if rng.random() < 0.85 else rng.choice(["sec", GHOST_ORG])
         elif t == "start":
             known = list(st.placements)
-            ev["pid"] = rng.choice(known) if known and rng.random() < 0.05 else "P%d" % n
+            ev["pid"] = rng.choice(known) if known and rng.random() < 0.08 else "P%d" % n
             ev["employer"] = "emp" if rng.random() < 0.95 else GHOST_ORG
             ev["start"] = d
             ev["planned_end"] = None if rng.random() < 0.5 else d + rng.randint(-2, 20) * DAY
@@ -458,10 +489,16 @@ class Generator:
             ev["months"] = rng.choice([1, 3, 6, 12])
         elif t == "retract":
             candidates = [i for i, e in enumerate(case.log)
-                          if i not in case.retracted and e["type"] != "retract"]
+                          if i not in case.retracted and e["type"] != "retract"
+                          and (e["type"] != "open" or rng.random() < 0.3)]
             others = list(range(len(case.log)))
             r = rng.random()
-            if candidates and r < 0.85:
+            weighty = [i for i in candidates if case.log[i]["type"] in
+                       ("consent", "withdraw", "close", "reopen", "outcome", "refer")
+                       or (case.log[i]["type"] == "contact" and case.log[i]["kind"] == "first")]
+            if weighty and r < 0.6:
+                ev["target"] = rng.choice(weighty)
+            elif candidates and r < 0.85:
                 ev["target"] = rng.choice(candidates)
             elif others and r < 0.97:
                 ev["target"] = rng.choice(others)
@@ -483,8 +520,10 @@ def resolve_defaults(case, ev):
         ev["by_missing"] = ev["by_eff"] is None
     elif ev["type"] == "contact":
         ev["kind_eff"] = ev["kind"] or ("follow-up" if case.state.first_contact else "first")
+        ev["jobcenter_defaulted"] = ev["jobcenter"] is None
         if ev["jobcenter"] is None:
-            rec = [e for e in case.log if e["type"] == "refer" and e["rid"] == ev["rid"]]
+            rec = [e for i, e in enumerate(case.log) if e["type"] == "refer"
+                   and e["rid"] == ev["rid"] and i not in case.retracted]
             ev["jobcenter_eff"] = rec[-1]["to"] if rec else "jc"
         else:
             ev["jobcenter_eff"] = ev["jobcenter"]
@@ -683,12 +722,17 @@ class Sequence:
     def __init__(self, runner, case_id, registry):
         self.runner, self.case_id = runner, case_id
         self.case = Case(registry)
+        self.case.counting = True
         self.steps = []            # (ev, path, args or json line, prediction, actual)
 
     def feed(self, ev, path):
         ev = dict(ev)
         resolve_defaults(self.case, ev)
+        saved = dict(TAGS)
         pred = self.case.predict(model_view(ev), path)
+        if not self.case.counting:
+            TAGS.clear()
+            TAGS.update(saved)
         target_id = None
         if ev["type"] == "retract":
             target_id = (self.case.log[ev["target"]]["eid"] if ev["target"] is not None
@@ -940,6 +984,7 @@ def main():
           "disagreements, %.1f s" % (a.seed, a.sequences, stats["events"], stats["cli"],
                                      stats["import"], len(reports), elapsed))
     print("  outcomes: " + ", ".join("%s %d" % (k, v) for k, v in sorted(rules.items())))
+    print("  situations: " + ", ".join("%s %d" % (k, v) for k, v in sorted(TAGS.items())))
     return 1 if reports else 0
 
 
