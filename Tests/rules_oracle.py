@@ -283,7 +283,8 @@ class Case:
     """One case stream as the model sees it: its accepted events and the rule state."""
 
     def __init__(self, registry):
-        self.registry = registry
+        # a copy: a scenario may register (and retract) an organisation of its own
+        self.registry = {k: set(v) for k, v in registry.items()}
         self.log = []              # accepted events (dicts, with "eid" once known)
         self.retracted = set()     # indexes into log
         self.state = CaseState()
@@ -302,7 +303,10 @@ class Case:
             if tgt in self.retracted:
                 return ("refused", "already-retracted")
             return ("ok",)
-        if cli and t != "open" and not self.log:
+        if t == "reg-org":
+            return ("refused", "already-registered") if ev["org"] in self.registry["orgs"] \
+                else ("ok",)
+        if cli and t != "open" and not any(e["type"] not in ("reg-org",) for e in self.log):
             return ("not-found",)
         if cli and t == "start" and ev["hours"] <= 0:
             return ("usage",)        # the CLI takes only hours more than 0
@@ -320,11 +324,19 @@ class Case:
 
     def accept(self, ev):
         self.log.append(ev)
+        if ev["type"] == "reg-org":
+            self.registry["orgs"].add(ev["org"])
+            return
         if ev["type"] != "retract":
             apply(self.state, ev)
             return
         tgt = self.log[ev["target"]]
         self.retracted.add(ev["target"])
+        if tgt["type"] == "reg-org":
+            # a registration's retraction removes the organisation; the case's rule state
+            # is not rebuilt (the retraction stands in the registry stream)
+            self.registry["orgs"].discard(tgt["org"])
+            return
         if self.counting:
             tag("retracted %s" % (tgt["type"] if tgt["type"] != "contact"
                                   else "contact " + tgt["kind"]))
@@ -335,7 +347,7 @@ class Case:
     def replay(self):
         st = CaseState()
         for i, e in enumerate(self.log):
-            if e["type"] == "retract" or i in self.retracted:
+            if e["type"] in ("retract", "reg-org") or i in self.retracted:
                 continue
             if check(st, e, self.registry) is None:
                 apply(st, e)
@@ -519,7 +531,10 @@ def resolve_defaults(case, ev):
         ev["by_eff"] = ev["by"] or current_liaison(case)
         ev["by_missing"] = ev["by_eff"] is None
     elif ev["type"] == "contact":
-        ev["kind_eff"] = ev["kind"] or ("follow-up" if case.state.first_contact else "first")
+        # cli.md: first while the case has no jobcenter contact (retracted ones aside)
+        held = any(e["type"] == "contact" for i, e in enumerate(case.log)
+                   if i not in case.retracted)
+        ev["kind_eff"] = ev["kind"] or ("follow-up" if held else "first")
         ev["jobcenter_defaulted"] = ev["jobcenter"] is None
         if ev["jobcenter"] is None:
             rec = [e for i, e in enumerate(case.log) if e["type"] == "refer"
@@ -530,15 +545,15 @@ def resolve_defaults(case, ev):
 
 
 def current_liaison(case):
-    """The case's liaison as `refer` defaults --by to it: from its (last) opening that is
-    not retracted and the assignments after it; None when no opening stands."""
+    """The case's liaison as `refer` defaults --by to it: that of the last opening or
+    assignment in the log that is not retracted; None when there is none."""
     li = None
     for i, e in enumerate(case.log):
         if i in case.retracted:
             continue
         if e["type"] == "open":
             li = e["liaison"]
-        elif e["type"] == "assign" and li is not None:
+        elif e["type"] == "assign":
             li = e["to"]
     return li
 
@@ -611,6 +626,9 @@ def cli_args(case_id, ev, target_ref):
         a = ["outcome", case_id, "--months", str(ev["months"]), "--status", "unknown"]
     elif t == "retract":
         a = ["retract", target_ref, "--reason", "wrong"]
+    elif t == "reg-org":
+        a = ["registry", "add-organisation", ev["org"], "--name", "Own", "--kind", "employer",
+             "--sector", "other", "--municipality", "X"]
     if ev["on"] is not None:
         a += ["--on", ev["on"]]
     return a
@@ -726,7 +744,7 @@ class Sequence:
         self.steps = []            # (ev, path, args or json line, prediction, actual)
 
     def feed(self, ev, path):
-        ev = dict(ev)
+        ev = own_org(dict(ev), "x-" + self.case_id.lower())
         resolve_defaults(self.case, ev)
         saved = dict(TAGS)
         pred = self.case.predict(model_view(ev), path)
@@ -752,6 +770,16 @@ class Sequence:
         if actual[0] == "ok":
             self.case.accept(model_view(ev) | {"eid": ev["eid"]})
         return pred == actual
+
+
+def own_org(ev, org):
+    """Replace the placeholder "@new" (a scenario's own organisation) by its id."""
+    for k, v in list(ev.items()):
+        if v == "@new":
+            ev[k] = org
+        elif isinstance(v, list):
+            ev[k] = [org if x == "@new" else x for x in v]
+    return ev
 
 
 def retarget(events, keep):
@@ -922,6 +950,138 @@ def minimise(root, binary, env, registry, steps, bad, trial_counter):
     return best
 
 
+# ---------------------------------------------------------------------------------------
+# Directed scenarios: the interplay domain-rules.md spells out, run on every seed. Each step
+# may carry "expect" (accepted, or the rule): what the docs say; the model is checked
+# against it first, so these scenarios also test the model's reading of the docs.
+
+
+def mk(t, day, path="cli", on=None, expect=None, **f):
+    if on is None:
+        d = BASE + day * DAY
+        on = d.isoformat()
+    when = dt.datetime.fromisoformat(on if "T" in on else on + "T00:00:00+00:00")
+    ev = {"type": t, "on": on, "time": when, "day": when.astimezone(dt.timezone.utc).date()}
+    defaults = {
+        "open": dict(area=AREA, liaison="li", tg="tg", owner=ORG),
+        "assign": dict(to="li2"),
+        "consent": dict(cid="K1", parties=["jc"], purposes=["referral"], until=None),
+        "withdraw": dict(cid="K1"),
+        "refer": dict(rid="R1", to="jc", kind="other", **{"from": None}, by="li"),
+        "answer": dict(rid="R1", accepted=True),
+        "contact": dict(kind="first", rid=None, jobcenter="jc"),
+        "start": dict(pid="P1", employer="emp", start=ev["day"], planned_end=None, hours=20,
+                      rid=None),
+        "end": dict(pid="P1", end=ev["day"], outcome="dropped"),
+        "close": {}, "reopen": {}, "outcome": dict(months=1),
+        "retract": dict(target_step=None), "reg-org": dict(org="@new"),
+    }[t]
+    ev.update(defaults)
+    ev.update(f)
+    if expect is not None:
+        ev["expect"] = expect
+    return (ev, path)
+
+
+def scenarios():
+    d = lambda n: BASE + n * DAY   # noqa: E731
+    S = {}
+    S["referral registered late, dated before the withdrawal"] = [
+        mk("open", 1), mk("consent", 1), mk("withdraw", 5),
+        mk("refer", 4, expect="ok"), mk("refer", 5, rid="R2", expect="consent-required"),
+        mk("refer", 6, rid="R3", path="import", expect="consent-required")]
+    S["close lapses consents; reopening does not revive them"] = [
+        mk("open", 1), mk("consent", 1), mk("close", 5), mk("reopen", 6),
+        mk("refer", 4, expect="ok"), mk("refer", 5, rid="R2", expect="consent-required"),
+        mk("refer", 7, rid="R3", expect="consent-required"),
+        mk("withdraw", 7, expect="unknown-consent"),
+        mk("consent", 7, cid="K2"), mk("refer", 7, rid="R4", expect="ok")]
+    S["a retracted consent: the referral that rested on it is left out of the rule state"] = [
+        mk("open", 1), mk("consent", 1), mk("refer", 2), mk("retract", 3, target_step=1),
+        mk("answer", 3, expect="unknown-referral"),
+        mk("contact", 3, rid="R1", kind="follow-up", expect="unknown-referral"),
+        mk("start", 3, rid="R1", expect="unknown-referral"), mk("consent", 1, cid="K2"),
+        mk("refer", 2, expect="ok")]
+    S["a retracted close: the case is open and its consents stand"] = [
+        mk("open", 1), mk("consent", 1), mk("close", 3), mk("retract", 4, target_step=2),
+        mk("refer", 4, expect="ok"), mk("withdraw", 5, expect="ok"),
+        mk("reopen", 5, expect="case-must-be-closed")]
+    S["a retracted reopening: closed again, with the outcome marks of that close"] = [
+        mk("open", 1), mk("close", 2), mk("outcome", 3), mk("reopen", 4),
+        mk("outcome", 4, months=3, expect="case-must-be-closed"),
+        mk("retract", 5, target_step=3),
+        mk("outcome", 5, expect="outcome-already-recorded"),
+        mk("outcome", 5, months=3, path="import", expect="ok"),
+        mk("close", 6, expect="case-must-be-open")]
+    S["a retracted outcome no longer counts; reopening starts over"] = [
+        mk("open", 1), mk("close", 2), mk("outcome", 3), mk("retract", 4, target_step=2),
+        mk("outcome", 4, expect="ok"), mk("outcome", 4, expect="outcome-already-recorded"),
+        mk("reopen", 5), mk("close", 6), mk("outcome", 7, expect="ok")]
+    S["a retracted first contact; a retracted follow-up changes nothing"] = [
+        mk("open", 1), mk("contact", 2), mk("contact", 2, expect="first-contact-already-held"),
+        mk("retract", 3, target_step=1), mk("contact", 3, expect="ok"),
+        mk("contact", 3, kind="follow-up"), mk("retract", 4, target_step=5),
+        mk("contact", 4, path="import", expect="first-contact-already-held"),
+        mk("contact", 4, kind=None, expect="ok")]
+    S["a retracted opening: the case's events are gone until it is opened anew"] = [
+        mk("open", 1), mk("consent", 1), mk("retract", 2, target_step=0),
+        mk("refer", 2, path="import", expect="case-must-exist"),
+        mk("refer", 2, expect="case-must-exist"),
+        mk("consent", 2, cid="K2", expect="case-must-exist"),
+        mk("open", 2, expect="ok"), mk("refer", 3, expect="consent-required"),
+        mk("consent", 3, expect="ok"), mk("refer", 3, expect="ok")]
+    S["a retracted withdrawal: the consent covers again"] = [
+        mk("open", 1), mk("consent", 1), mk("withdraw", 3), mk("refer", 4, expect="consent-required"),
+        mk("retract", 4, target_step=2), mk("refer", 4, expect="ok"),
+        mk("withdraw", 2, expect="ok")]
+    S["days are UTC days of occurred-at"] = [
+        mk("open", 1),
+        # 00:30 at +02:00 on the 5th is the 4th in UTC
+        mk("consent", 0, on="2026-03-05T00:30:00+02:00", until=d(6)),
+        mk("refer", 3, expect="ok"),                                                # the 4th
+        mk("refer", 0, rid="R2", on="2026-03-03T23:30:00-01:00", expect="ok"),      # the 4th
+        mk("refer", 0, rid="R3", on="2026-03-03T23:30:00+00:00", expect="consent-required"),
+        mk("refer", 0, rid="R4", on="2026-03-07T00:30:00+01:00", expect="ok"),      # the 6th
+        mk("refer", 7, rid="R5", expect="consent-required"),
+        mk("contact", 0, on="2026-03-02T00:30:00+01:00", expect="date-order"),  # 1 March UTC
+        mk("withdraw", 0, on="2026-03-05T01:00:00+02:00", expect="ok"),            # the 4th
+        # earlier on the day of the withdrawal, in UTC: that day is no longer covered
+        mk("refer", 0, rid="R6", on="2026-03-04T00:10:00+00:00", expect="consent-required"),
+        mk("refer", 2, rid="R7", expect="consent-required")]                       # before given
+    S["validUntil is the last day; not before the day given"] = [
+        mk("open", 1), mk("consent", 3, until=d(2), expect="date-order"),
+        mk("consent", 3, until=d(3), expect="ok"), mk("refer", 3, expect="ok"),
+        mk("refer", 4, rid="R2", expect="consent-required")]
+    S["a close dated before the consent was given lapses it at once"] = [
+        mk("open", 1), mk("consent", 5), mk("close", 3), mk("reopen", 4),
+        mk("refer", 5, expect="consent-required"), mk("withdraw", 6, expect="unknown-consent")]
+    S["answers, placement ends and withdrawals after the close"] = [
+        mk("open", 1), mk("consent", 1), mk("refer", 2), mk("start", 2), mk("close", 3),
+        mk("answer", 1, expect="date-order"), mk("answer", 4, expect="ok"),
+        mk("answer", 4, expect="referral-already-answered"),
+        mk("end", 1, expect="date-order"), mk("end", 4, expect="ok"),
+        mk("end", 4, expect="placement-already-ended"),
+        mk("start", 4, pid="P2", expect="case-must-be-open"),
+        mk("withdraw", 4, expect="unknown-consent")]
+    S["a registration retracted: a replay drops the consent, a short rebuild keeps it"] = [
+        mk("reg-org", 0, on="2026-01-01"), mk("open", 1),
+        mk("consent", 1, parties=["@new", "jc"]), mk("contact", 2),
+        mk("contact", 2, kind="follow-up"),
+        mk("retract", 3, target_step=0),                       # the organisation's registration
+        mk("retract", 3, target_step=4),                       # follow-up: no replay
+        mk("refer", 3, expect="ok"),
+        mk("retract", 3, target_step=3),                       # first contact: replay
+        mk("refer", 4, rid="R2", expect="consent-required"),
+        mk("withdraw", 4, expect="unknown-consent"),
+        mk("consent", 4, cid="K2", parties=["@new"], expect="unknown-organisation")]
+    out = []
+    for name, steps in S.items():
+        for k, (ev, path) in enumerate(steps):
+            ev["import_id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, "scenario/%s/%d" % (name, k)))
+        out.append((name, steps))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("store_root")
@@ -932,7 +1092,8 @@ def main():
     ap.add_argument("--import-share", type=float, default=0.25,
                     help="share of events appended with `referral import` (the rest: CLI)")
     ap.add_argument("--max-reports", type=int, default=10)
-    ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--verbose", action="store_true",
+                    help="print every step of the directed scenarios and each disagreement")
     a = ap.parse_args()
 
     os.makedirs(a.store_root, exist_ok=True)
@@ -948,20 +1109,35 @@ def main():
     rules = {}
     reports = []
     trial_counter = [0]
+    work = [("scenario: " + name, "D%d-%d" % (a.seed, i), steps)
+            for i, (name, steps) in enumerate(scenarios())]
     for s in range(a.sequences):
         n = rng.randint(a.events // 2, a.events)
-        steps = generate(random.Random(rng.getrandbits(64)), registry, n, a.import_share)
-        seq, bad = run_steps(runner, registry, "S%d-%d" % (a.seed, s), steps)
-        for ev, path, args, pred, actual, err in seq.steps:
+        work.append(("sequence %d" % s, "S%d-%d" % (a.seed, s),
+                     generate(random.Random(rng.getrandbits(64)), registry, n,
+                              a.import_share)))
+    for what, case_id, steps in work:
+        seq, bad = run_steps(runner, registry, case_id, steps)
+        for k, (ev, path, args, pred, actual, err) in enumerate(seq.steps):
             stats["events"] += 1
             stats[path] += 1
             key = show(actual)
             rules[key] = rules.get(key, 0) + 1
+            want = ev.get("expect")
+            if want is not None and pred != (("ok",) if want == "ok" else ("refused", want)):
+                reports.append("model self-check (%s, step %d, %s): the docs say %s, the model "
+                               "predicts %s\n" % (what, k + 1, ev["type"], want, show(pred)))
+        if a.verbose and what.startswith("scenario"):
+            print(what)
+            for ev, path, args, pred, actual, err in seq.steps:
+                shown = " ".join(args) if path == "cli" else "import " + ev["type"]
+                print("  %-40s %s" % (show(actual), shown[:110]))
         if bad is None or bad == "skip":
             continue
+        s = what
         ev, path, args, pred, actual, err = seq.steps[bad]
         if a.verbose:
-            print("sequence %d step %d: model %s, CLI %s" % (s, bad, show(pred), show(actual)))
+            print("%s step %d: model %s, CLI %s" % (s, bad + 1, show(pred), show(actual)))
         if len(reports) >= a.max_reports:
             reports.append(None)
             continue
@@ -969,7 +1145,7 @@ def main():
         if small is None:
             small = seq
         last = small.steps[-1]
-        reports.append("disagreement (seed %d, sequence %d, step %d): %s %s\n"
+        reports.append("disagreement (seed %d, %s, step %d): %s %s\n"
                        "  model: %s\n  CLI:   %s\n  CLI said: %s\nreproduction:\n%s\n" % (
                            a.seed, s, bad + 1, last[0]["type"], "via " + last[1],
                            show(last[3]), show(last[4]), last[5].strip() or "(nothing)",
@@ -980,8 +1156,9 @@ def main():
             print(r)
     if None in reports:
         print("(%d more disagreements not minimised)" % reports.count(None))
-    print("rules oracle: seed %d, %d sequences, %d events (%d CLI, %d import), %d "
-          "disagreements, %.1f s" % (a.seed, a.sequences, stats["events"], stats["cli"],
+    print("rules oracle: seed %d, %d scenarios and %d random sequences, %d events (%d CLI, "
+          "%d import), %d disagreements, %.1f s" % (
+              a.seed, len(work) - a.sequences, a.sequences, stats["events"], stats["cli"],
                                      stats["import"], len(reports), elapsed))
     print("  outcomes: " + ", ".join("%s %d" % (k, v) for k, v in sorted(rules.items())))
     print("  situations: " + ", ".join("%s %d" % (k, v) for k, v in sorted(TAGS.items())))
