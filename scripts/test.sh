@@ -2,7 +2,8 @@
 # The project's test command: bootstrap, Swift tests, then the independent Python oracles
 # (JSON Schema validation of every event type's CloudEvents form; a second reader of the
 # LMDB log that checks the hash chain without any of this project's code; an oracle that
-# recomputes every statistic and the caseload from the exported log).
+# recomputes every statistic and the caseload from the exported log; an oracle of the
+# domain rules on case streams).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
@@ -35,6 +36,17 @@ if [ -f Tests/check_store.py ]; then
         echo "== Independent statistics and caseload oracle on the demo store =="
         python3 Tests/stats_oracle.py "$work/store" "$(swift build --show-bin-path)/referral"
     fi
+fi
+# The domain rules on case streams: a model written from docs/domain-rules.md predicts
+# accept/refuse and the rule for every event of 14 directed scenarios and random sequences,
+# fed to the CLI one at a time (standard library only). 8 random sequences take about 30 s
+# against this debug build; REFERRAL_HEAVY=1 runs 300 (about 8 minutes).
+if [ -f Tests/rules_oracle.py ]; then
+    echo "== Independent domain-rules oracle on case streams =="
+    sequences=8
+    if [ "${REFERRAL_HEAVY:-}" = 1 ]; then sequences=300; fi
+    python3 Tests/rules_oracle.py "$work/rules" "$(swift build --show-bin-path)/referral" \
+        --seed "${REFERRAL_RULES_SEED:-1}" --sequences "$sequences"
 fi
 
 # The Swift test summary last, so it is the run's closing line.
