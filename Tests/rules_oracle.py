@@ -147,6 +147,8 @@ def check(st, ev, registry):
     """The rule that refuses ev against state st, or None. CHECK ORDER lives here."""
     t, d = ev["type"], ev["day"]
     orgs, liaisons = registry["orgs"], registry["liaisons"]
+    if ev["time"] > dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5):
+        return "future-date"
     if t == "open":
         if st.exists:
             return "case-already-exists"
@@ -316,8 +318,12 @@ class Case:
         t = ev["type"]
         if t == "retract":
             tgt = ev["target"]                     # index into self.log, or None (unknown id)
+            if tgt is None and cli:
+                return ("not-found",)        # the CLI looks the event up first
+            if ev["time"] > dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5):
+                return ("refused", "future-date")
             if tgt is None:
-                return ("not-found",) if cli else ("refused", "unknown-event")
+                return ("refused", "unknown-event")
             if self.log[tgt]["type"] == "retract":
                 return ("refused", "invalid-value")   # a retraction cannot be retracted
             if tgt in self.retracted:
@@ -432,9 +438,13 @@ class Generator:
         t = rng.choice(kinds)
         d = self.day(cursor)
         ev = {"type": t, "day": d}
-        if rng.random() < 0.02 and t not in ("start", "end"):
+        r = rng.random()
+        if r < 0.02 and t not in ("start", "end"):
             ev["on"], ev["time"] = None, dt.datetime.now(dt.timezone.utc)   # no --on: now
             ev["day"] = ev["time"].date()
+        elif r < 0.035:
+            ev["day"] = TODAY + rng.randint(1, 5) * DAY                      # in the future
+            ev["on"], ev["time"] = fmt_on(rng, ev["day"])
         else:
             ev["on"], ev["time"] = fmt_on(rng, d)
         if t == "open":
@@ -496,6 +506,7 @@ class Generator:
             if rng.random() < 0.5:    # --on defaults to the start day
                 ev["on"], ev["time"] = None, dt.datetime(d.year, d.month, d.day,
                                                          tzinfo=dt.timezone.utc)
+                ev["day"] = d
             else:
                 od = self.day(cursor)
                 ev["on"], ev["time"] = fmt_on(rng, od)
