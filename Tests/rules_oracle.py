@@ -324,6 +324,8 @@ class Case:
                 return ("refused", "future-date")
             if tgt is None:
                 return ("refused", "unknown-event")
+            if ev.get("subject"):
+                return ("refused", "wrong-stream")   # not in the retracted event's stream
             if self.log[tgt]["type"] == "retract":
                 return ("refused", "invalid-value")   # a retraction cannot be retracted
             if tgt in self.retracted:
@@ -717,7 +719,8 @@ def cloud_event(case_id, ev, target_id):
     elif t == "retract":
         data = {"retractedEventId": target_id, "reason": "wrong"}
     return {"specversion": "1.0", "id": ev["eid"], "source": "urn:referral:org:jc",
-            "type": "dk.referral.%s.v1" % names[t], "subject": "case-" + case_id,
+            "type": "dk.referral.%s.v1" % names[t],
+            "subject": ev.get("subject") or "case-" + case_id,
             "time": iso_time(ev["time"]), "actor": ACTOR, "organisation": ORG, "data": data}
 
 
@@ -1098,6 +1101,21 @@ def scenarios():
         mk("open", 1), mk("consent", 1), mk("withdraw", 8), mk("close", 5), mk("reopen", 6),
         mk("refer", 4, expect="ok"), mk("refer", 6, rid="R2", expect="consent-required"),
         mk("refer", 7, rid="R3", path="import", expect="consent-required")]
+    S["a first contact stays held across a close and a reopening"] = [
+        mk("open", 1), mk("contact", 2), mk("close", 3), mk("reopen", 4),
+        mk("contact", 5, expect="first-contact-already-held"),
+        mk("contact", 5, kind=None, path="cli", expect="ok")]
+    S["a target group is in effect on the UTC day of the opening"] = [
+        mk("open", 0, tg="tg2", on="2026-03-06T00:30:00+02:00", expect="unknown-target-group"),
+        mk("open", 0, tg="tg2", on="2026-03-10T23:30:00-01:00", expect="unknown-target-group"),
+        mk("open", 0, tg="tg2", on="2026-03-10T23:30:00+00:00", expect="ok")]
+    S["a retraction imported into another stream"] = [
+        mk("open", 1), mk("consent", 1),
+        mk("retract", 2, target_step=1, path="import", subject="case-elsewhere",
+           expect="wrong-stream"),
+        mk("retract", 2, target_step=1, path="import", expect="ok"),
+        mk("retract", 2, target_step=3, path="import", expect="invalid-value"),
+        mk("retract", 2, target_step=1, expect="already-retracted")]
     S["answers, placement ends and withdrawals after the close"] = [
         mk("open", 1), mk("consent", 1), mk("refer", 2), mk("start", 2), mk("close", 3),
         mk("answer", 1, expect="date-order"), mk("answer", 4, expect="ok"),

@@ -38,7 +38,7 @@ if [ -f Tests/check_store.py ]; then
     fi
 fi
 # The domain rules on case streams: a model written from docs/domain-rules.md predicts
-# accept/refuse and the rule for every event of 14 directed scenarios and random sequences,
+# accept/refuse and the rule for every event of directed scenarios and random sequences,
 # fed to the CLI one at a time (standard library only). 8 random sequences take about 30 s
 # against this debug build; REFERRAL_HEAVY=1 runs 300 (about 8 minutes).
 if [ -f Tests/rules_oracle.py ]; then
