@@ -38,6 +38,7 @@ The model (choices where the docs leave one are marked CHOICE):
 """
 
 import argparse
+import copy
 import datetime as dt
 import json
 import os
@@ -757,6 +758,8 @@ def outcome_of(rc, out, err):
 
 
 def show(o):
+    if o[0] == "refused" and len(o) == 3:
+        return "refused (%s) at line %d" % (o[1], o[2])
     if o[0] == "refused":
         return "refused (%s)" % o[1]
     if o[0] == "ok":
@@ -811,6 +814,44 @@ class Sequence:
         return pred == actual
 
 
+def feed_batch(self, evs):
+    """One `referral import` of several events: all or nothing, later ones seeing earlier
+    ones (domain-rules.md). Predicted: accepted, or the first refusal and its line."""
+    org = "x-" + self.case_id.lower()
+    evs = [own_org(dict(ev), org) for ev in evs]
+    trial = copy.deepcopy(self.case)
+    pred = ("ok",)
+    for j, ev in enumerate(evs):
+        resolve_defaults(trial, ev)
+        p = trial.predict(model_view(ev), "import")
+        if p != ("ok",):
+            pred = ("refused", p[1], j + 1)
+            break
+        trial.accept(model_view(ev) | {"eid": ev["eid"]})
+    lines = []
+    for ev in evs:
+        if "from_eff" not in ev and "kind_eff" not in ev:
+            resolve_defaults(trial, ev)      # after a predicted refusal: fields only
+        target_id = None
+        if ev["type"] == "retract":
+            target_id = ev.get("target_eid") or (
+                self.case.log[ev["target"]]["eid"] if ev["target"] is not None
+                else ev["unknown_id"])
+        lines.append(json.dumps(cloud_event(self.case_id, ev, target_id), sort_keys=True))
+    text = "\n".join(lines) + "\n"
+    rc, out, err = self.runner.run(["import", "-"], stdin=text)
+    if rc == 67:
+        m, line = RULE_RE.search(err), re.search(r"line (\d+)", err)
+        actual = ("refused", m.group(1) if m else "?", int(line.group(1)) if line else 0)
+    else:
+        actual = outcome_of(rc, out, err)
+    self.steps.append(({"type": "batch", "events": evs}, "batch", text.rstrip("\n"), pred,
+                       actual, err))
+    if actual == ("ok",) and pred == ("ok",):
+        self.case = trial
+    return pred == actual
+
+
 def own_org(ev, org):
     """Replace the placeholder "@new" (a scenario's own organisation) by its id."""
     for k, v in list(ev.items()):
@@ -845,7 +886,39 @@ def run_steps(runner, registry, case_id, steps):
     Returns (sequence, index of first disagreement or None)."""
     seq = Sequence(runner, case_id, registry)
     step_to_log = {}
-    for k, (ev, path) in enumerate(steps):
+    k = 0
+    while k < len(steps):
+        ev, path = steps[k]
+        if path == "batch":
+            group = [k]
+            while (group[-1] + 1 < len(steps) and steps[group[-1] + 1][1] == "batch"
+                   and steps[group[-1] + 1][0]["batch"] == ev["batch"]):
+                group.append(group[-1] + 1)
+            before = len(seq.case.log)
+            evs = []
+            for j, i in enumerate(group):
+                e = dict(steps[i][0])
+                e["eid"] = str(uuid.uuid5(uuid.NAMESPACE_URL, case_id + "/" + e["import_id"]))
+                if e["type"] == "retract":
+                    ts = e.get("target_step")
+                    if ts is None:
+                        e["target"] = None
+                    elif ts in group:
+                        e["target"] = before + group.index(ts)
+                        e["target_eid"] = evs[group.index(ts)]["eid"]
+                    elif ts in step_to_log:
+                        e["target"] = step_to_log[ts]
+                    else:
+                        return seq, "skip"
+                evs.append(e)
+            agree = feed_batch(seq, evs)
+            if len(seq.case.log) > before:
+                for j, i in enumerate(group):
+                    step_to_log[i] = before + j
+            if not agree:
+                return seq, group[-1]
+            k = group[-1] + 1
+            continue
         ev = dict(ev)
         if ev["type"] == "retract":
             ts = ev.get("target_step")
@@ -864,6 +937,7 @@ def run_steps(runner, registry, case_id, steps):
             step_to_log[k] = before
         if not agree:
             return seq, k
+        k += 1
     return seq, None
 
 
@@ -927,7 +1001,7 @@ def make_store(root, name, binary, env):
     return runner
 
 
-def generate(rng, case_registry, n_events, import_share):
+def generate(rng, case_registry, n_events, import_share, batch_share=0.08):
     """Generate steps on the model's own predictions (a model that runs ahead of the CLI:
     the CLI only confirms), so generation does not depend on the binary."""
     gen = Generator(rng)
@@ -935,23 +1009,42 @@ def generate(rng, case_registry, n_events, import_share):
     steps = []
     step_to_log = {}
     cursor = BASE + rng.randint(0, 3) * DAY
-    for k in range(n_events):
-        ev = gen.next_event(case, cursor, k + 1)
-        path = "import" if rng.random() < import_share else "cli"
-        ev["import_id"] = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        if ev["type"] == "retract":
-            ev["target_step"] = None
-            if ev["target"] is not None:
-                ev["target_step"] = next(s for s, li in step_to_log.items() if li == ev["target"])
-        if rng.random() < 0.3:
-            cursor += DAY
-        e = dict(ev)
-        resolve_defaults(case, e)
-        pred = case.predict(model_view(e), path)
-        steps.append((ev, path))
-        if pred == ("ok",):
-            step_to_log[k] = len(case.log)
-            case.accept(model_view(e) | {"eid": ev["import_id"]})
+    k = 0
+    batch_no = 0
+    while k < n_events:
+        # now and then a batch: 2-4 events in one import, all or nothing
+        size = rng.randint(2, 4) if rng.random() < batch_share else 1
+        size = min(size, n_events - k)
+        path = ("batch" if size > 1 else
+                "import" if rng.random() < import_share else "cli")
+        batch_no += 1
+        model = copy.deepcopy(case) if size > 1 else case
+        mapping = dict(step_to_log)
+        all_ok = True
+        for _ in range(size):
+            ev = gen.next_event(model, cursor, k + 1)
+            ev["import_id"] = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            ev["batch"] = batch_no
+            if ev["type"] == "retract":
+                ev["target_step"] = None
+                if ev["target"] is not None:
+                    ev["target_step"] = next(s for s, li in mapping.items()
+                                             if li == ev["target"])
+            if rng.random() < 0.3:
+                cursor += DAY
+            e = dict(ev)
+            resolve_defaults(model, e)
+            pred = model.predict(model_view(e), "import" if size > 1 else path)
+            steps.append((ev, path))
+            if pred == ("ok",):
+                mapping[k] = len(model.log)
+                model.accept(model_view(e) | {"eid": ev["import_id"]})
+            else:
+                all_ok = False
+            k += 1
+        if size == 1 or all_ok:
+            case = model
+            step_to_log = mapping
     return steps
 
 
@@ -1170,7 +1263,7 @@ def main():
     registry = {"orgs": set(ORGS), "liaisons": set(LIAISONS)}
     runner = make_store(a.store_root, "run-%d" % a.seed, a.binary, env)
     rng = random.Random(a.seed)
-    stats = {"events": 0, "cli": 0, "import": 0, "ok": 0}
+    stats = {"events": 0, "cli": 0, "import": 0, "batches": 0, "batched": 0}
     rules = {}
     reports = []
     known = {}
@@ -1185,6 +1278,14 @@ def main():
     for what, case_id, steps in work:
         seq, bad = run_steps(runner, registry, case_id, steps)
         for k, (ev, path, args, pred, actual, err) in enumerate(seq.steps):
+            if path == "batch":
+                stats["events"] += len(ev["events"])
+                stats["import"] += len(ev["events"])
+                stats["batches"] += 1
+                stats["batched"] += len(ev["events"])
+                key = "batch " + ("accepted" if actual == ("ok",) else show(actual))
+                rules[key] = rules.get(key, 0) + 1
+                continue
             stats["events"] += 1
             stats[path] += 1
             key = show(actual)
@@ -1236,9 +1337,10 @@ def main():
     if None in reports:
         print("(%d more disagreements not minimised)" % reports.count(None))
     print("rules oracle: seed %d, %d scenarios and %d random sequences, %d events (%d CLI, "
-          "%d import), %d disagreements, %.1f s" % (
+          "%d import, of them %d in %d batches), %d disagreements, %.1f s" % (
               a.seed, len(work) - a.sequences, a.sequences, stats["events"], stats["cli"],
-                                     stats["import"], len(reports), elapsed))
+              stats["import"], stats["batched"],
+              stats["batches"], len(reports), elapsed))
     print("  outcomes: " + ", ".join("%s %d" % (k, v) for k, v in sorted(rules.items())))
     print("  situations: " + ", ".join("%s %d" % (k, v) for k, v in sorted(TAGS.items())))
     return 1 if reports else 0
