@@ -1269,6 +1269,16 @@ def main():
     global STRICT
     STRICT = a.strict
 
+    # Some events are dated "now" or after today: keep the run clear of midnight UTC, where
+    # the model's today and the CLI's could differ by a day.
+    now = dt.datetime.now(dt.timezone.utc)
+    to_midnight = (dt.datetime.combine(now.date() + DAY, dt.time(), dt.timezone.utc)
+                   - now).total_seconds()
+    if to_midnight < 15 * 60:
+        print("rules oracle: waiting %d s for midnight UTC to pass" % (to_midnight + 5))
+        time.sleep(to_midnight + 5)
+    global TODAY
+    TODAY = dt.datetime.now(dt.timezone.utc).date()
     os.makedirs(a.store_root, exist_ok=True)
     env = dict(os.environ)
     env["REFERRAL_CONFIG"] = os.path.join(a.store_root, "config.json")
