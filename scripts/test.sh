@@ -40,7 +40,7 @@ fi
 # The domain rules on case streams: a model written from docs/domain-rules.md predicts
 # accept/refuse and the rule for every event of directed scenarios and random sequences,
 # fed to the CLI one at a time (standard library only). 8 random sequences take about 30 s
-# against this debug build; REFERRAL_HEAVY=1 runs 300 (about 8 minutes).
+# against this debug build; REFERRAL_HEAVY=1 runs 300 (about 15 minutes).
 if [ -f Tests/rules_oracle.py ]; then
     echo "== Independent domain-rules oracle on case streams =="
     sequences=8
