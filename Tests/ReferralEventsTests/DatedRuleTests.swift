@@ -36,11 +36,6 @@ let datedRuleCases: [RuleCase] = [
     RuleCase(name: "referral dated on the day the consent was withdrawn",
              before: [F.opened(), F.consent(), withdrawn(at: F.at(2024, 3, 10))],
              offending: F.referral(at: F.at(2024, 3, 10)), rule: .consentRequired, mentions: "on 10.03.2024"),
-    // A close recorded after a withdrawal but dated before it: the consent lapsed on the close's
-    // day, so after a reopening it no longer covers the days before its withdrawal.
-    RuleCase(name: "referral after a reopening, under a consent withdrawn after a close dated before the withdrawal",
-             before: [F.opened(), F.consent(), withdrawn(at: F.at(2024, 3, 20)), close(at: F.at(2024, 3, 10)), reopen(at: F.at(2024, 3, 12))],
-             offending: F.referral(at: F.at(2024, 3, 15)), rule: .consentRequired, mentions: "on 15.03.2024"),
     RuleCase(name: "close dated before the case was opened", before: [F.opened()], offending: close(at: F.at(2024, 1, 31)),
              rule: .dateOrder, mentions: "dated 31.01.2024, before case 'C1' was opened (01.02.2024)"),
     RuleCase(name: "referral dated before the case was opened", before: [F.opened(), F.consent(at: F.at(2024, 2, 1))],

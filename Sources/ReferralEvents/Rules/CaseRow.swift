@@ -83,11 +83,8 @@ struct CaseRow {
     }
 
     /// Marks every consent not lapsed yet lapsed on `day` (the case closed); one withdrawn
-    /// before keeps the earlier of its withdrawal's day and `day` (a close recorded after a
-    /// withdrawal may be dated before it: the consent lapsed then, and must not cover the
-    /// days between should the case be reopened).
+    /// before keeps its day.
     mutating func lapseAllConsents(on day: CalendarDate) throws {
-        var lapsedLater: [Int] = []
         let open: [(flags: Int, end: Int)] = try scan { r, sections in
             r.offset = sections.consents
             var out: [(Int, Int)] = []
@@ -95,18 +92,10 @@ struct CaseRow {
                 try Self.skipString(&r)
                 let flags = r.offset
                 try Self.skipConsentAfterID(&r)
-                if bytes[flags] & 1 == 0 {
-                    out.append((flags, r.offset))
-                } else {
-                    var lapse = r
-                    lapse.offset -= 4
-                    if try lapse.date() > day { lapsedLater.append(r.offset - 4) }
-                }
+                if bytes[flags] & 1 == 0 { out.append((flags, r.offset)) }
             }
             return out
         }
-        // In place, before the insertions below move the bytes.
-        for at in lapsedLater { bytes.replaceSubrange(at..<(at + 4), with: Self.dayBytes(day)) }
         // From the last: an insertion moves only the bytes after it.
         for c in open.reversed() {
             bytes[c.flags] |= 1
