@@ -64,16 +64,14 @@ extension DataProtection {
         for r in requests {
             let stream = StreamID.resident(r.resident)
             let events = try store.readStream(stream)
-            if let last = DataProtection.latestErasurePosition(in: events) {
-                let carriedOut = try keys.erasureCarriedOut(r.resident).map { $0 >= last } ?? false
-                // Recorded and carried out, and no key made since: nothing is left to erase.
-                // Recorded but not carried out: finish it. A key made after it was carried
-                // out belongs to a resident who came back: that needs a decision of its own.
-                let keyMadeSince = try carriedOut && keys.hasKey(r.resident)
-                if !keyMadeSince {
-                    prior[r.resident] = last
-                    continue
-                }
+            // Carried out: nothing is left to erase. Pending: finish it. A resident who came
+            // back needs a decision of its own, as one never erased does.
+            switch try DataProtection.erasureStatus(of: r.resident, in: events, keys: keys) {
+            case .carriedOut(let last), .pending(let last):
+                prior[r.resident] = last
+                continue
+            case .none, .cameBack:
+                break
             }
             expected[stream] = events.last.map { .exactly($0.envelope.version) } ?? .noStream
             proposed.append(ProposedEvent(stream: stream, payload: .residentErased(ResidentErased(resident: r.resident, reason: r.reason, legalBasis: r.legalBasis)),
@@ -105,13 +103,13 @@ extension DataProtection {
     public func refuseErasure(resident: Pseudonym, reason: String, legalBasis: String, by actor: ReaderIdentity) throws -> UInt64 {
         try DataProtection.checkDecisionText(reason, legalBasis)
         try checkKnown([resident])
-        if let done = DataProtection.latestErasurePosition(in: try store.readStream(.resident(resident))) {
-            let cameBack = try (keys.erasureCarriedOut(resident).map { $0 >= done } ?? false) && keys.hasKey(resident)
-            if !cameBack {
-                var e = LogError(.ruleViolation, "resident \(resident) was erased at position \(done); an erasure that has happened cannot be refused")
-                e.rule = .alreadyErased
-                throw e
-            }
+        switch try DataProtection.erasureStatus(of: resident, in: try store.readStream(.resident(resident)), keys: keys) {
+        case .carriedOut(let done), .pending(let done):
+            var e = LogError(.ruleViolation, "resident \(resident) was erased at position \(done); an erasure that has happened cannot be refused")
+            e.rule = .alreadyErased
+            throw e
+        case .none, .cameBack:
+            break
         }
         let stream = StreamID.resident(resident)
         let version = try store.streamVersion(stream)
@@ -153,9 +151,34 @@ extension DataProtection {
     /// The position of `resident`'s latest erasure if it is recorded but their key, which it
     /// covers, still exists (an interrupted `forget`); nil otherwise.
     static func pendingErasurePosition(of resident: Pseudonym, store: EventStore, keys: KeyStore) throws -> UInt64? {
-        guard let last = latestErasurePosition(in: try store.readStream(.resident(resident))), try keys.hasKey(resident) else { return nil }
-        if let done = try keys.erasureCarriedOut(resident), done >= last { return nil }
-        return last
+        if case .pending(let last) = try erasureStatus(of: resident, in: try store.readStream(.resident(resident)), keys: keys) { return last }
+        return nil
+    }
+
+    /// Where a resident stands with their latest unretracted erasure.
+    enum ErasureStatus {
+        /// No erasure is recorded.
+        case none
+        /// Recorded at this position, but the key it covers still exists (an interrupted `forget`).
+        case pending(UInt64)
+        /// Recorded at this position and carried out: the key is gone.
+        case carriedOut(UInt64)
+        /// Carried out, and the resident came back since: the key there now is a new one,
+        /// which no recorded erasure covers.
+        case cameBack
+    }
+
+    /// The status of `resident`'s latest erasure among `events` (their `resident-` stream).
+    /// Erasures carried out by builds before November 2026 left no record in the key store
+    /// (`KeyStore.erasureCarriedOut`), so for them any key is taken as the erased one.
+    static func erasureStatus(of resident: Pseudonym, in events: [RecordedEvent], keys: KeyStore) throws -> ErasureStatus {
+        guard let last = latestErasurePosition(in: events) else { return .none }
+        let carriedOut = try keys.erasureCarriedOut(resident).map { $0 >= last } ?? false
+        switch (carriedOut, try keys.hasKey(resident)) {
+        case (true, true): return .cameBack
+        case (false, true): return .pending(last)
+        case (_, false): return .carriedOut(last)
+        }
     }
 
     /// Carries out `resident`'s erasure if it is pending (`pendingErasures`), before new

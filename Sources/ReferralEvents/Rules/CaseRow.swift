@@ -58,7 +58,6 @@ struct CaseRow {
     }
 
     func byte(at offset: Int) -> UInt8 { bytes[offset] }
-    mutating func setBits(_ bits: UInt8, at offset: Int) { bytes[offset] |= bits }
     mutating func setByte(_ value: UInt8, at offset: Int) { bytes[offset] = value }
 
     /// The day the consent whose flags byte is at `flags` (`consentFlags`) was given.
