@@ -81,7 +81,8 @@ public struct AccessLogEntry: Sendable, Hashable, Codable {
 }
 
 /// An access-log entry as stored: numbered from 1, time-stamped by the log, and chained
-/// by SHA-256 to the entry before it so that an entry removed from the middle or edited in place shows (the end needs a head kept outside: `AccessLogHead`).
+/// by SHA-256 to the entry before it so that an entry removed from the middle or edited in
+/// place shows (the end needs a head kept outside: `AccessLogHead`).
 public struct AccessLogRecord: Sendable, Hashable, Codable {
     public var sequence: UInt64
     public var recordedAt: Timestamp
@@ -116,7 +117,6 @@ public struct AccessLogQuery: Sendable, Hashable {
     }
 }
 
-/// What `AccessLog.verify()` found.
 /// The access log's last entry: what a head file records (`referral head`) so that
 /// `verify --head` can tell entries removed from the end, or the whole log rewritten with
 /// its hashes recomputed, from a sound log; the chain alone cannot, being unkeyed.
@@ -132,6 +132,7 @@ public struct AccessLogHead: Sendable, Hashable, Codable {
     }
 }
 
+/// What `AccessLog.verify()` found.
 public struct AccessLogVerifyReport: Sendable, Hashable {
     public var entriesChecked: UInt64
     /// Hex hash of the last record (64 zeros when empty).

@@ -321,24 +321,37 @@ extension EventStore {
         } catch {
             throw LogError(.storage, "cannot create \(destination): \(error)")
         }
-        let files = [EventStore.logPath(in: staging), KeyStore.path(in: staging), AccessLog.path(in: staging)]
         do {
-            try env.copy(to: files[0], compact: true)
-            try KeyStore.backup(directory: directory, to: files[1])
-            if fm.fileExists(atPath: AccessLog.path(in: directory)) {
-                try AccessLog(directory: directory).copy(to: files[2])
-            }
-            try Self.syncDirectory(staging)
+            try writeBackupFiles(into: staging)
             // An empty directory at `target` is replaced; anything else in it fails the rename.
             guard rename(staging, target) == 0 else {
                 throw LogError(.storage, "cannot move the backup into \(destination): \(String(cString: strerror(errno)))")
             }
             try Self.syncDirectory(parent)
         } catch {
-            for file in files { unlink(file) }
-            rmdir(staging)
+            Self.removeBackupFiles(in: staging)
             throw error
         }
+    }
+
+    /// The files a backup holds, `log.mdb` last: without it a directory is no store.
+    private static let backupFiles = ["keys.mdb", "access.mdb", "log.mdb"]
+
+    /// Copies the log, the key store and the access log (if there is one) into `staging`,
+    /// and makes its entries durable.
+    private func writeBackupFiles(into staging: String) throws {
+        try env.copy(to: EventStore.logPath(in: staging), compact: true)
+        try KeyStore.backup(directory: directory, to: KeyStore.path(in: staging))
+        if FileManager.default.fileExists(atPath: AccessLog.path(in: directory)) {
+            try AccessLog(directory: directory).copy(to: AccessLog.path(in: staging))
+        }
+        try Self.syncDirectory(staging)
+    }
+
+    /// Removes what `writeBackupFiles` wrote into `staging`, and `staging`.
+    private static func removeBackupFiles(in staging: String) {
+        for name in backupFiles { unlink(staging + "/" + name) }
+        rmdir(staging)
     }
 
     /// `backup` into an existing (empty) directory, possibly a mount point of another disk:
@@ -351,16 +364,10 @@ extension EventStore {
         } catch {
             throw LogError(.storage, "cannot create \(staging) to write the backup into: \(error)")
         }
-        let names = ["keys.mdb", "access.mdb", "log.mdb"]  // log.mdb last
         var moved: [String] = []
         do {
-            try env.copy(to: staging + "/log.mdb", compact: true)
-            try KeyStore.backup(directory: directory, to: staging + "/keys.mdb")
-            if FileManager.default.fileExists(atPath: AccessLog.path(in: directory)) {
-                try AccessLog(directory: directory).copy(to: staging + "/access.mdb")
-            }
-            try Self.syncDirectory(staging)
-            for name in names where FileManager.default.fileExists(atPath: staging + "/" + name) {
+            try writeBackupFiles(into: staging)
+            for name in Self.backupFiles where FileManager.default.fileExists(atPath: staging + "/" + name) {
                 guard rename(staging + "/" + name, destination + "/" + name) == 0 else {
                     throw LogError(.storage, "cannot move the backup's \(name) into \(destination): \(String(cString: strerror(errno)))")
                 }
@@ -370,8 +377,7 @@ extension EventStore {
             rmdir(staging)
         } catch {
             for name in moved { unlink(destination + "/" + name) }
-            for name in names { unlink(staging + "/" + name) }
-            rmdir(staging)
+            Self.removeBackupFiles(in: staging)
             throw error
         }
     }
