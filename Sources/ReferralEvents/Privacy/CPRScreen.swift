@@ -39,7 +39,7 @@ extension PersonalDetails {
     }
 
     /// Whether ten digits are a CPR number: a real birth date, its century from the seventh
-    /// digit as the CPR office defines it (the same rule as `normaliseCPR`).
+    /// digit as the CPR office defines it; `normaliseCPR` checks with it too.
     static func isCPRNumber(digits d: [Int]) -> Bool {
         let day = d[0] * 10 + d[1], month = d[2] * 10 + d[3], yy = d[4] * 10 + d[5]
         let century: Int
