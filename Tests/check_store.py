@@ -6,10 +6,11 @@ Checks: positions gapless from 1; every record's length matches its header; the 
 each record and the link to the previous record's hash; recorded-at never decreasing; stream
 versions contiguous; the event_ids and streams indexes agree with the records (the streams
 index in chunks of 64 versions, varint-packed positions, with each case's rule row beside
-them under `stream id 0x00`; store layout format 5); each case row parses to its end (flags,
+them under `stream id 0x00`; store layout format 6); each case row parses to its end (flags,
 opening and closing days, parties, consents with their days, referrals with their day,
 placements) and its parties are organisation numbers that the `rules` rows `n`/`N` map to
-organisation ids and back; the rules boundary in `meta` lies between 1 and the head + 1.
+organisation ids and back; both rules boundaries in `meta` (`rules-2-from`, `rules-3-from`)
+lie between 1 and the head + 1.
 
 usage: check_store.py STORE_DIR
 """
@@ -133,14 +134,16 @@ def main(store):
     checked = 0
     with env.begin() as txn:
         layout = txn.get(b"format", db=meta)
-        if layout != b"\x05":
-            print(f"FAIL: store layout format {layout!r}; this reader knows format 5", file=sys.stderr)
+        if layout != b"\x06":
+            print(f"FAIL: store layout format {layout!r}; this reader knows format 6", file=sys.stderr)
             return 1
-        boundary = txn.get(b"rules-2-from", db=meta)
-        if boundary is None or len(boundary) != 8:
-            print(f"FAIL: the rules boundary in meta is {boundary!r}, not 8 bytes", file=sys.stderr)
-            return 1
-        rules_from = struct.unpack(">Q", boundary)[0]
+        boundaries = {}
+        for name in (b"rules-2-from", b"rules-3-from"):
+            boundary = txn.get(name, db=meta)
+            if boundary is None or len(boundary) != 8:
+                print(f"FAIL: the rules boundary {name.decode()} in meta is {boundary!r}, not 8 bytes", file=sys.stderr)
+                return 1
+            boundaries[name.decode()] = struct.unpack(">Q", boundary)[0]
         chunks = {}
 
         def slot(stream, version):
@@ -236,11 +239,12 @@ def main(store):
             indexed += n
         if txn.stat(ids)["entries"] != checked or indexed != checked:
             failures.append("index sizes differ from the number of events")
-        if not 1 <= rules_from <= checked + 1:
-            failures.append(f"the rules boundary {rules_from} is not between 1 and the head + 1 ({checked + 1})")
+        for name, at in boundaries.items():
+            if not 1 <= at <= checked + 1:
+                failures.append(f"the rules boundary {name} {at} is not between 1 and the head + 1 ({checked + 1})")
     for f in failures:
         print("FAIL:", f, file=sys.stderr)
-    print(f"independent reader: {checked} events, {len(versions)} streams, {len(types)} event types, {case_rows} case rows, {len(by_number)} numbered organisations, rules boundary {rules_from}, "
+    print(f"independent reader: {checked} events, {len(versions)} streams, {len(types)} event types, {case_rows} case rows, {len(by_number)} numbered organisations, rules boundaries {boundaries['rules-2-from']} and {boundaries['rules-3-from']}, "
           f"head {prev_hash.hex()[:16]}…: {'OK' if not failures else 'FAILED'}")
     return 1 if failures else 0
 

@@ -10,7 +10,7 @@ case command, `referral import -` of one CloudEvent, or now and then a batch of 
 CloudEvents in one import) and the two are compared.
 
 usage: rules_oracle.py STORE_ROOT BINARY [--seed N] [--sequences N] [--events N]
-                       [--import-share P] [--strict] [--verbose]
+                       [--import-share P] [--verbose]
 
 STORE_ROOT holds scratch stores (one per run, one for minimising); it is created if
 missing. Deterministic for a seed: the same seed generates the same commands. Every run
@@ -43,9 +43,6 @@ The model:
   registry as it is now, and left out of the state if refused.
 - When an event breaks several rules, the one named is the first in the order of
   domain-rules.md (`check`).
-- KNOWN_ISSUES: where the code differs from the docs and the difference is reported, the
-  model follows the code and counts the events the docs would decide otherwise, printing a
-  reproduction; --strict follows the docs there too.
 
 Not modelled: registry streams beyond one scenario's own organisation, agreements and
 hours, erasure streams, invalid-value for over-long or malformed ids and texts, the rules
@@ -114,29 +111,16 @@ def registry_commands():
 # The model
 
 
-# Known differences between the docs and the code, reported to the maintainers. With
-# --strict the model follows the docs there too (and the run fails); by default it follows
-# the code and counts each time the docs would have decided otherwise ("known issue").
-KNOWN_ISSUES = {
-    "first-lapse": "a consent withdrawn on a day after a close that is recorded later keeps "
-                   "the withdrawal's day as its lapse (CaseRow.lapseAllConsents), so after a "
-                   "reopening it still covers days after the close",
-}
-STRICT = False
-
-
 class Consent:
     def __init__(self, parties, purposes, given, until):
         self.parties, self.purposes, self.given, self.until = parties, purposes, given, until
         self.lapsed = None        # the day it lapsed, earliest of withdrawal and closes
-        self.first_lapse = None   # the day of its first lapse (what the code keeps)
         self.withdrawn = False
 
-    def covers(self, org, purpose, day, strict=True):
-        lapsed = self.lapsed if strict else self.first_lapse
+    def covers(self, org, purpose, day):
         return (org in self.parties and purpose in self.purposes and self.given <= day
                 and (self.until is None or day <= self.until)
-                and (lapsed is None or lapsed > day))
+                and (self.lapsed is None or self.lapsed > day))
 
 
 TAGS = {}
@@ -258,11 +242,6 @@ def check(st, ev, registry):
             return "outcome-already-recorded"
     if t == "refer":
         cover = [c for c in st.consents.values() if c.covers(ev["to"], "referral", d)]
-        if not cover and any(c.covers(ev["to"], "referral", d, strict=False)
-                             for c in st.consents.values()):
-            ev.setdefault("known", set()).add("first-lapse")
-            if not STRICT:
-                return None
         if not cover:
             near = [c for c in st.consents.values()
                     if ev["to"] in c.parties and "referral" in c.purposes]
@@ -292,7 +271,6 @@ def apply(st, ev):
         c = st.consents[ev["cid"]]
         c.withdrawn = True
         c.lapsed = d if c.lapsed is None else min(c.lapsed, d)
-        c.first_lapse = c.first_lapse or d
     elif t == "refer":
         st.referrals[ev["rid"]] = [d, False]
     elif t == "answer":
@@ -309,7 +287,6 @@ def apply(st, ev):
         for c in st.consents.values():
             # docs: lapsed when withdrawn or closed, whichever day is earlier
             c.lapsed = d if c.lapsed is None else min(c.lapsed, d)
-            c.first_lapse = c.first_lapse or d
     elif t == "reopen":
         st.open = True
         st.marks = set()
@@ -801,10 +778,6 @@ class Sequence:
         saved = dict(TAGS)
         mv = model_view(ev)
         pred = self.case.predict(mv, path)
-        if mv.get("known"):
-            ev["known"] = sorted(mv["known"])
-            # what the docs say: the known issues are all referrals the docs refuse
-            ev["pred_docs"] = ("refused", "consent-required")
         if not self.case.counting:
             TAGS.clear()
             TAGS.update(saved)
@@ -975,9 +948,6 @@ def reproduction(seq, binary):
     var = {}
     for n, (ev, path, args, pred, actual, err) in enumerate(seq.steps):
         note = "# model: %s; CLI: %s" % (show(pred), show(actual))
-        if ev.get("known"):
-            note += " (the docs: %s; known issue %s)" % (show(ev["pred_docs"]),
-                                                         ", ".join(ev["known"]))
         if path == "cli":
             words = []
             for x in args:
@@ -1261,13 +1231,9 @@ def main():
     ap.add_argument("--import-share", type=float, default=0.25,
                     help="share of events appended with `referral import` (the rest: CLI)")
     ap.add_argument("--max-reports", type=int, default=10)
-    ap.add_argument("--strict", action="store_true",
-                    help="follow the docs where the code has a known issue (fails while it has)")
     ap.add_argument("--verbose", action="store_true",
                     help="print every step of the directed scenarios and each disagreement")
     a = ap.parse_args()
-    global STRICT
-    STRICT = a.strict
 
     # Some events are dated "now" or after today: keep the run clear of midnight UTC, where
     # the model's today and the CLI's could differ by a day.
@@ -1291,7 +1257,6 @@ def main():
     stats = {"events": 0, "cli": 0, "import": 0, "batches": 0, "batched": 0}
     rules = {}
     reports = []
-    known = {}
     trial_counter = [0]
     work = [("scenario: " + name, "D%d-%d" % (a.seed, i), steps)
             for i, (name, steps) in enumerate(scenarios())]
@@ -1316,19 +1281,9 @@ def main():
             key = show(actual)
             rules[key] = rules.get(key, 0) + 1
             want = ev.get("expect")
-            docs = ev.get("pred_docs", pred)
-            if want is not None and docs != (("ok",) if want == "ok" else ("refused", want)):
+            if want is not None and pred != (("ok",) if want == "ok" else ("refused", want)):
                 reports.append("model self-check (%s, step %d, %s): the docs say %s, the model "
-                               "predicts %s\n" % (what, k + 1, ev["type"], want, show(docs)))
-            for issue in ev.get("known", []):
-                if actual == pred:
-                    known.setdefault(issue, [0, None])[0] += 1
-                    if known[issue][1] is None or what.startswith("scenario"):
-                        if known[issue][1] is None or not known[issue][2]:
-                            cut = Sequence(None, case_id, registry)
-                            cut.steps = seq.steps[:k + 1]
-                            known[issue][1:] = [reproduction(cut, a.binary),
-                                                what.startswith("scenario")]
+                               "predicts %s\n" % (what, k + 1, ev["type"], want, show(pred)))
         if a.verbose and what.startswith("scenario"):
             print(what)
             for ev, path, args, pred, actual, err in seq.steps:
@@ -1356,9 +1311,6 @@ def main():
     for r in reports:
         if r:
             print(r)
-    for issue, (count, repro, _) in sorted(known.items()):
-        print("known issue '%s' (%d events; the docs refuse them, the code accepts): %s\n"
-              "reproduction:\n%s\n" % (issue, count, KNOWN_ISSUES[issue], repro))
     if None in reports:
         print("(%d more disagreements not minimised)" % reports.count(None))
     print("rules oracle: seed %d, %d scenarios and %d random sequences, %d events (%d CLI, "

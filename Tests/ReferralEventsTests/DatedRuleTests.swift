@@ -8,11 +8,11 @@ private let c = StreamID.case("C1")
 private func contact(_ kind: ContactKind, at: Timestamp) -> ProposedEvent {
     F.event(c, .jobcenterContactHeld(.init(contactKind: kind, jobcenter: "jobcenter-fredericia")), at: at)
 }
-private func withdrawn(_ id: String = "K1", at: Timestamp) -> ProposedEvent {
-    F.event(c, .consentWithdrawn(.init(consentId: id, reason: "Ønsker ikke")), at: at)
+private func withdrawn(_ id: String = "K1", in stream: StreamID = c, at: Timestamp) -> ProposedEvent {
+    F.event(stream, .consentWithdrawn(.init(consentId: id, reason: "Ønsker ikke")), at: at)
 }
-private func close(at: Timestamp) -> ProposedEvent { F.event(c, .caseClosed(.init(reason: "Fik job")), at: at) }
-private func reopen(at: Timestamp) -> ProposedEvent { F.event(c, .caseReopened(.init(reason: "Mistede jobbet")), at: at) }
+private func close(in stream: StreamID = c, at: Timestamp) -> ProposedEvent { F.event(stream, .caseClosed(.init(reason: "Fik job")), at: at) }
+private func reopen(in stream: StreamID = c, at: Timestamp) -> ProposedEvent { F.event(stream, .caseReopened(.init(reason: "Mistede jobbet")), at: at) }
 private func answer(_ id: String = "R1", at: Timestamp) -> ProposedEvent {
     F.event(c, .referralAnswered(.init(referralId: id, accepted: true, reason: "")), at: at)
 }
@@ -28,14 +28,19 @@ private func placementEnd(_ day: CalendarDate, at: Timestamp = F.at(2024, 6, 1))
     F.event(c, .placementEnded(.init(placementId: "P1", endDate: day, outcome: .ordinaryJob)), at: at)
 }
 
-/// The rules that read days and the duplicate checks that came with layout 5, on a new
-/// store (rules boundary 1). The fixture's clock says 01.06.2024; the case opens 01.02.2024.
+/// The rules that read days and the duplicate checks that came with layout 5, and the close's
+/// lapse that came with layout 6, on a new store (rules boundaries 1). The fixture's clock says 01.06.2024; the case opens 01.02.2024.
 let datedRuleCases: [RuleCase] = [
     RuleCase(name: "referral dated before the consent was given", before: [F.opened(), F.consent(at: F.at(2024, 3, 1))],
              offending: F.referral(at: F.at(2024, 2, 15)), rule: .consentRequired, mentions: "on 15.02.2024"),
     RuleCase(name: "referral dated on the day the consent was withdrawn",
              before: [F.opened(), F.consent(), withdrawn(at: F.at(2024, 3, 10))],
              offending: F.referral(at: F.at(2024, 3, 10)), rule: .consentRequired, mentions: "on 10.03.2024"),
+    // A close recorded after a withdrawal but dated before it: the consent lapsed on the close's
+    // day, so after a reopening it does not cover the days before its withdrawal (layout 6).
+    RuleCase(name: "referral after a reopening, under a consent withdrawn after a close dated before the withdrawal",
+             before: [F.opened(), F.consent(), withdrawn(at: F.at(2024, 3, 20)), close(at: F.at(2024, 3, 10)), reopen(at: F.at(2024, 3, 12))],
+             offending: F.referral(at: F.at(2024, 3, 15)), rule: .consentRequired, mentions: "on 15.03.2024"),
     RuleCase(name: "close dated before the case was opened", before: [F.opened()], offending: close(at: F.at(2024, 1, 31)),
              rule: .dateOrder, mentions: "dated 31.01.2024, before case 'C1' was opened (01.02.2024)"),
     RuleCase(name: "referral dated before the case was opened", before: [F.opened(), F.consent(at: F.at(2024, 2, 1))],
@@ -119,13 +124,13 @@ let datedRuleCases: [RuleCase] = [
     }
 
     /// A store of layout 4 whose log holds events the new rules refuse (accepted when they
-    /// were appended) moves to layout 5 when opened: its rules boundary is after them, they
+    /// were appended) moves to layout 6 when opened: its rules boundaries are after them, they
     /// stay, `verifyRules` passes, a retraction's replay of the case keeps them, and new
     /// events breaking the same rules are refused.
     @Test func eventsBeforeTheBoundaryKeepTheRulesTheyWereAcceptedUnder() throws {
         let old = try Fixture()
         // Checked as a layout-4 build checked them: without the new rules.
-        try old.store.env.write { txn in try txn.put(old.store.meta, EventStore.rulesFromKey, bigEndianKey(.max)) }
+        try old.store.env.write { txn in try old.store.setRulesBoundaries(txn, .noEvent) }
         let early = F.referral(at: F.at(2024, 2, 15))
         let start = placement
         try old.store.append([F.opened(), F.consent(at: F.at(2024, 3, 1)), early,
@@ -135,12 +140,13 @@ let datedRuleCases: [RuleCase] = [
         try old.store.env.write { txn in
             let key = StreamIndex.caseRowKey(c)
             try txn.put(old.store.streams, key, try StreamIndexTests.layout4Row(try #require(try txn.get(old.store.streams, key))))
-            try txn.delete(old.store.meta, EventStore.rulesFromKey)
+            try txn.delete(old.store.meta, EventStore.datedRulesFromKey)
+            try txn.delete(old.store.meta, EventStore.closeLapseFromKey)
             try txn.put(old.store.meta, Array("format".utf8), [4])
         }
         let store = try EventStore(at: old.directory, durable: false, clock: { Fixture.today })
-        #expect(try store.env.read { txn in try txn.get(store.meta, Array("format".utf8)).map(Array.init) } == [5])
-        #expect(try store.env.read { txn in try store.rulesFrom(txn) } == head.position + 1)
+        #expect(try store.env.read { txn in try txn.get(store.meta, Array("format".utf8)).map(Array.init) } == [6])
+        #expect(try store.env.read { txn in try store.rulesBoundaries(txn) } == .after(head.position))
         #expect(try store.head() == head)
         #expect(try store.verify().isValid)
         #expect(try store.verifyRules().isValid)
@@ -168,13 +174,62 @@ let datedRuleCases: [RuleCase] = [
         // A rebuild keeps the boundary and gives the same rows.
         try store.rebuildRules()
         #expect(try store.verifyRules().isValid)
-        #expect(try store.env.read { txn in try store.rulesFrom(txn) } == head.position + 1)
+        #expect(try store.env.read { txn in try store.rulesBoundaries(txn) } == .after(head.position))
     }
 
-    @Test func aNewStoreStartsAtLayout5WithTheBoundaryAt1() throws {
+    /// A store of layout 5 whose log holds a close recorded after a later-dated withdrawal,
+    /// a reopening, and a referral the consent covered only because it kept its withdrawal's
+    /// day (accepted under layout 5's rules), moves to layout 6 when opened: only the
+    /// close-lapse boundary moves after its log, so the referral stays through `verifyRules`,
+    /// `rebuildRules` and a retraction's replay of the case, while the same sequence appended
+    /// now is refused.
+    @Test func closesBeforeTheLapseBoundaryKeepTheWithdrawalsDay() throws {
+        let old = try Fixture()
+        // As a layout-5 build appended them: the dated rules bind, the close's lapse does not.
+        try old.store.env.write { txn in try old.store.setRulesBoundaries(txn, RulesBoundaries(datedRules: 1, closeLapse: .max)) }
+        func sequence(_ stream: StreamID) -> [ProposedEvent] {
+            [F.opened(String(stream.entityID)), F.consent(String(stream.entityID)), withdrawn(in: stream, at: F.at(2024, 3, 20)),
+             close(in: stream, at: F.at(2024, 3, 10)), reopen(in: stream, at: F.at(2024, 3, 12))]
+        }
+        let late = F.referral(at: F.at(2024, 3, 15))
+        let first = contact(.first, at: F.at(2024, 3, 16))
+        try old.store.append(sequence(c) + [late, first])
+        let head = try old.store.head()
+        try old.store.env.write { txn in
+            try txn.delete(old.store.meta, EventStore.closeLapseFromKey)
+            try txn.put(old.store.meta, Array("format".utf8), [5])
+        }
+        let store = try EventStore(at: old.directory, durable: false, clock: { Fixture.today })
+        #expect(try store.env.read { txn in try txn.get(store.meta, Array("format".utf8)).map(Array.init) } == [6])
+        #expect(try store.env.read { txn in try store.rulesBoundaries(txn) } == RulesBoundaries(datedRules: 1, closeLapse: head.position + 1))
+        #expect(try store.verify().isValid)
+        #expect(try store.verifyRules().isValid)
+        try store.rebuildRules()
+        #expect(try store.verifyRules().isValid)
+
+        // The same sequence appended now: the close lapses the consent on its own day.
+        let c2 = StreamID.case("C2")
+        try store.append(sequence(c2))
+        let refused = #expect(throws: LogError.self) { try store.append(F.referral("C2", at: F.at(2024, 3, 15))) }
+        #expect(refused?.rule == .consentRequired)
+        let state = try #require(try store.consentState(ofCase: "C2"))
+        #expect(state.consents.map(\.lapsedOn) == [F.day(2024, 3, 10)])
+
+        // Retracting the first contact replays C1, each event at its position: the close
+        // keeps the withdrawal's day, so the referral is still there (made once, answered once).
+        try store.append(F.event(c, .eventRetracted(.init(retractedEventId: first.id, reason: "Forkert sag")), at: F.at(2024, 3, 17)))
+        #expect(try store.consentState(ofCase: "C1")?.consents.map(\.lapsedOn) == [F.day(2024, 3, 20)])
+        let twice = #expect(throws: LogError.self) { try store.append(F.referral(at: F.at(2024, 3, 18))) }
+        #expect(twice?.rule == .alreadyRegistered)
+        try store.append(answer(at: F.at(2024, 3, 18)))
+        #expect(try store.verifyRules().isValid)
+    }
+
+    @Test func aNewStoreStartsAtLayout6WithTheBoundariesAt1() throws {
         let f = try Fixture(seed: false)
-        #expect(try f.store.env.read { txn in try txn.get(f.store.meta, Array("format".utf8)).map(Array.init) } == [5])
-        #expect(try f.store.env.read { txn in try txn.get(f.store.meta, EventStore.rulesFromKey).map(Array.init) } == bigEndianKey(1))
+        #expect(try f.store.env.read { txn in try txn.get(f.store.meta, Array("format".utf8)).map(Array.init) } == [6])
+        #expect(try f.store.env.read { txn in try txn.get(f.store.meta, EventStore.datedRulesFromKey).map(Array.init) } == bigEndianKey(1))
+        #expect(try f.store.env.read { txn in try txn.get(f.store.meta, EventStore.closeLapseFromKey).map(Array.init) } == bigEndianKey(1))
     }
 }
 
@@ -193,7 +248,7 @@ struct ImportAsRecordedTests {
         let f = try Fixture(seed: false)
         let result = try f.store.appendChunked(asRecorded: true) { try $0(Self.history) }
         #expect(result.written == Self.history.count)
-        #expect(try f.store.env.read { try f.store.rulesFrom($0) } == UInt64(Self.history.count) + 1)
+        #expect(try f.store.env.read { try f.store.rulesBoundaries($0) } == .after(UInt64(Self.history.count)))
         #expect(try f.store.verifyRules().isValid)
         let third = try #require(throws: LogError.self) { try f.store.append([contact(.first, at: F.at(2024, 3, 20))]) }
         #expect(third.rule == .firstContactAlreadyHeld)
@@ -203,6 +258,6 @@ struct ImportAsRecordedTests {
         let f = try Fixture()
         let error = try #require(throws: LogError.self) { try f.store.appendChunked(asRecorded: true) { try $0([Fixture.opened("C1")]) } }
         #expect(error.code == .invalidInput && error.message.contains("only into an empty store"))
-        #expect(try f.store.env.read { try f.store.rulesFrom($0) } == 1)
+        #expect(try f.store.env.read { try f.store.rulesBoundaries($0) } == .everyEvent)
     }
 }

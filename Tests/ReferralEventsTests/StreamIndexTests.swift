@@ -95,13 +95,13 @@ import Testing
         try f.store.env.write { txn in try txn.put(f.store.meta, Array("format".utf8), [1]) }
         let e = #expect(throws: LogError.self) { try EventStore(at: f.directory) }
         #expect(e?.code == .unsupportedFormat)
-        #expect(e?.message.contains("has format 1; this build reads format 5") == true, "\(e?.message ?? "")")
+        #expect(e?.message.contains("has format 1; this build reads format 6") == true, "\(e?.message ?? "")")
         #expect(e?.message.contains("referral export") == true)
         // A newer build's layout is not this build's to export.
-        try f.store.env.write { txn in try txn.put(f.store.meta, Array("format".utf8), [6]) }
+        try f.store.env.write { txn in try txn.put(f.store.meta, Array("format".utf8), [7]) }
         let newer = #expect(throws: LogError.self) { try EventStore(at: f.directory) }
         #expect(newer?.code == .unsupportedFormat)
-        #expect(newer?.message.contains("has format 6, written by a newer build") == true, "\(newer?.message ?? "")")
+        #expect(newer?.message.contains("has format 7, written by a newer build") == true, "\(newer?.message ?? "")")
     }
 
     @Test func aCaseRowSitsBesideItsChunksAndIsNoChunk() throws {
@@ -149,14 +149,14 @@ import Testing
 
     /// A layout-2 store (case rows in `rules` under `c` 0x00 stream id), layout-3 store
     /// (case rows in `streams`, their parties by id) or layout-4 store (parties by number,
-    /// no days) is moved to layout 5 when it is opened: afterwards every database but `meta`
-    /// holds byte for byte what a store made in layout 5 from the same events holds, and the
+    /// no days) is moved to layout 6 when it is opened: afterwards every database but `meta`
+    /// holds byte for byte what a store made in layout 6 from the same events holds, and the
     /// rules read the moved rows. The events include an organisation registered, retracted
     /// and registered again, and one registered after the cases, so the numbers follow first
     /// registrations in log order; a withdrawal, a close and a reopening, an answer, a first
     /// contact and an outcome, so the rows hold every day and flag.
     @Test(arguments: [UInt8(2), 3, 4])
-    func anOlderStoreIsMovedToLayout5WhenOpened(from layout: UInt8) throws {
+    func anOlderStoreIsMovedToLayout6WhenOpened(from layout: UInt8) throws {
         let cases = ["C1", "C2", "C10"]
         let late = Fixture.event(.registry, .organisationRegistered(.init(organisationId: "aa-late", name: "Sen", kind: .employer, sector: .other, municipality: "Fredericia")))
         let registry = Fixture.registry
@@ -185,7 +185,7 @@ import Testing
         }
         let made = try Fixture(seed: false)
         try made.store.append(events)
-        let layout5 = try contents(made.store)
+        let current = try contents(made.store)
         let directory: String
         do {
             // The same events, with the rule rows put back as the older layout kept them.
@@ -197,7 +197,8 @@ import Testing
                     let key = StreamIndex.caseRowKey(.case(c))
                     try txn.put(old.store.streams, key, try Self.layout4Row(try #require(try txn.get(old.store.streams, key))))
                 }
-                try txn.delete(old.store.meta, EventStore.rulesFromKey)
+                try txn.delete(old.store.meta, EventStore.datedRulesFromKey)
+                try txn.delete(old.store.meta, EventStore.closeLapseFromKey)
                 try txn.put(old.store.meta, Array("format".utf8), [layout])
                 guard layout < 4 else { return }
                 var names: [OrganisationNumber: String] = [:]
@@ -221,13 +222,13 @@ import Testing
                     }
                 }
             }
-            #expect(try contents(old.store) != layout5)
+            #expect(try contents(old.store) != current)
         }
         let reopened = try EventStore(at: directory, durable: false, clock: { Fixture.today })
-        #expect(try reopened.env.read { txn in try txn.get(reopened.meta, Array("format".utf8)).map(Array.init) } == [5])
-        // Every event in the log is before the rules boundary.
-        #expect(try reopened.env.read { txn in try reopened.rulesFrom(txn) } == UInt64(events.count) + 1)
-        #expect(try contents(reopened) == layout5)
+        #expect(try reopened.env.read { txn in try txn.get(reopened.meta, Array("format".utf8)).map(Array.init) } == [6])
+        // Every event in the log is before the rules boundaries.
+        #expect(try reopened.env.read { txn in try reopened.rulesBoundaries(txn) } == .after(UInt64(events.count)))
+        #expect(try contents(reopened) == current)
         #expect(try reopened.verify().isValid)
         #expect(try reopened.verifyRules().isValid)
         #expect(try reopened.consentState(ofCase: "C10")?.consents.map(\.consentId) == ["K1", "K2"])
@@ -298,6 +299,28 @@ import Testing
         #expect(try f.store.verifyRules().isValid)
     }
 
+    /// A close lapses the open consents on its day. One withdrawn on a later day (the close
+    /// recorded after the withdrawal, dated before it) takes the close's day, in place, under
+    /// the rule since the close-lapse boundary (`withdrawnLater`), and keeps its own before it.
+    @Test(arguments: [true, false])
+    func aCloseLapsesAConsentWithdrawnOnALaterDayFromItsOwnDay(withdrawnLater: Bool) throws {
+        func day(_ month: Int, _ day: Int) -> CalendarDate { Fixture.day(2024, month, day) }
+        var state = CaseRuleState(openedOn: day(1, 15))
+        state.consents = [
+            ConsentRow(id: "K1", parties: [1], purposes: [.referral], validUntil: nil, givenOn: day(2, 1), lapsedOn: nil),
+            ConsentRow(id: "K2", parties: [1], purposes: [.referral], validUntil: nil, givenOn: day(2, 1), lapsedOn: day(3, 1)),
+            ConsentRow(id: "K3", parties: [2], purposes: [.referral], validUntil: day(6, 30), givenOn: day(2, 1), lapsedOn: day(4, 20)),
+        ]
+        var row = CaseRow(state)
+        try row.lapseAllConsents(on: day(4, 10), withdrawnLater: withdrawnLater)
+        let decoded = try row.bytes.withUnsafeBytes { try CaseRuleState(decoding: $0) }
+        #expect(decoded.consents.map(\.lapsedOn) == [day(4, 10), day(3, 1), withdrawnLater ? day(4, 10) : day(4, 20)])
+        #expect(decoded.consents.map(\.validUntil) == [nil, nil, day(6, 30)])
+        #expect(row.bytes == decoded.encoded())
+        #expect(try row.covers(party: 2, purpose: .referral, on: day(4, 15)) == !withdrawnLater)
+        #expect(try row.covers(party: 2, purpose: .referral, on: day(4, 9)))
+    }
+
     @Test func theCaseRowInPlaceAnswersLikeTheDecodedState() throws {
         // Organisations by number, as rows name them.
         let jobcenter: OrganisationNumber = 1, bolig: OrganisationNumber = 2, grocer: OrganisationNumber = 300, nobody: OrganisationNumber = 99
@@ -338,7 +361,7 @@ import Testing
         try row.addReferral("R3", madeOn: Fixture.day(2024, 4, 1))
         try row.addReferral("R4", madeOn: Fixture.day(2024, 4, 2))
         try row.addPlacement("P2", start: Fixture.day(2024, 5, 6))
-        try row.lapseAllConsents(on: Fixture.day(2024, 5, 10))
+        try row.lapseAllConsents(on: Fixture.day(2024, 5, 10), withdrawnLater: true)
         row.setOpen(false)
         row.setLastClosedOn(Fixture.day(2024, 5, 10))
         row.setFlags(CaseFlags.outcome(3)!, true)

@@ -81,9 +81,13 @@ struct CaseRow {
         bytes.insert(contentsOf: Self.dayBytes(day), at: end)
     }
 
-    /// Marks every consent not lapsed yet lapsed on `day` (the case closed); one withdrawn
-    /// before keeps its day.
-    mutating func lapseAllConsents(on day: CalendarDate) throws {
+    /// Marks every consent not lapsed yet lapsed on `day` (the case closed). One withdrawn
+    /// before keeps its day, unless `withdrawnLater` (the rule since
+    /// `RulesBoundaries.closeLapse`) and its withdrawal is dated after `day`: a close recorded
+    /// after a withdrawal may be dated before it, and the consent lapsed then, so it must
+    /// not cover the days between should the case be reopened. That day is changed in place.
+    mutating func lapseAllConsents(on day: CalendarDate, withdrawnLater: Bool) throws {
+        var lapsedLater: [Int] = []
         let open: [(flags: Int, end: Int)] = try scan { r, sections in
             r.offset = sections.consents
             var out: [(Int, Int)] = []
@@ -91,10 +95,20 @@ struct CaseRow {
                 try Self.skipString(&r)
                 let flags = r.offset
                 try Self.skipConsentAfterID(&r)
-                if bytes[flags] & 1 == 0 { out.append((flags, r.offset)) }
+                if bytes[flags] & 1 == 0 {
+                    out.append((flags, r.offset))
+                } else if withdrawnLater {
+                    // A lapsed consent's day is its last four bytes.
+                    let at = r.offset - 4
+                    var lapse = r
+                    lapse.offset = at
+                    if try lapse.date() > day { lapsedLater.append(at) }
+                }
             }
             return out
         }
+        // In place, before the insertions below move the bytes.
+        for at in lapsedLater { bytes.replaceSubrange(at..<(at + 4), with: Self.dayBytes(day)) }
         // From the last: an insertion moves only the bytes after it.
         for c in open.reversed() {
             bytes[c.flags] |= 1

@@ -17,24 +17,24 @@ struct RuleEngine {
     /// the event being checked. In an append every indexed position is below it anyway; a
     /// replay of the whole log (`verifyRules`) has the later ones indexed too.
     var positionLimit: UInt64 = .max
-    /// The rules boundary (`EventStore.rulesFrom`): the checks that read days (a consent's
-    /// given-on and lapsed-on days, dates in a case's order, a placement's end in the future)
-    /// and the duplicate checks (a second first contact, an outcome recorded twice, target
-    /// group periods overlapping) bind events at this position and after. Events before it
-    /// were accepted without them, and replay (`verifyRules`, `rebuildRules`, a retraction's
-    /// replay of its stream) checks them as they were checked then.
-    let rulesFrom: UInt64
-    /// Whether the event being checked is at or after `rulesFrom`.
+    /// The rules boundaries (`EventStore.rulesBoundaries`): each later rule binds events at
+    /// its boundary and after. Events before it were accepted without it, and replay
+    /// (`verifyRules`, `rebuildRules`, a retraction's replay of its stream) checks them as
+    /// they were checked then.
+    let boundaries: RulesBoundaries
+    /// Whether the event being checked is at or after `boundaries.datedRules`.
     private var newRules = true
+    /// Whether the event being checked is at or after `boundaries.closeLapse`.
+    private var closeLapseRule = true
 
     /// Clock skew tolerated between a client's occurred-at and the log's recorded-at.
     static let futureTolerance: Int64 = 5 * 60 * 1000
     static let maxTextLength = 4000
 
     init(txn: Transaction, rules: Database, eventIDs: Database, events: Database, streams: Database, caseRows: Database? = nil,
-         rulesFrom: UInt64) {
+         boundaries: RulesBoundaries) {
         self.txn = txn
-        self.rulesFrom = rulesFrom
+        self.boundaries = boundaries
         self.rules = rules
         self.eventIDs = eventIDs
         self.events = events
@@ -78,9 +78,10 @@ struct RuleEngine {
     /// Checks `e` and applies it to the rule state. `slot` numbers `e.stream` within the
     /// batch: the same number for every event of one stream, small and dense. `position` is
     /// the event's place in the log (the next one in an append), which decides whether the
-    /// checks since the rules boundary bind it (`rulesFrom`).
+    /// rules since each rules boundary bind it (`boundaries`).
     mutating func check(_ e: ProposedEvent, slot: Int, position: UInt64, recordedAt: Timestamp, now: Timestamp) throws {
-        newRules = position >= rulesFrom
+        newRules = position >= boundaries.datedRules
+        closeLapseRule = position >= boundaries.closeLapse
         while slots.count <= slot { slots.append(CaseSlot()) }
         if slots[slot].stream == nil { slots[slot].stream = e.stream }
         current = slot
@@ -300,10 +301,11 @@ struct RuleEngine {
         case .caseClosed(let p):
             try requireCase(e, open: true)
             try text(p.reason, "reason", required: true)
+            let withdrawnLater = closeLapseRule
             try changeCase { row in
                 row.setOpen(false)
                 row.setLastClosedOn(day)
-                try row.lapseAllConsents(on: day)
+                try row.lapseAllConsents(on: day, withdrawnLater: withdrawnLater)
             }
 
         case .caseReopened(let p):
@@ -473,15 +475,16 @@ struct RuleEngine {
     /// docs/domain-rules.md). Any other failure (a storage error, a full map that must grow)
     /// still propagates and aborts the append.
     private mutating func replayTolerantly(_ events: [RecordedEvent]) throws {
-        // The replay sets `newRules` for each replayed event; the retraction's own is kept.
-        let retractionsRules = newRules
-        defer { newRules = retractionsRules }
+        // The replay sets `newRules` and `closeLapseRule` for each replayed event; the
+        // retraction's own are kept.
+        let retractionsRules = (newRules, closeLapseRule)
+        defer { (newRules, closeLapseRule) = retractionsRules }
         for event in events {
             if case .eventRetracted = event.payload { continue }
             let proposed = ProposedEvent(id: event.id, stream: event.stream, payload: event.payload, occurredAt: event.envelope.occurredAt,
                                          actor: event.envelope.actor, organisation: event.envelope.organisation)
             do {
-                // At its own position: an event before the rules boundary is checked as it was
+                // At its own position: an event before a rules boundary is checked as it was
                 // when it was appended.
                 try check(proposed, slot: current, position: event.position, recordedAt: event.envelope.recordedAt, now: event.envelope.recordedAt)
             } catch let error as LogError where error.code == .ruleViolation {

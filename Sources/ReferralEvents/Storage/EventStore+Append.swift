@@ -194,7 +194,7 @@ extension EventStore {
         let idCursor = try txn.cursor(eventIDs)
         defer { idCursor.close() }
         // Domain rules, then the writes, event by event in one transaction.
-        var engine = RuleEngine(txn: txn, rules: rules, eventIDs: eventIDs, events: events, streams: streams, rulesFrom: try rulesFrom(txn))
+        var engine = RuleEngine(txn: txn, rules: rules, eventIDs: eventIDs, events: events, streams: streams, boundaries: try rulesBoundaries(txn))
         func slot(_ s: StreamID) throws -> Int {
             if let i = slotOf[s] { return i }
             let i = tails.count

@@ -53,8 +53,8 @@ extension EventStore {
     /// ```
     ///
     /// With `asRecorded`, into an empty store only: the events are judged by the rules they
-    /// were recorded under, without the checks that came with the rules boundary (layout 5),
-    /// and the boundary is set after them, in the same transaction. For moving an older
+    /// were recorded under, without the rules that came later (`RulesBoundaries`),
+    /// and the boundaries are set after them, in the same transaction. For moving an older
     /// store's history into a new one, where a history accepted before those checks (two
     /// first contacts, say) would otherwise be refused.
     @discardableResult
@@ -67,7 +67,7 @@ extension EventStore {
                 guard start == 0 else {
                     throw LogError(.invalidInput, "a history is imported as recorded only into an empty store; this one holds \(start) events")
                 }
-                try txn.put(meta, Self.rulesFromKey, bigEndianKey(.max))
+                try setRulesBoundaries(txn, .noEvent)
             }
             var result = ChunkedAppendResult(events: 0, written: 0, firstPosition: nil, headPosition: start, recordedAt: nil)
             try produce { part in
@@ -83,7 +83,7 @@ extension EventStore {
                 }
                 result.headPosition = r.headPosition
             }
-            if asRecorded { try txn.put(meta, Self.rulesFromKey, bigEndianKey(result.headPosition + 1)) }
+            if asRecorded { try setRulesBoundaries(txn, .after(result.headPosition)) }
             return result
         }
     }

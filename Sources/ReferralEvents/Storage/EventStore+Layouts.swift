@@ -82,18 +82,29 @@ extension EventStore {
         return w.bytes
     }
 
-    /// Layout 4 → 5: the rules boundary becomes the head position + 1, then every rule row is
-    /// derived again by a replay of the log (`rebuildRules`), which gives case rows their
+    /// Layout 4 → 6: the rules boundaries become the head position + 1, then every rule row
+    /// is derived again by a replay of the log (`rebuildRules`), which gives case rows their
     /// days, first-contact flag and outcome marks. Every event in the log is before the
-    /// boundary, so the replay checks it as it was checked when it was appended, and the
-    /// new checks bind only events appended from now on.
-    func moveToLayout5(_ txn: Transaction) throws {
+    /// boundaries, so the replay checks it as it was checked when it was appended, and the
+    /// newer rules bind only events appended from now on.
+    func moveFromLayout4(_ txn: Transaction) throws {
         let head = try txn.last(events).map { readBigEndian($0.key) } ?? 0
-        try txn.put(meta, Self.rulesFromKey, bigEndianKey(head + 1))
+        try setRulesBoundaries(txn, .after(head))
         do {
             _ = try rebuildRules(txn, progress: nil)
         } catch let error as LogError where error.code == .corrupt && error.position != nil {
-            throw LogError.corrupt("moving the store at \(directory) to layout 5 replays its log through the rules, and the replay stopped: \(error.message). Nothing was changed; run `referral verify --rules` with the build that last opened the store", position: error.position)
+            throw LogError.corrupt("moving the store at \(directory) to layout \(Self.layoutFormat) replays its log through the rules, and the replay stopped: \(error.message). Nothing was changed; run `referral verify --rules` with the build that last opened the store", position: error.position)
         }
+    }
+
+    /// Layout 5 → 6: the rows stay as they are; the close-lapse boundary becomes the head
+    /// position + 1, so the closes already in the log keep the lapse days they gave
+    /// (`RulesBoundaries.closeLapse`) on every replay, and the rule binds only closes
+    /// appended from now on. Nothing is replayed.
+    func moveFromLayout5(_ txn: Transaction) throws {
+        let head = try txn.last(events).map { readBigEndian($0.key) } ?? 0
+        var boundaries = try rulesBoundaries(txn)
+        boundaries.closeLapse = head + 1
+        try setRulesBoundaries(txn, boundaries)
     }
 }

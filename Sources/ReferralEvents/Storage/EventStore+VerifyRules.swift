@@ -81,7 +81,7 @@ extension EventStore {
         try env.write { txn in try rebuildRules(txn, progress: progress) }
     }
 
-    /// `rebuildRules` inside `txn` (also the move to layout 5, `moveToLayout5`).
+    /// `rebuildRules` inside `txn` (also the move from layout 4, `moveFromLayout4`).
     func rebuildRules(_ txn: Transaction, progress: ((_ replayed: UInt64) -> Void)?) throws -> UInt64 {
         try txn.clear(rules)
         var caseRowKeys: [[UInt8]] = []
@@ -102,9 +102,9 @@ extension EventStore {
                              progress: ((UInt64) -> Void)?) throws -> (replayed: UInt64, refusal: LogError?) {
         // Each event is checked under the rules it was (or would have been) appended under:
         // the checks since the boundary only from there on.
-        let rulesFrom = try rulesFrom(txn)
+        let boundaries = try rulesBoundaries(txn)
         func engine() -> RuleEngine {
-            RuleEngine(txn: txn, rules: rules, eventIDs: eventIDs, events: events, streams: streams, caseRows: caseRows, rulesFrom: rulesFrom)
+            RuleEngine(txn: txn, rules: rules, eventIDs: eventIDs, events: events, streams: streams, caseRows: caseRows, boundaries: boundaries)
         }
         var checker = engine()
         // Batch-local stream numbers, as an append gives them; the rows are flushed and the

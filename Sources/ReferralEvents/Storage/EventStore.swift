@@ -34,21 +34,32 @@ public final class EventStore: Sendable {
     /// 1: a `streams` entry per event and a `stream_heads` tree; 2: the stream index in
     /// chunks and no heads tree; 3: each case's rule row in `streams` beside its chunks
     /// instead of in `rules`; 4: case rows name organisations by number; 5: case rows keep
-    /// the days the rules since the rules boundary read (`rulesFromKey`)
-    /// (docs/lmdb-layout.md). The records themselves are `EventRecord.format`.
-    public static let layoutFormat: UInt8 = 5
+    /// the days the dated rules read, bound from a rules boundary (`RulesBoundaries`);
+    /// 6: the same rows, and a second boundary, from which a close lapses a consent
+    /// withdrawn on a later day on the close's day (docs/lmdb-layout.md). The records
+    /// themselves are `EventRecord.format`.
+    public static let layoutFormat: UInt8 = 6
 
-    /// The `meta` key of the rules boundary: a BE u64 position, from which on the checks
-    /// that came with layout 5 bind events (`RuleEngine.rulesFrom`). 1 for a store made in
-    /// layout 5; the head position + 1 for one moved from layout 4, so the events already
-    /// in its log replay under the rules they were accepted under.
-    static let rulesFromKey = Array("rules-2-from".utf8)
+    /// The `meta` keys of the rules boundaries (`RulesBoundaries`), each a BE u64 position.
+    static let datedRulesFromKey = Array("rules-2-from".utf8)
+    static let closeLapseFromKey = Array("rules-3-from".utf8)
 
-    /// The rules boundary stored in `meta` (`rulesFromKey`); 1 if there is none.
-    func rulesFrom(_ txn: Transaction) throws -> UInt64 {
-        guard let raw = try txn.get(meta, Self.rulesFromKey) else { return 1 }
-        guard raw.count == 8 else { throw LogError.corrupt("the rules boundary in `meta` is \(raw.count) bytes, not 8") }
-        return readBigEndian(raw)
+    /// The rules boundaries stored in `meta`; a missing one is 1 (every event bound).
+    func rulesBoundaries(_ txn: Transaction) throws -> RulesBoundaries {
+        func boundary(_ key: [UInt8]) throws -> UInt64 {
+            guard let raw = try txn.get(meta, key) else { return 1 }
+            guard raw.count == 8 else {
+                throw LogError.corrupt("the rules boundary `\(String(decoding: key, as: UTF8.self))` in `meta` is \(raw.count) bytes, not 8")
+            }
+            return readBigEndian(raw)
+        }
+        return RulesBoundaries(datedRules: try boundary(Self.datedRulesFromKey), closeLapse: try boundary(Self.closeLapseFromKey))
+    }
+
+    /// Stores `boundaries` in `meta`.
+    func setRulesBoundaries(_ txn: Transaction, _ boundaries: RulesBoundaries) throws {
+        try txn.put(meta, Self.datedRulesFromKey, bigEndianKey(boundaries.datedRules))
+        try txn.put(meta, Self.closeLapseFromKey, bigEndianKey(boundaries.closeLapse))
     }
 
     /// Where the log's LMDB file lives inside a store directory.
@@ -94,13 +105,13 @@ public final class EventStore: Sendable {
             let key = Array("format".utf8)
             if let f = try txn.get(meta, key) {
                 let version = f.first ?? 0
-                if version >= 2 && version <= 4 {
-                    // Layouts 2 to 4 differ only in their rule rows: moved, renumbered and
-                    // derived again in this one transaction, so the store is in one layout or
-                    // another, never between (EventStore+Layouts.swift).
+                if version >= 2 && version <= 5 {
+                    // Layouts 2 to 5 differ only in their rule rows and rules boundaries:
+                    // moved, renumbered and derived again in this one transaction, so the
+                    // store is in one layout or another, never between (EventStore+Layouts.swift).
                     if version == 2 { try Self.moveCaseRows(txn, from: rules, to: streams) }
                     if version <= 3 { try Self.numberOrganisations(txn, streams: streams, events: events, rules: rules) }
-                    try self.moveToLayout5(txn)
+                    if version <= 4 { try self.moveFromLayout4(txn) } else { try self.moveFromLayout5(txn) }
                     try txn.put(meta, key, [Self.layoutFormat])
                     return
                 }
@@ -112,7 +123,7 @@ public final class EventStore: Sendable {
                 }
             } else {
                 try txn.put(meta, key, [Self.layoutFormat])
-                try txn.put(meta, Self.rulesFromKey, bigEndianKey(1))
+                try setRulesBoundaries(txn, .everyEvent)
                 try txn.put(meta, Array("store-id".utf8), Array(UUID().uuidString.utf8))
             }
         }

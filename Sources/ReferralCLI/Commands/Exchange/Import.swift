@@ -38,7 +38,7 @@ extension ReferralCommand {
         @Option(name: .customLong("max-errors"), parsing: .unconditional, help: ArgumentHelp("Stop reporting after this many bad lines.", valueName: "n"), transform: Parse.wholeNumber)
         var maxErrors: Int = 20
 
-        @Flag(name: .customLong("as-recorded"), help: "Into an empty store: judge the events by the rules they were recorded under, without the dated checks that came with layout 5 (for moving an older store's history).")
+        @Flag(name: .customLong("as-recorded"), help: "Into an empty store: judge the events by the rules they were recorded under, without the rules that came with layouts 5 and 6 (for moving an older store's history).")
         var asRecorded = false
 
         @Option(name: .customLong("part-size"), help: ArgumentHelp("Events handed to the store at a time (for tests).", visibility: .hidden))
