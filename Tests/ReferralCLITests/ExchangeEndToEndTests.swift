@@ -260,6 +260,29 @@ import Testing
         #expect(try other.head() == before)
     }
 
+    /// `--as-recorded` moves a history into an empty store judged by the rules it was recorded
+    /// under: `verify --rules` says which events that covers. Into a store that holds events
+    /// it is refused and writes nothing.
+    @Test func aHistoryImportedAsRecordedIsNotedByVerify() throws {
+        let file = sandbox.root + "/all.jsonl"
+        #expect(try sandbox.run(["export", "--out", file]).status == 0)
+        var r = try sandbox.run(["verify", "--rules"])
+        #expect(r.status == 0 && !r.out.contains("note:"), "\(r)")
+
+        let other = try Sandbox()
+        #expect(try other.run(["init"]).status == 0)
+        r = try other.run(["import", file, "--as-recorded"])
+        #expect(r.status == 0 && r.out == "imported 12 events at positions 1–12\n", "\(r)")
+        r = try other.run(["verify", "--rules"])
+        #expect(r.status == 0, "\(r)")
+        #expect(r.out.contains("note: the events before position 13 without the dated rules of layout 5, and before position 13 without the close-lapse rule of layout 6 were accepted, and are replayed, under the rules of their day"), "\(r.out)")
+
+        let before = try sandbox.head()
+        r = try sandbox.run(["import", file, "--as-recorded"])
+        #expect(r.status == 65 && r.err.contains("only into an empty store; this one holds 12 events; make a new store"), "\(r)")
+        #expect(try sandbox.head() == before)
+    }
+
     @Test func malformedJSONNamesTheLineAndWritesNothing() throws {
         let good = try sandbox.run(["export", "--from", "1", "--to", "1"]).out
         let other = try Sandbox()

@@ -65,7 +65,7 @@ extension EventStore {
             let start = try txn.last(events).map { try EventView(checking: $0.value).position } ?? 0
             if asRecorded {
                 guard start == 0 else {
-                    throw LogError(.invalidInput, "a history is imported as recorded only into an empty store; this one holds \(start) events")
+                    throw LogError(.invalidInput, "a history is imported as recorded only into an empty store; this one holds \(start) events; make a new store (`referral init --store DIR`) and import into that")
                 }
                 try setRulesBoundaries(txn, .noEvent)
             }

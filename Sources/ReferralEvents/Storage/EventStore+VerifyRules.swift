@@ -11,6 +11,12 @@ public struct RuleRowsReport: Sendable, Hashable {
     public var otherRows: Int
     /// The first difference, nil when every row is what a replay of the log gives.
     public var failure: LogError?
+    /// The position from which layout 5's dated rules bind (1: every event); the events
+    /// before it were accepted, and are replayed, without them (docs/domain-rules.md, "The
+    /// rules boundaries").
+    public var datedRulesFrom: UInt64 = 1
+    /// The position from which layout 6's close-lapse rule binds (1: every event).
+    public var closeLapseFrom: UInt64 = 1
 
     public var isValid: Bool { failure == nil }
 }
@@ -36,6 +42,8 @@ extension EventStore {
             try txn.clear(scratchRules)
             try txn.clear(scratchCases)
             var report = RuleRowsReport(eventsReplayed: 0, caseRows: 0, otherRows: 0, failure: nil)
+            let boundaries = try rulesBoundaries(txn)
+            (report.datedRulesFrom, report.closeLapseFrom) = (boundaries.datedRules, boundaries.closeLapse)
             (report.eventsReplayed, report.failure) = try replayRules(txn, rules: scratchRules, caseRows: scratchCases, progress: progress)
             guard report.failure == nil else { return report }
 

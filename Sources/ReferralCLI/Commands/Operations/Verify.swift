@@ -67,6 +67,13 @@ extension ReferralCommand {
                 throw CLIError(ExitStatus.corrupt, "verify --rules failed: \(failure.message). The rule state is derived from the log: once you know how it came to differ, `referral rebuild --rules` derives it again (or restore the store from a backup; docs/verify.md)")
             }
             Console.out.line("ok: the rule state is what the log gives (\(rows.caseRows) case rows, \(rows.otherRows) other rows, \(rows.eventsReplayed) events replayed)")
+            // Events accepted under older rules are replayed under them: an auditor should know.
+            var older: [String] = []
+            if rows.datedRulesFrom > 1 { older.append("before position \(rows.datedRulesFrom) without the dated rules of layout 5") }
+            if rows.closeLapseFrom > 1 { older.append("before position \(rows.closeLapseFrom) without the close-lapse rule of layout 6") }
+            if !older.isEmpty {
+                Console.out.line("note: the events \(older.joined(separator: ", and ")) were accepted, and are replayed, under the rules of their day (docs/domain-rules.md, \"The rules boundaries\")")
+            }
         }
 
         /// What a failed verify says. The store's messages mostly begin with their
