@@ -76,8 +76,9 @@ Definitions taken from the docs (and where the docs left a choice, the choice ma
   (half up) to 0.01 h per month, then summed; balance = delivered - agreed. The
   per-agreement row (party "all") carries agreed; --by organisation / --by area add
   delivered-only rows per logged servedOrganisation / areaId ("unspecified" when the log
-  has none). --organisation keeps the agreements it pays or is served by; --area those that
-  serve the area, and with --by area only the rows of those areas.
+  has none). --organisation keeps the agreements it pays or is served by, and with --by
+  organisation only the rows of those parties unless it pays the agreement; --area those
+  that serve the area, and with --by area only the rows of those areas.
 - caseload: open cases as of the view; active placements = started and not ended (in any
   episode); pending referrals = not answered; consents in force = given, not withdrawn, not
   lapsed by a close, and not past validUntil on --today; last activity = the latest
@@ -605,6 +606,9 @@ def stat_hours(w, rng, by, areas=None, orgs=None):
                 dims = dict(base, party=(party or UNSPECIFIED) if "organisation" in by else None,
                             area=(area or UNSPECIFIED) if "area" in by else None)
                 if areas and "area" in by and dims["area"] not in areas:
+                    continue
+                if (orgs and "organisation" in by and ag["payingOrganisation"] not in orgs
+                        and dims["party"] not in orgs):
                     continue
                 rows[key_of(p, dims)]["delivered"] += h
     out = []
@@ -1309,6 +1313,8 @@ def check_store(cli, name, events, today, as_of_days, verbose, views=True):
         served = sorted(now.agreements.values(), key=lambda a: a["agreementId"])[0]
         ck.stat("hours", now, "hours", whole, [], ["organisation"],
                 {"orgs": {served["servedOrganisations"][0]}})
+        ck.stat("hours", now, "hours", whole, [], ["organisation"],
+                {"orgs": {served["payingOrganisation"]}})
         ck.stat("hours", now, "hours", whole, [], ["area"], {"areas": {served["servedAreas"][-1]}})
 
     # the other ways to name a range

@@ -101,7 +101,7 @@ import Testing
     /// agreement serves; the agreement's own row still holds all it delivered against agreed.
     @Test func hoursForOneAreaShowThatArea() throws {
         try projections.catchUp()
-        let view = try projections.current()
+        let view = projections.current()
         var q = StatisticsQuery(from: month(2021, 1), through: month(2025, 12), granularity: .total, groupBy: [.area])
         let all = try view.hours(q)
         let byArea = Dictionary(grouping: all.filter { $0.area != nil }, by: { $0.agreement })

@@ -73,11 +73,17 @@ import Testing
     @Test func quarterByPartyAndArea() throws {
         let q = StatisticsQuery(quarter: 1, of: 2024, groupBy: [.organisation], organisations: [Self.bk])!
         let rows = try w.projections.current().hours(q)
-        // Only the jobcenter's agreement serves boligkontoret. Q1 agreed 85.1 + 77.7 + 40.7 = 203.5, delivered 48.25.
-        #expect(rows.map(\.agreement) == ["fre-jc-2024", "fre-jc-2024", "fre-jc-2024", "fre-jc-2024"])
-        #expect(rows.map { $0.party ?? "total" } == ["total", "boli-nu", "boligkontoret", "unspecified"])
-        #expect(rows.map(\.delivered) == [.h(48.25), .h(21.5), .h(22.5), .h(4.25)])
+        // Only the jobcenter's agreement serves boligkontoret. Q1 agreed 85.1 + 77.7 + 40.7 = 203.5, delivered 48.25:
+        // the agreement's total, and boligkontoret's own row, not the other party's.
+        #expect(rows.map(\.agreement) == ["fre-jc-2024", "fre-jc-2024"])
+        #expect(rows.map { $0.party ?? "total" } == ["total", "boligkontoret"])
+        #expect(rows.map(\.delivered) == [.h(48.25), .h(22.5)])
         #expect(rows[0].agreed == .h(203.5) && rows[1].agreed == nil)
+        // Asked for the organisation that pays it: every party's row, since it pays for them all.
+        let paying = try w.projections.current().hours(StatisticsQuery(quarter: 1, of: 2024, groupBy: [.organisation], organisations: [Self.jc])!)
+            .filter { $0.agreement == "fre-jc-2024" }
+        #expect(paying.map { $0.party ?? "total" } == ["total", "boli-nu", "boligkontoret", "unspecified"])
+        #expect(paying.map(\.delivered) == [.h(48.25), .h(21.5), .h(22.5), .h(4.25)])
 
         let byArea = try w.projections.current().hours(StatisticsQuery(quarter: 1, of: 2024, groupBy: [.area], areas: ["fredericia-nord"])!)
         // Asked for one area: the agreement's total (all it delivered against agreed) and that

@@ -412,6 +412,9 @@ extension ProjectionView {
                     // Asked for some areas, a row per area shows only those (the agreement's
                     // own row still counts all its hours: agreed hours are not per area).
                     if area != .max - 1, let areas = q.areas, !areas.contains(area) { continue }
+                    // Asked for some organisations, a row per party shows only theirs, unless
+                    // one of them pays the agreement: then every party's hours are its to see.
+                    if party != .max - 1, let orgs = q.organisations, !orgs.contains(a.paying), !orgs.contains(party) { continue }
                     if party != .max - 1 || area != .max - 1 { split[HoursSplit(period: p, party: party, area: area), default: 0] += hundredths }
                 }
                 for (p, period) in q.periods.enumerated() {
