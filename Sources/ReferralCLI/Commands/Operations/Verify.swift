@@ -68,11 +68,10 @@ extension ReferralCommand {
             }
             Console.out.line("ok: the rule state is what the log gives (\(rows.caseRows) case rows, \(rows.otherRows) other rows, \(rows.eventsReplayed) events replayed)")
             // Events accepted under older rules are replayed under them: an auditor should know.
-            var older: [String] = []
-            if rows.datedRulesFrom > 1 { older.append("before position \(rows.datedRulesFrom) without the dated rules of layout 5") }
-            if rows.closeLapseFrom > 1 { older.append("before position \(rows.closeLapseFrom) without the close-lapse rule of layout 6") }
-            if !older.isEmpty {
-                Console.out.line("note: the events \(older.joined(separator: ", and ")) were accepted, and are replayed, under the rules of their day (docs/domain-rules.md, \"The rules boundaries\")")
+            let older = [(rows.datedRulesFrom, "the dated rules of layout 5"), (rows.closeLapseFrom, "the close-lapse rule of layout 6")]
+                .filter { $0.0 > 1 }
+            for (position, rules) in Dictionary(grouping: older, by: \.0).sorted(by: { $0.key < $1.key }) {
+                Console.out.line("note: the events before position \(position) were accepted, and are replayed, without \(rules.map(\.1).joined(separator: " and ")) (docs/domain-rules.md, \"The rules boundaries\")")
             }
         }
 
