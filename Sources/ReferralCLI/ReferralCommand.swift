@@ -1,4 +1,5 @@
 import ArgumentParser
+import ReferralEvents
 
 /// The root of `referral`: the event-sourced case and referral tracker between a
 /// municipality's jobcenter and social housing organisations.
@@ -45,7 +46,8 @@ struct ReferralCommand: ParsableCommand {
               referral caseload --store /tmp/referral-demo --by area --today 31.12.2025
               referral stats funnel --store /tmp/referral-demo --by area --year 2025
             """,
-        version: "0.1.0",
+        // The store layout too: which build reads which store (`unsupported-format` names it).
+        version: "0.1.0 (store layout \(EventStore.layoutFormat))",
         groupedSubcommands: groups
     )
 

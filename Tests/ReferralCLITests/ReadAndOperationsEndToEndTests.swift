@@ -472,7 +472,7 @@ import Testing
         r = try sandbox.run(["refer", "--help"], store: false)
         #expect(r.status == 0 && r.out.contains("Example:") && r.out.contains("--reason"))
         r = try sandbox.run(["--version"], store: false)
-        #expect(r.status == 0 && r.out == "0.1.0\n")
+        #expect(r.status == 0 && r.out == "0.1.0 (store layout 6)\n", "\(r)")
         for shell in ["bash", "zsh", "fish"] {
             r = try sandbox.run(["--generate-completion-script", shell], store: false)
             #expect(r.status == 0 && r.out.contains("referral") && r.out.contains("start-placement"), "\(shell): \(r)")
