@@ -147,6 +147,23 @@ import Testing
         #expect(try f.store.verifyRules().isValid)
     }
 
+    /// A process that had the store open when a newer build moved it to a later layout
+    /// (simulated: the format byte changed under the open handle) neither appends nor
+    /// replays the rules: its rules would write rows, or judge events, the newer layout
+    /// reads otherwise.
+    @Test func aStoreANewerBuildMovedOnWhileOpenIsNeitherWrittenNorReplayed() throws {
+        let f = try Fixture()
+        let head = try f.store.head()
+        try f.store.env.write { txn in try txn.put(f.store.meta, EventStore.formatKey, [EventStore.layoutFormat + 1]) }
+        let e = #expect(throws: LogError.self) { try f.store.append(Fixture.opened("C9")) }
+        #expect(e?.code == .unsupportedFormat && e?.message.contains("is format \(EventStore.layoutFormat + 1) now") == true, "\(e?.message ?? "")")
+        let chunked = #expect(throws: LogError.self) { try f.store.appendChunked { try $0([Fixture.opened("C9")]) } }
+        #expect(chunked?.code == .unsupportedFormat)
+        #expect(try f.store.head() == head)
+        #expect(throws: LogError.self) { try f.store.verifyRules() }
+        #expect(throws: LogError.self) { try f.store.rebuildRules() }
+    }
+
     /// A layout-2 store (case rows in `rules` under `c` 0x00 stream id), layout-3 store
     /// (case rows in `streams`, their parties by id) or layout-4 store (parties by number,
     /// no days) is moved to layout 6 when it is opened: afterwards every database but `meta`

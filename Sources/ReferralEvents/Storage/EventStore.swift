@@ -44,8 +44,20 @@ public final class EventStore: Sendable {
     static let datedRulesFromKey = Array("rules-2-from".utf8)
     static let closeLapseFromKey = Array("rules-3-from".utf8)
 
+    /// The `meta` key of the layout format (`layoutFormat`).
+    static let formatKey = Array("format".utf8)
+
     /// The rules boundaries stored in `meta`; a missing one is 1 (every event bound).
+    ///
+    /// Every append and every replay of the rules reads them, and checks the layout first:
+    /// a newer build may have moved the store on while this process had it open (a worker
+    /// left running through an upgrade), and this build's rules would then write rows, or
+    /// judge events, the newer layout reads otherwise.
     func rulesBoundaries(_ txn: Transaction) throws -> RulesBoundaries {
+        let format = try txn.get(meta, Self.formatKey)?.first ?? 0
+        guard format == Self.layoutFormat else {
+            throw LogError(.unsupportedFormat, "the store at \(directory) is format \(format) now, and this process (a build of format \(Self.layoutFormat)) had it open before a newer build moved it on; stop this process and use a build as new as that one (`referral --version` names the layout a build reads)")
+        }
         func boundary(_ key: [UInt8]) throws -> UInt64 {
             guard let raw = try txn.get(meta, key) else { return 1 }
             guard raw.count == 8 else {
@@ -102,17 +114,18 @@ public final class EventStore: Sendable {
         meta = try env.openDatabase("meta")
         rules = try env.openDatabase("rules")
         try env.write { txn in
-            let key = Array("format".utf8)
+            let key = Self.formatKey
             if let f = try txn.get(meta, key) {
                 let version = f.first ?? 0
                 if version >= 2 && version <= 5 {
                     // Layouts 2 to 5 differ only in their rule rows and rules boundaries:
                     // moved, renumbered and derived again in this one transaction, so the
                     // store is in one layout or another, never between (EventStore+Layouts.swift).
+                    // The format first: the replay of the move from layout 4 checks it.
+                    try txn.put(meta, key, [Self.layoutFormat])
                     if version == 2 { try Self.moveCaseRows(txn, from: rules, to: streams) }
                     if version <= 3 { try Self.numberOrganisations(txn, streams: streams, events: events, rules: rules) }
                     if version <= 4 { try self.moveFromLayout4(txn) } else { try self.moveFromLayout5(txn) }
-                    try txn.put(meta, key, [Self.layoutFormat])
                     return
                 }
                 guard version <= Self.layoutFormat else {
