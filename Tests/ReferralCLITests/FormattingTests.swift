@@ -163,3 +163,21 @@ import Testing
         #expect(t.rendered(as: .csv) == "a,b,c\r\n,,x\r\n")
     }
 }
+
+/// The note `verify --rules` ends with when a store's rules boundaries are past position 1.
+@Suite struct VerifyBoundariesNoteTests {
+    @Test func noNoteForAStoreMadeByThisBuild() {
+        #expect(ReferralCommand.Verify.boundariesNote(datedRulesFrom: 1, closeLapseFrom: 1) == nil)
+    }
+
+    @Test func aLayout5StoreMovedToLayout6NamesOnlyTheCloseLapseRule() {
+        let note = ReferralCommand.Verify.boundariesNote(datedRulesFrom: 1, closeLapseFrom: 126)
+        #expect(note?.hasPrefix("note: the events before position 126 are replayed without the close-lapse rule of layout 6 (") == true, "\(note ?? "nil")")
+        #expect(note?.contains("dated rules") == false)
+    }
+
+    @Test func twoBoundariesAtTwoPositionsAreNamedEach() {
+        let note = ReferralCommand.Verify.boundariesNote(datedRulesFrom: 40, closeLapseFrom: 126)
+        #expect(note?.hasPrefix("note: the events before position 40 are replayed without the dated rules of layout 5, and before position 126 without the close-lapse rule of layout 6 (") == true, "\(note ?? "nil")")
+    }
+}

@@ -21,7 +21,12 @@ extension ReferralCommand {
                 checks that the rule state they keep (registrations, each case's consents, \
                 referrals and placements, which the consent gate reads) is exactly what the log \
                 gives. Nothing is written, but appends wait until it is done (seconds per \
-                million events).
+                million events). A note names the positions before which events are replayed \
+                without rules that came later (a store moved from an older layout, or a history \
+                imported with `referral import --as-recorded`).
+
+                Like any command, verify first moves a store of an older layout to this build's \
+                (docs/lmdb-layout.md), which older builds then refuse to open.
 
                 Examples:
                   referral verify --head /mnt/audit/head-2024-06-30.json
@@ -67,12 +72,28 @@ extension ReferralCommand {
                 throw CLIError(ExitStatus.corrupt, "verify --rules failed: \(failure.message). The rule state is derived from the log: once you know how it came to differ, `referral rebuild --rules` derives it again (or restore the store from a backup; docs/verify.md)")
             }
             Console.out.line("ok: the rule state is what the log gives (\(rows.caseRows) case rows, \(rows.otherRows) other rows, \(rows.eventsReplayed) events replayed)")
-            // Events accepted under older rules are replayed under them: an auditor should know.
-            let older = [(rows.datedRulesFrom, "the dated rules of layout 5"), (rows.closeLapseFrom, "the close-lapse rule of layout 6")]
-                .filter { $0.0 > 1 }
-            for (position, rules) in Dictionary(grouping: older, by: \.0).sorted(by: { $0.key < $1.key }) {
-                Console.out.line("note: the events before position \(position) were accepted, and are replayed, without \(rules.map(\.1).joined(separator: " and ")) (docs/domain-rules.md, \"The rules boundaries\")")
+            // Events before a rules boundary are replayed without its rule: an auditor should know.
+            if let note = Self.boundariesNote(datedRulesFrom: rows.datedRulesFrom, closeLapseFrom: rows.closeLapseFrom) {
+                Console.out.line(note)
             }
+        }
+
+        /// The note `verify --rules` prints when a rules boundary is past position 1: the
+        /// events before it are replayed without that boundary's rule (a store moved from an
+        /// older layout, or a history imported with `--as-recorded`). Nil when both are 1.
+        static func boundariesNote(datedRulesFrom: UInt64, closeLapseFrom: UInt64) -> String? {
+            let dated = "the dated rules of layout 5", lapse = "the close-lapse rule of layout 6"
+            let what: String
+            switch (datedRulesFrom > 1, closeLapseFrom > 1) {
+            case (false, false): return nil
+            case (true, true) where datedRulesFrom == closeLapseFrom:
+                what = "before position \(datedRulesFrom) are replayed without \(dated) or \(lapse)"
+            case (true, true):
+                what = "before position \(datedRulesFrom) are replayed without \(dated), and before position \(closeLapseFrom) without \(lapse)"
+            case (true, false): what = "before position \(datedRulesFrom) are replayed without \(dated)"
+            case (false, true): what = "before position \(closeLapseFrom) are replayed without \(lapse)"
+            }
+            return "note: the events \(what) (a store moved from an older layout, or a history imported with --as-recorded; docs/domain-rules.md, \"The rules boundaries\")"
         }
 
         /// What a failed verify says. The store's messages mostly begin with their
