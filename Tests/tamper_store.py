@@ -14,6 +14,8 @@ usage: tamper_store.py STORE_DIR OPERATION ARGS...
   repoint-id P Q    make the id index entry of P's event point to Q
   bump-hours        change the hours of the first daily hours rule row (the log untouched)
   reopen-case ID    mark case ID's rule row open (the log untouched)
+  as-layout-5       put the store back to layout 5 (format 5, no close-lapse boundary), as a
+                    layout-5 build left a store whose log no close-lapse rule would change
 """
 import struct
 import sys
@@ -98,6 +100,7 @@ def main(store, op, args):
     ids = env.open_db(b"event_ids", create=False)
     streams = env.open_db(b"streams", create=False)
     rules = env.open_db(b"rules", create=False)
+    meta = env.open_db(b"meta", create=False)
     with env.begin(write=True) as txn:
         def record(p):
             rec = txn.get(be(p), db=events)
@@ -150,6 +153,9 @@ def main(store, op, args):
             if row is None:
                 raise SystemExit(f"no rule row for case {args[0]}")
             txn.put(key, b"\x01" + bytes(row)[1:], db=streams)
+        elif op == "as-layout-5":
+            txn.put(b"format", b"\x05", db=meta)
+            txn.delete(b"rules-3-from", db=meta)
         else:
             raise SystemExit(f"unknown operation {op}\n{__doc__}")
     env.close()

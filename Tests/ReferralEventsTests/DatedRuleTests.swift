@@ -202,6 +202,8 @@ let datedRuleCases: [RuleCase] = [
         let store = try EventStore(at: old.directory, durable: false, clock: { Fixture.today })
         #expect(try store.env.read { txn in try txn.get(store.meta, Array("format".utf8)).map(Array.init) } == [6])
         #expect(try store.env.read { txn in try store.rulesBoundaries(txn) } == RulesBoundaries(datedRules: 1, closeLapse: head.position + 1))
+        #expect(store.movedFromLayout == 5)
+        #expect(try EventStore(at: old.directory, durable: false).movedFromLayout == nil)
         #expect(try store.verify().isValid)
         #expect(try store.verifyRules().isValid)
         try store.rebuildRules()
@@ -228,6 +230,7 @@ let datedRuleCases: [RuleCase] = [
     @Test func aNewStoreStartsAtLayout6WithTheBoundariesAt1() throws {
         let f = try Fixture(seed: false)
         #expect(try f.store.env.read { txn in try txn.get(f.store.meta, Array("format".utf8)).map(Array.init) } == [6])
+        #expect(f.store.movedFromLayout == nil)
         #expect(try f.store.env.read { txn in try txn.get(f.store.meta, EventStore.datedRulesFromKey).map(Array.init) } == bigEndianKey(1))
         #expect(try f.store.env.read { txn in try txn.get(f.store.meta, EventStore.closeLapseFromKey).map(Array.init) } == bigEndianKey(1))
     }

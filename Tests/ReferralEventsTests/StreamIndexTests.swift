@@ -147,6 +147,23 @@ import Testing
         #expect(try f.store.verifyRules().isValid)
     }
 
+    /// `verify` checks the rules boundaries in `meta`: present, 8 bytes, within 1…head + 1.
+    /// Appends refuse a boundary that is missing, of another size or 0, as damage.
+    @Test(arguments: [("missing", nil), ("4 bytes, not 8", [0, 0, 0, 1]), ("is 0; positions start at 1", bigEndianKey(0)),
+                      ("past the head position + 1", bigEndianKey(1_000))] as [(String, [UInt8]?)])
+    func aDamagedRulesBoundaryIsFoundByVerify(_ problem: String, value: [UInt8]?) throws {
+        let f = try Fixture()
+        #expect(try f.store.verify().isValid)
+        try f.store.env.write { txn in
+            if let value { try txn.put(f.store.meta, EventStore.closeLapseFromKey, value) } else { try txn.delete(f.store.meta, EventStore.closeLapseFromKey) }
+        }
+        let failure = try #require(try f.store.verify().failure)
+        #expect(failure.code == .corrupt && failure.message.contains("the rules boundary `rules-3-from`") && failure.message.contains(problem), "\(failure.message)")
+        guard !problem.hasPrefix("past") else { return }
+        let e = #expect(throws: LogError.self) { try f.store.append(Fixture.opened("C9")) }
+        #expect(e?.code == .corrupt)
+    }
+
     /// A process that had the store open when a newer build moved it to a later layout
     /// (simulated: the format byte changed under the open handle) neither appends nor
     /// replays the rules: its rules would write rows, or judge events, the newer layout

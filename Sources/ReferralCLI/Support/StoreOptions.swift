@@ -89,6 +89,10 @@ struct StoreOptions: ParsableArguments {
             throw StoreLocation.permissionProblem(EventStore.logPath(in: dir)) ?? Self.noStore(dir)
         }
         let store = try EventStore(at: dir, durable: durable, lowMemoryReplay: lowMemoryReplay)
+        if let old = store.movedFromLayout {
+            // Any command moves it, a read too: whoever runs older builds must hear of it.
+            Console.err.line("note: moved the store at \(dir) from layout \(old) to layout \(EventStore.layoutFormat); builds of layout \(old) can no longer open it (docs/lmdb-layout.md)")
+        }
         OpenedStores.note(directory: dir, position: try store.head().position)
         return store
     }

@@ -103,8 +103,8 @@ extension EventStore {
     /// appended from now on. Nothing is replayed.
     func moveFromLayout5(_ txn: Transaction) throws {
         let head = try txn.last(events).map { readBigEndian($0.key) } ?? 0
-        var boundaries = try rulesBoundaries(txn)
-        boundaries.closeLapse = head + 1
-        try setRulesBoundaries(txn, boundaries)
+        // A layout 5 build read a missing rules boundary as 1.
+        let dated = try txn.get(meta, Self.datedRulesFromKey) == nil ? 1 : try rulesBoundary(txn, Self.datedRulesFromKey)
+        try setRulesBoundaries(txn, RulesBoundaries(datedRules: dated, closeLapse: head + 1))
     }
 }

@@ -145,6 +145,11 @@ extension EventStore {
                 if failure == nil, indexStreams != logStreams { _ = fail(checked + 1, "the stream index disagrees with the log") }
             }
             let head = LogHead(position: checked, hash: hexString(previousHash), recordedAt: checked == 0 ? nil : lastRecordedAt)
+            // A sound log and sound indexes, but rules boundaries that are not: the look-ups
+            // would find nothing else first.
+            if failure == nil, let damaged = try rulesBoundariesFailure(txn, head: checked) {
+                return (VerifyReport(eventsChecked: checked, head: head, failure: damaged), true)
+            }
             // A sound log and sound indexes that do not reach the head file: the look-ups
             // would find nothing else first, and report just this.
             if failure == nil, let expectedHead, let mismatch = Self.headFailure(expectedHead, checked: checked, hashThere: headHashAtExpected) {
@@ -291,6 +296,21 @@ extension EventStore {
             }
             return VerifyReport(eventsChecked: checked, head: head, failure: failure)
         }
+    }
+
+    /// What is wrong with the layout and the rules boundaries in `meta`, if anything: each
+    /// boundary present, 8 bytes, and within 1…`head` + 1. A boundary moved later would let
+    /// the events appended before it skip its rule, one moved earlier would judge events
+    /// accepted before it by a rule they predate (then `verifyRules` refuses one of them).
+    func rulesBoundariesFailure(_ txn: Transaction, head: UInt64) throws -> LogError? {
+        let boundaries: RulesBoundaries
+        do { boundaries = try rulesBoundaries(txn) } catch let error as LogError where error.code == .corrupt || error.code == .unsupportedFormat {
+            return error
+        }
+        for (key, at) in [(Self.datedRulesFromKey, boundaries.datedRules), (Self.closeLapseFromKey, boundaries.closeLapse)] where at > head + 1 {
+            return LogError.corrupt("the rules boundary `\(String(decoding: key, as: UTF8.self))` in `meta` is \(at), past the head position + 1 (\(head + 1)): events appended before it would skip its rule")
+        }
+        return nil
     }
 
     /// Writes a consistent, compacted copy of the log, the key store and the access log

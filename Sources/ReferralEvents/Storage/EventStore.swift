@@ -29,6 +29,9 @@ public final class EventStore: Sendable {
     let clock: @Sendable () -> Timestamp
     /// Whether `replay` unmaps the pages it has passed (see `init(at:…lowMemoryReplay:)`).
     public let lowMemoryReplay: Bool
+    /// The layout this handle moved the store from when it opened it (builds of that layout
+    /// can no longer open the store), nil when the store was already in `layoutFormat` or new.
+    public let movedFromLayout: UInt8?
 
     /// The layout of `log.mdb` (its databases and their keys), kept in `meta` under `format`.
     /// 1: a `streams` entry per event and a `stream_heads` tree; 2: the stream index in
@@ -47,7 +50,7 @@ public final class EventStore: Sendable {
     /// The `meta` key of the layout format (`layoutFormat`).
     static let formatKey = Array("format".utf8)
 
-    /// The rules boundaries stored in `meta`; a missing one is 1 (every event bound).
+    /// The rules boundaries stored in `meta`.
     ///
     /// Every append and every replay of the rules reads them, and checks the layout first:
     /// a newer build may have moved the store on while this process had it open (a worker
@@ -58,14 +61,19 @@ public final class EventStore: Sendable {
         guard format == Self.layoutFormat else {
             throw LogError(.unsupportedFormat, "the store at \(directory) is format \(format) now, and this process (a build of format \(Self.layoutFormat)) had it open before a newer build moved it on; stop this process and use a build as new as that one (`referral --version` names the layout a build reads)")
         }
-        func boundary(_ key: [UInt8]) throws -> UInt64 {
-            guard let raw = try txn.get(meta, key) else { return 1 }
-            guard raw.count == 8 else {
-                throw LogError.corrupt("the rules boundary `\(String(decoding: key, as: UTF8.self))` in `meta` is \(raw.count) bytes, not 8")
-            }
-            return readBigEndian(raw)
-        }
-        return RulesBoundaries(datedRules: try boundary(Self.datedRulesFromKey), closeLapse: try boundary(Self.closeLapseFromKey))
+        return RulesBoundaries(datedRules: try rulesBoundary(txn, Self.datedRulesFromKey),
+                               closeLapse: try rulesBoundary(txn, Self.closeLapseFromKey))
+    }
+
+    /// One rules boundary from `meta`: present (a store of layout 6 has both), 8 bytes, and a
+    /// position (not 0).
+    func rulesBoundary(_ txn: Transaction, _ key: [UInt8]) throws -> UInt64 {
+        let name = String(decoding: key, as: UTF8.self)
+        guard let raw = try txn.get(meta, key) else { throw LogError.corrupt("the rules boundary `\(name)` is missing from `meta`") }
+        guard raw.count == 8 else { throw LogError.corrupt("the rules boundary `\(name)` in `meta` is \(raw.count) bytes, not 8") }
+        let at: UInt64 = readBigEndian(raw)
+        guard at >= 1 else { throw LogError.corrupt("the rules boundary `\(name)` in `meta` is 0; positions start at 1") }
+        return at
     }
 
     /// Stores `boundaries` in `meta`.
@@ -107,12 +115,18 @@ public final class EventStore: Sendable {
         self.directory = directory
         self.clock = clock
         self.lowMemoryReplay = lowMemoryReplay
-        env = try Environment(path: logPath, maxDatabases: 8, initialMapSize: initialMapSize, durable: durable)
+        let env = try Environment(path: logPath, maxDatabases: 8, initialMapSize: initialMapSize, durable: durable)
+        self.env = env
         events = try env.openDatabase("events")
         eventIDs = try env.openDatabase("event_ids")
         streams = try env.openDatabase("streams")
-        meta = try env.openDatabase("meta")
+        let meta = try env.openDatabase("meta")
+        self.meta = meta
         rules = try env.openDatabase("rules")
+        // Read before the move below, which needs `self` whole (another process may move the
+        // store in between; then this one only says so).
+        let found = try env.read { txn in try txn.get(meta, Self.formatKey)?.first }
+        movedFromLayout = found.flatMap { (2..<Self.layoutFormat).contains($0) ? $0 : nil }
         try env.write { txn in
             let key = Self.formatKey
             if let f = try txn.get(meta, key) {
