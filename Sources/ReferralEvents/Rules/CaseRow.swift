@@ -81,9 +81,9 @@ struct CaseRow {
         bytes.insert(contentsOf: Self.dayBytes(day), at: end)
     }
 
-    /// Marks every consent not lapsed yet lapsed on `day` (the case closed). One withdrawn
-    /// before keeps its day, unless `withdrawnLater` (the rule since
-    /// `RulesBoundaries.closeLapse`) and its withdrawal is dated after `day`: a close recorded
+    /// Marks every consent not lapsed yet lapsed on `day` (the case closed). One lapsed
+    /// before (withdrawn, or by an earlier close) keeps its day, unless `withdrawnLater` (the
+    /// rule since `RulesBoundaries.closeLapse`) and that day is after `day`: a close recorded
     /// after a withdrawal may be dated before it, and the consent lapsed then, so it must
     /// not cover the days between should the case be reopened. That day is changed in place.
     mutating func lapseAllConsents(on day: CalendarDate, withdrawnLater: Bool) throws {
