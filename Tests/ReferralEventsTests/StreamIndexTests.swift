@@ -335,9 +335,10 @@ import Testing
 
     /// A close lapses the open consents on its day. One withdrawn on a later day (the close
     /// recorded after the withdrawal, dated before it) takes the close's day, in place, under
-    /// the rule since the close-lapse boundary (`withdrawnLater`), and keeps its own before it.
+    /// the rule since the close-lapse boundary (`earliestLapse`: a consent lapses on the
+    /// earliest day that withdrew or closed it), and keeps its own before it.
     @Test(arguments: [true, false])
-    func aCloseLapsesAConsentWithdrawnOnALaterDayFromItsOwnDay(withdrawnLater: Bool) throws {
+    func aCloseLapsesAConsentWithdrawnOnALaterDayFromItsOwnDay(earliestLapse: Bool) throws {
         func day(_ month: Int, _ day: Int) -> CalendarDate { Fixture.day(2024, month, day) }
         var state = CaseRuleState(openedOn: day(1, 15))
         state.consents = [
@@ -346,12 +347,12 @@ import Testing
             ConsentRow(id: "K3", parties: [2], purposes: [.referral], validUntil: day(6, 30), givenOn: day(2, 1), lapsedOn: day(4, 20)),
         ]
         var row = CaseRow(state)
-        try row.lapseAllConsents(on: day(4, 10), withdrawnLater: withdrawnLater)
+        try row.lapseAllConsents(on: day(4, 10), earliestLapse: earliestLapse)
         let decoded = try row.bytes.withUnsafeBytes { try CaseRuleState(decoding: $0) }
-        #expect(decoded.consents.map(\.lapsedOn) == [day(4, 10), day(3, 1), withdrawnLater ? day(4, 10) : day(4, 20)])
+        #expect(decoded.consents.map(\.lapsedOn) == [day(4, 10), day(3, 1), earliestLapse ? day(4, 10) : day(4, 20)])
         #expect(decoded.consents.map(\.validUntil) == [nil, nil, day(6, 30)])
         #expect(row.bytes == decoded.encoded())
-        #expect(try row.covers(party: 2, purpose: .referral, on: day(4, 15)) == !withdrawnLater)
+        #expect(try row.covers(party: 2, purpose: .referral, on: day(4, 15)) == !earliestLapse)
         #expect(try row.covers(party: 2, purpose: .referral, on: day(4, 9)))
     }
 
@@ -395,7 +396,7 @@ import Testing
         try row.addReferral("R3", madeOn: Fixture.day(2024, 4, 1))
         try row.addReferral("R4", madeOn: Fixture.day(2024, 4, 2))
         try row.addPlacement("P2", start: Fixture.day(2024, 5, 6))
-        try row.lapseAllConsents(on: Fixture.day(2024, 5, 10), withdrawnLater: true)
+        try row.lapseAllConsents(on: Fixture.day(2024, 5, 10), earliestLapse: true)
         row.setOpen(false)
         row.setLastClosedOn(Fixture.day(2024, 5, 10))
         row.setFlags(CaseFlags.outcome(3)!, true)

@@ -82,11 +82,11 @@ struct CaseRow {
     }
 
     /// Marks every consent not lapsed yet lapsed on `day` (the case closed). One lapsed
-    /// before (withdrawn, or by an earlier close) keeps its day, unless `withdrawnLater` (the
+    /// before (withdrawn, or by an earlier close) keeps its day, unless `earliestLapse` (the
     /// rule since `RulesBoundaries.closeLapse`) and that day is after `day`: a close recorded
     /// after a withdrawal may be dated before it, and the consent lapsed then, so it must
     /// not cover the days between should the case be reopened. That day is changed in place.
-    mutating func lapseAllConsents(on day: CalendarDate, withdrawnLater: Bool) throws {
+    mutating func lapseAllConsents(on day: CalendarDate, earliestLapse: Bool) throws {
         var lapsedLater: [Int] = []
         let open: [(flags: Int, end: Int)] = try scan { r, sections in
             r.offset = sections.consents
@@ -97,7 +97,7 @@ struct CaseRow {
                 try Self.skipConsentAfterID(&r)
                 if bytes[flags] & 1 == 0 {
                     out.append((flags, r.offset))
-                } else if withdrawnLater {
+                } else if earliestLapse {
                     // A lapsed consent's day is its last four bytes.
                     let at = r.offset - 4
                     var lapse = r

@@ -301,11 +301,11 @@ struct RuleEngine {
         case .caseClosed(let p):
             try requireCase(e, open: true)
             try text(p.reason, "reason", required: true)
-            let withdrawnLater = closeLapseRule
+            let earliestLapse = closeLapseRule
             try changeCase { row in
                 row.setOpen(false)
                 row.setLastClosedOn(day)
-                try row.lapseAllConsents(on: day, withdrawnLater: withdrawnLater)
+                try row.lapseAllConsents(on: day, earliestLapse: earliestLapse)
             }
 
         case .caseReopened(let p):

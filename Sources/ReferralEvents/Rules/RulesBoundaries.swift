@@ -13,9 +13,10 @@ struct RulesBoundaries: Equatable, Sendable {
     /// checks (a second first contact, an outcome recorded twice, target group periods
     /// overlapping). `meta` `rules-2-from`.
     var datedRules: UInt64
-    /// Layout 6's rule: a close lapses a consent already withdrawn on a later day on the
-    /// close's day, so that after a reopening it does not cover the days between. Before
-    /// it, the consent kept its withdrawal's day. `meta` `rules-3-from`.
+    /// Layout 6's rule: a close lapses a consent that already lapsed on a later day
+    /// (withdrawn, or by an earlier close) on the close's day, so that after a reopening it
+    /// does not cover the days between: a consent lapses on the earliest such day. Before
+    /// it, the consent kept its first lapse's day. `meta` `rules-3-from`.
     var closeLapse: UInt64
 
     /// Every event bound by every rule: a store made by this build.

@@ -38,8 +38,8 @@ public final class EventStore: Sendable {
     /// chunks and no heads tree; 3: each case's rule row in `streams` beside its chunks
     /// instead of in `rules`; 4: case rows name organisations by number; 5: case rows keep
     /// the days the dated rules read, bound from a rules boundary (`RulesBoundaries`);
-    /// 6: the same rows, and a second boundary, from which a close lapses a consent
-    /// withdrawn on a later day on the close's day (docs/lmdb-layout.md). The records
+    /// 6: the same rows, and a second boundary, from which a close lapses a consent that
+    /// already lapsed on a later day on the close's day (docs/lmdb-layout.md). The records
     /// themselves are `EventRecord.format`.
     public static let layoutFormat: UInt8 = 6
 
